@@ -1,0 +1,96 @@
+"""The `govmedia` command line.
+
+Each area of the program keeps its commands in a module of `registry.commands`; this module only
+builds the group and the helpers they share (the `-c/--config` option, loading the ledger with
+clerk-readable errors, the clock). Heavy imports (Scrapy, openpyxl) stay inside the commands so
+that `govmedia --help` is fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from registry import __version__
+from registry.config import ConfigError, LoadedConfig, load_config
+from registry.constants import LOCAL_TZ
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# The modules under registry/commands that contribute commands, each with a `COMMANDS` list.
+COMMAND_MODULES = ("ledger", "crawl", "compliance", "report", "cycle")
+
+EXIT_OK = 0
+EXIT_PARTIAL = 1
+EXIT_BAD_CONFIG = 2
+
+
+def config_option(func: F) -> F:
+    """The `-c/--config PATH` option every command takes."""
+    return click.option(
+        "-c",
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=Path("config.yaml"),
+        envvar="GOVMEDIA_CONFIG",
+        show_default=True,
+        help="The ledger file (or set GOVMEDIA_CONFIG).",
+    )(func)
+
+
+def load_or_exit(config_path: Path, *, quiet_warnings: bool = False) -> LoadedConfig:
+    """Load config.yaml, or print every problem as FILE:LINE: path: message and exit 2."""
+    try:
+        loaded = load_config(config_path)
+    except ConfigError as exc:
+        for line in exc.warnings:
+            click.echo(f"warning: {line}", err=True)
+        for line in exc.lines:
+            click.echo(f"error: {line}", err=True)
+        n = len(exc.lines)
+        click.echo(
+            f"{config_path}: {n} problem{'s' if n != 1 else ''}; nothing was done.", err=True
+        )
+        sys.exit(EXIT_BAD_CONFIG)
+    if not quiet_warnings:
+        for line in loaded.warnings:
+            click.echo(f"warning: {line}", err=True)
+    return loaded
+
+
+def parse_instant(value: str | None, *, option: str = "--at") -> dt.datetime:
+    """An ISO instant from the command line; a naive one is Asia/Shanghai. None is now."""
+    if value is None:
+        return dt.datetime.now(LOCAL_TZ)
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not an ISO date-time; write 2026-11-28T09:00 or 2026-11-28T09:00+08:00",
+            param_hint=option,
+        ) from None
+    return parsed.replace(tzinfo=LOCAL_TZ) if parsed.tzinfo is None else parsed
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="govmedia")
+def main() -> None:
+    """govmedia: the ledger (台账) and compliance monitor for government new-media accounts.
+
+    \b
+    Example:
+      govmedia validate -c config.yaml
+    """
+
+
+for _name in COMMAND_MODULES:
+    _module = importlib.import_module(f"registry.commands.{_name}")
+    for _command in getattr(_module, "COMMANDS", ()):
+        main.add_command(_command)

@@ -1,0 +1,656 @@
+"""config.yaml, the ledger (台账): strict models, loading, and problems a clerk can fix.
+
+Loading never raises a pydantic traceback at a user: every problem becomes a `Problem` with a
+location, and `ConfigError` carries all of them at once, each formatted as
+``config.yaml:LINE: departments[gaj].accounts[gaj-weibo].owner: message``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from registry.constants import (
+    DEFAULT_SOURCE,
+    DOC_HENAN_EXCEPTION,
+    DOC_ONE_ACCOUNT,
+    LOCAL_TZ,
+    LOCAL_TZ_NAME,
+    SOURCE_IDENTIFIER_FIELD,
+    AccountStatus,
+    DepartmentLevel,
+    Platform,
+    Source,
+)
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class StrictModel(BaseModel):
+    """Unknown keys are errors: a typo in config.yaml must not be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Models
+
+
+class Policy(StrictModel):
+    """The thresholds of the rules. Defaults follow the county rule and 国办秘函〔2019〕19号."""
+
+    warn_after_days: int = Field(7, ge=1, description="Days silent before a warning (预警).")
+    veto_after_days: int = Field(
+        14, ge=1, description="Days silent before the single veto (单项否决)."
+    )
+    zombie_after_days: int = Field(
+        90, ge=1, description="Days silent that make a zombie (僵尸账号)."
+    )
+    min_posts_per_week: int = Field(1, ge=0, description="Posts needed in each ISO week.")
+    flag_after_weeks: int = Field(
+        4, ge=1, description="Consecutive missed weeks that flag an account for shutdown."
+    )
+    new_account_grace_days: int = Field(
+        14, ge=0, description="Days a newly opened account with no posts is exempt."
+    )
+    stale_after_hours: int = Field(
+        72, ge=1, description="No ok observation within this many hours of T: unknown."
+    )
+    one_account_per_platform: Literal["warn", "error", "off"] = Field(
+        "warn", description=f"One unit, one account per platform ({DOC_ONE_ACCOUNT})."
+    )
+    require_exception_basis: bool = Field(
+        True,
+        description=f"Department and township accounts must record why ({DOC_HENAN_EXCEPTION}).",
+    )
+    filing_overdue_days: int = Field(
+        30, ge=1, description="Days a flagged account may wait before its closure is overdue."
+    )
+
+    @field_validator("one_account_per_platform", mode="before")
+    @classmethod
+    def _yaml11_off(cls, value: Any) -> Any:
+        # `off` unquoted is False to a YAML 1.1 reader; accept what the clerk meant.
+        return "off" if value is False else value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Policy:
+        if not self.warn_after_days <= self.veto_after_days <= self.zombie_after_days:
+            raise ValueError(
+                "warn_after_days ≤ veto_after_days ≤ zombie_after_days must hold "
+                f"(now {self.warn_after_days}, {self.veto_after_days}, {self.zombie_after_days})"
+            )
+        return self
+
+
+class SourceSettings(StrictModel):
+    """How one source is reached. `base_url` lets a mirror or the simulated platforms stand in."""
+
+    base_url: str | None = Field(None, description="Root URL of the platform's API.")
+    delay: float = Field(1.0, ge=0, description="Seconds between requests to this source.")
+    concurrency: int = Field(2, ge=1, le=64, description="Requests in flight to this source.")
+    enabled: bool = Field(True, description="False skips this source's accounts in a crawl.")
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError(f"must be an http:// or https:// URL, got {value!r}")
+        return value.rstrip("/") if value else value
+
+
+class Sources(StrictModel):
+    weibo: SourceSettings = SourceSettings(base_url="https://m.weibo.cn")
+    wechat: SourceSettings = SourceSettings(base_url="https://mp.weixin.qq.com")
+    bilibili: SourceSettings = SourceSettings(base_url="https://api.bilibili.com")
+    feed: SourceSettings = SourceSettings()
+    web: SourceSettings = SourceSettings()
+
+    def for_source(self, source: Source) -> SourceSettings:
+        return getattr(self, source.value)
+
+
+class Person(StrictModel):
+    """A responsible person (责任到人): a name and a phone or an e-mail."""
+
+    name: str = Field(min_length=1, description="Full name.")
+    phone: str | None = Field(None, description="Mobile or landline, e.g. 13800000000.")
+    email: str | None = Field(None, description="E-mail address.")
+
+    @field_validator("phone", mode="before")
+    @classmethod
+    def _phone_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) else value
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        if value is not None and not PHONE_RE.match(value.replace(" ", "")):
+            raise ValueError(f"not a phone number: {value!r}; write 13800000000 or 0391-1234567")
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and not EMAIL_RE.match(value):
+            raise ValueError(f"not an e-mail address: {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Person:
+        if not self.phone and not self.email:
+            raise ValueError("add a phone or an e-mail (责任到人)")
+        return self
+
+
+class Supervised(StrictModel):
+    """Enrolment in the supervision platforms (纳入国家、省监管平台)."""
+
+    national: bool = Field(False, description="Enrolled in the national supervision platform.")
+    provincial: bool = Field(False, description="Enrolled in the provincial supervision platform.")
+
+
+class Closure(StrictModel):
+    """The closure (关停下线) of an account, filled in as it proceeds."""
+
+    reason: str | None = Field(None, description="Why the account is closed.")
+    approved_on: dt.date | None = Field(None, description="Date the closure was approved.")
+    notice_on: dt.date | None = Field(
+        None, description="Date the stop-update notice (停更公告) ran."
+    )
+    deregistered_on: dt.date | None = Field(None, description="Date deregistered on the platform.")
+    filed_on: dt.date | None = Field(None, description="Date the closure was filed (报备).")
+    certificate: str | None = Field(None, description="Closure certificate (关停证明) number.")
+
+
+# Which closure fields each status needs, in the order a clerk fills them.
+CLOSURE_REQUIRED: dict[AccountStatus, tuple[str, ...]] = {
+    AccountStatus.ACTIVE: (),
+    AccountStatus.CLOSING: ("reason", "approved_on"),
+    AccountStatus.CLOSED: ("reason", "approved_on", "deregistered_on", "filed_on"),
+}
+
+
+class Account(StrictModel):
+    """One account on one platform, run by one department."""
+
+    id: str = Field(pattern=ID_PATTERN, description="Unique id: lowercase letters, digits, '-'.")
+    name: str = Field(min_length=1, description="The account's name as shown on the platform.")
+    platform: Platform = Field(description="Where the account lives.")
+    source: Source | None = Field(
+        None, description="How it is observed; defaults from the platform."
+    )
+    uid: str | None = Field(None, description="Weibo user id.")
+    fakeid: str | None = Field(None, description="WeChat fakeid; without it the name is searched.")
+    mid: str | None = Field(None, description="Bilibili member id.")
+    url: str | None = Field(None, description="Feed URL, or the web column's list page.")
+    selectors: dict[str, str] | None = Field(
+        None, description="Web only: CSS selectors (item, title, link, date) for an odd site."
+    )
+    owner: Person = Field(description="The person responsible (责任到人).")
+    opened_on: dt.date | None = Field(None, description="Date the account was opened.")
+    filed_on: dt.date | None = Field(
+        None, description="Date it was filed (报备登记); empty: unfiled."
+    )
+    supervised: Supervised = Field(default_factory=Supervised, description="Supervision enrolment.")
+    exception_basis: str | None = Field(
+        None, description=f"Why a department or township runs it ({DOC_HENAN_EXCEPTION})."
+    )
+    status: AccountStatus = Field(AccountStatus.ACTIVE, description="active | closing | closed.")
+    closure: Closure | None = Field(None, description="Closure details; needed when not active.")
+    note: str | None = Field(None, description="Free text for the ledger.")
+
+    @field_validator("uid", "fakeid", "mid", mode="before")
+    @classmethod
+    def _id_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) else value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError(f"must be an http:// or https:// URL, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _source_and_closure(self) -> Account:
+        if self.source is None:
+            self.source = DEFAULT_SOURCE[self.platform]
+        needed = SOURCE_IDENTIFIER_FIELD[self.source]
+        if needed and getattr(self, needed) is None and self.source is not Source.WECHAT:
+            raise ValueError(f"source {self.source.value} needs `{needed}:`")
+        if self.selectors is not None and self.source is not Source.WEB:
+            raise ValueError("`selectors:` only applies to source: web")
+        missing = [
+            name
+            for name in CLOSURE_REQUIRED[self.status]
+            if self.closure is None or getattr(self.closure, name) is None
+        ]
+        if missing:
+            keys = ", ".join(f"closure.{name}" for name in missing)
+            raise ValueError(f"status {self.status.value} needs {keys}")
+        return self
+
+    @property
+    def identifier(self) -> str | None:
+        """The source's identifier of this account (uid, fakeid, mid or url)."""
+        field_name = SOURCE_IDENTIFIER_FIELD[self.effective_source]
+        return getattr(self, field_name) if field_name else None
+
+    @property
+    def effective_source(self) -> Source:
+        return self.source or DEFAULT_SOURCE[self.platform]
+
+
+class Department(StrictModel):
+    """A unit (主办单位) and the accounts it runs."""
+
+    id: str = Field(pattern=ID_PATTERN, description="Unique id: lowercase letters, digits, '-'.")
+    name: str = Field(min_length=1, description="Full name, e.g. 博爱县公安局.")
+    level: DepartmentLevel = Field(
+        DepartmentLevel.DEPARTMENT, description="county | department | township."
+    )
+    contact: Person | None = Field(None, description="The unit's new-media contact.")
+    accounts: list[Account] = Field(default_factory=list, description="The accounts it runs.")
+
+
+class Config(StrictModel):
+    """The whole of config.yaml."""
+
+    jurisdiction: str = Field(min_length=1, description="Shown on reports, e.g. 博爱县.")
+    timezone: str = Field(LOCAL_TZ_NAME, description="IANA time zone of the ledger.")
+    policy: Policy = Field(default_factory=Policy, description="Rule thresholds.")
+    store: str = Field("data/govmedia.sqlite3", description="SQLite file path, or a database URL.")
+    output_dir: str = Field("out", description="Where reports and filings are written.")
+    sources: Sources = Field(default_factory=Sources, description="How each source is reached.")
+    departments: list[Department] = Field(default_factory=list, description="The ledger.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use {LOCAL_TZ_NAME}") from None
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def iter_accounts(self) -> Iterator[tuple[Department, Account]]:
+        for department in self.departments:
+            for account in department.accounts:
+                yield department, account
+
+    def account(self, account_id: str) -> tuple[Department, Account]:
+        for department, account in self.iter_accounts():
+            if account.id == account_id:
+                return department, account
+        raise KeyError(account_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Problems
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong (or worth a warning) in config.yaml, at a location in its data."""
+
+    loc: tuple[str | int, ...]
+    message: str
+    severity: Literal["error", "warning"] = "error"
+
+
+@dataclass
+class LoadedConfig:
+    """A valid config, where it came from, and the warnings it passed with."""
+
+    config: Config
+    path: Path
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+
+class ConfigError(Exception):
+    """config.yaml cannot be used. `lines` are ready to print, one problem each."""
+
+    def __init__(self, lines: list[str], warnings: Sequence[str] = ()) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+        self.warnings = list(warnings)
+
+
+def _model_fields(model: type[BaseModel]) -> list[str]:
+    return list(model.model_fields)
+
+
+def _model_at(loc: Sequence[str | int]) -> type[BaseModel] | None:
+    """The model class that holds the mapping at `loc` (for 'did you mean')."""
+    model: type[BaseModel] | None = Config
+    for part in loc:
+        if model is None:
+            return None
+        if isinstance(part, int):
+            continue
+        info = model.model_fields.get(part)
+        if info is None:
+            return None
+        model = _inner_model(info.annotation)
+    return model
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _pydantic_message(error: Mapping[str, Any]) -> str:
+    """One sentence for one pydantic error, saying what to write instead."""
+    kind = error["type"]
+    loc = error["loc"]
+    if kind == "missing":
+        return f"required; add `{loc[-1]}:`"
+    if kind == "extra_forbidden":
+        allowed = _model_fields(_model_at(loc[:-1]) or Config)
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+        if close:
+            return f"unknown key; did you mean `{close[0]}`?"
+        return f"unknown key; allowed keys: {', '.join(allowed)}"
+    if kind in ("enum", "literal_error"):
+        expected = error.get("ctx", {}).get("expected", "")
+        options = re.findall(r"'([^']*)'", expected)
+        got = error.get("input")
+        close = difflib.get_close_matches(str(got), options, n=1, cutoff=0.5)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        return f"{got!r} is not one of {', '.join(options)}{hint}"
+    if kind.startswith("date_") or kind.startswith("datetime_"):
+        return f"not a date: {error.get('input')!r}; write it as YYYY-MM-DD"
+    if kind == "string_pattern_mismatch":
+        return f"{error.get('input')!r}: use lowercase letters, digits and '-' only"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"{error.get('input')!r} is not a whole number"
+    if kind in ("bool_parsing", "bool_type"):
+        return f"{error.get('input')!r} is not true or false"
+    if kind in ("string_too_short",):
+        return "must not be empty"
+    if kind == "string_type":
+        return f"must be text, got {error.get('input')!r}"
+    if kind in ("model_type", "dict_type"):
+        return "must be a mapping of keys to values"
+    if kind == "list_type":
+        return "must be a list (items start with '- ')"
+    message = error["msg"]
+    return message.removeprefix("Value error, ")
+
+
+def _ledger_problems(config: Config, today: dt.date) -> Iterable[Problem]:
+    """Rules across the whole ledger that one model cannot see."""
+    seen_departments: dict[str, int] = {}
+    seen_accounts: dict[str, tuple[int, int]] = {}
+    seen_identifiers: dict[tuple[Source, str], str] = {}
+    policy = config.policy
+    for d_index, department in enumerate(config.departments):
+        d_loc: tuple[str | int, ...] = ("departments", d_index)
+        if department.id in seen_departments:
+            yield Problem((*d_loc, "id"), f"duplicate department id {department.id!r}")
+        seen_departments.setdefault(department.id, d_index)
+        per_platform: dict[Platform, str] = {}
+        for a_index, account in enumerate(department.accounts):
+            a_loc = (*d_loc, "accounts", a_index)
+            if account.id in seen_accounts:
+                yield Problem((*a_loc, "id"), f"duplicate account id {account.id!r}")
+            seen_accounts.setdefault(account.id, (d_index, a_index))
+            for name in ("opened_on", "filed_on"):
+                value = getattr(account, name)
+                if value is not None and value > today:
+                    yield Problem((*a_loc, name), f"{value} is in the future")
+            if account.closure is not None:
+                for name in ("approved_on", "notice_on", "deregistered_on", "filed_on"):
+                    value = getattr(account.closure, name)
+                    if value is not None and value > today:
+                        yield Problem((*a_loc, "closure", name), f"{value} is in the future")
+            if account.opened_on and account.filed_on and account.filed_on < account.opened_on:
+                yield Problem(
+                    (*a_loc, "filed_on"),
+                    f"filed on {account.filed_on}, before it was opened on {account.opened_on}",
+                )
+            if account.status is AccountStatus.CLOSED:
+                if account.closure and not account.closure.certificate:
+                    yield Problem(
+                        (*a_loc, "closure"),
+                        "closed without a certificate number (关停证明); add closure.certificate",
+                        "warning",
+                    )
+                continue
+            identifier = account.identifier
+            if identifier:
+                key = (account.effective_source, identifier)
+                if key in seen_identifiers:
+                    yield Problem(
+                        (*a_loc, SOURCE_IDENTIFIER_FIELD[account.effective_source] or "id"),
+                        f"{identifier!r} is already registered as account "
+                        f"{seen_identifiers[key]!r}",
+                    )
+                seen_identifiers.setdefault(key, account.id)
+            if account.filed_on is None:
+                yield Problem(
+                    (*a_loc, "filed_on"), "not filed yet (未报备登记); add filed_on", "warning"
+                )
+            if (
+                policy.require_exception_basis
+                and department.level is not DepartmentLevel.COUNTY
+                and not account.exception_basis
+            ):
+                yield Problem(
+                    (*a_loc, "exception_basis"),
+                    f"a {department.level.value}'s own account needs `exception_basis:` "
+                    f"({DOC_HENAN_EXCEPTION})",
+                )
+            if account.platform in per_platform and policy.one_account_per_platform != "off":
+                yield Problem(
+                    (*a_loc, "platform"),
+                    f"{department.name} already runs {per_platform[account.platform]!r} on "
+                    f"{account.platform.value} (one unit, one account per platform, "
+                    f"{DOC_ONE_ACCOUNT})",
+                    "error" if policy.one_account_per_platform == "error" else "warning",
+                )
+            per_platform.setdefault(account.platform, account.id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Locating problems in the YAML text
+
+
+def display_path(loc: Sequence[str | int], data: Any) -> str:
+    """`departments[gaj].accounts[gaj-weibo].owner`: list items by their id where they have one."""
+    out = ""
+    node = data
+    for part in loc:
+        if isinstance(part, int):
+            label: str | int = part
+            if isinstance(node, list) and 0 <= part < len(node):
+                item = node[part]
+                if isinstance(item, Mapping) and isinstance(item.get("id"), str):
+                    label = item["id"]
+                node = item
+            else:
+                node = None
+            out += f"[{label}]"
+        else:
+            out += f".{part}" if out else str(part)
+            node = node.get(part) if isinstance(node, Mapping) else None
+    return out or "(top level)"
+
+
+def line_of(loc: Sequence[str | int], node: Any) -> int:
+    """The 1-based line of the deepest part of `loc` found in a round-trip YAML tree."""
+    line = 1
+    for part in loc:
+        lc = getattr(node, "lc", None)
+        if lc is None:
+            break
+        try:
+            if isinstance(part, int) and isinstance(node, list) and part < len(node):
+                line = lc.item(part)[0] + 1
+                node = node[part]
+            elif isinstance(node, Mapping) and part in node:
+                line = lc.key(part)[0] + 1
+                node = node[part]
+            else:
+                if line == 1 and lc.line is not None:
+                    line = lc.line + 1
+                break
+        except (KeyError, IndexError, TypeError):
+            break
+    return line
+
+
+def to_plain(node: Any) -> Any:
+    """Round-trip YAML nodes to plain dicts, lists and scalars for pydantic."""
+    if isinstance(node, Mapping):
+        return {str(k): to_plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [to_plain(v) for v in node]
+    if isinstance(node, bool) or node is None:
+        return node
+    if isinstance(node, str):
+        return str(node)
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    if isinstance(node, dt.datetime):
+        return dt.datetime(*node.timetuple()[:6], tzinfo=node.tzinfo)
+    return node
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse `path` as round-trip YAML, or raise ConfigError naming the file and the line."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    name = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            [f"{name}: no such file; create it (see README.md) or pass -c PATH"]
+        ) from None
+    except (IsADirectoryError, PermissionError) as exc:
+        raise ConfigError([f"{name}: cannot read: {exc.strerror}"]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            [f"{name}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"]
+        ) from None
+    text = text.removeprefix("\ufeff")
+    try:
+        return YAML(typ="rt").load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
+        raise ConfigError([f"{name}:{line}: YAML syntax: {problem}"]) from None
+    except YAMLError as exc:
+        raise ConfigError([f"{name}: YAML syntax: {' '.join(str(exc).split())}"]) from None
+
+
+def validate_data(
+    data: Any, *, source_name: str, tree: Any = None, today: dt.date | None = None
+) -> LoadedConfig:
+    """Validate parsed config data; raise ConfigError with every problem, or return the config.
+
+    `tree` is the round-trip YAML tree the data came from, for line numbers.
+    """
+    tree = data if tree is None else tree
+    plain = to_plain(data)
+    if plain is None:
+        plain = {}
+    if not isinstance(plain, dict):
+        raise ConfigError([f"{source_name}:1: the file must be a mapping (jurisdiction: …)"])
+    today = today or dt.datetime.now(LOCAL_TZ).date()
+
+    def fmt(problem: Problem) -> str:
+        line = line_of(problem.loc, tree)
+        return f"{source_name}:{line}: {display_path(problem.loc, plain)}: {problem.message}"
+
+    try:
+        config = Config.model_validate(plain)
+    except ValidationError as exc:
+        problems = [Problem(tuple(e["loc"]), _pydantic_message(e)) for e in exc.errors()]
+        raise ConfigError(sorted_lines(fmt(p) for p in problems)) from None
+    problems = list(_ledger_problems(config, today))
+    errors = [fmt(p) for p in problems if p.severity == "error"]
+    warnings = [fmt(p) for p in problems if p.severity == "warning"]
+    if errors:
+        raise ConfigError(sorted_lines(errors), sorted_lines(warnings))
+    return LoadedConfig(config=config, path=Path(source_name), warnings=sorted_lines(warnings))
+
+
+def sorted_lines(lines: Iterable[str]) -> list[str]:
+    """Problems in file order (by line number), duplicates dropped."""
+
+    def key(line: str) -> tuple[int, str]:
+        match = re.match(r"^.*?:(\d+):", line)
+        return (int(match.group(1)) if match else 0, line)
+
+    return sorted(set(lines), key=key)
+
+
+def load_config(path: str | Path, *, today: dt.date | None = None) -> LoadedConfig:
+    """Read and validate config.yaml. Raises ConfigError; never a traceback for a user mistake."""
+    path = Path(path)
+    tree = read_yaml(path)
+    loaded = validate_data(tree, source_name=str(path), today=today)
+    loaded.path = path
+    return loaded
+
+
+def store_url(loaded: LoadedConfig) -> str:
+    """The store as a SQLAlchemy URL; a bare path is a SQLite file relative to config.yaml."""
+    store = loaded.config.store
+    if "://" in store:
+        return store
+    path = Path(store)
+    if not path.is_absolute():
+        path = loaded.base_dir / path
+    return f"sqlite:///{path}"
+
+
+def output_dir(loaded: LoadedConfig) -> Path:
+    """The output folder, relative to config.yaml unless absolute."""
+    path = Path(loaded.config.output_dir)
+    return path if path.is_absolute() else loaded.base_dir / path

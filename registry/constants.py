@@ -1,0 +1,169 @@
+"""The closed vocabularies of govmedia, named once.
+
+Every platform, source, status and outcome that appears in config.yaml, the store, the CLI's
+JSON or a report is one of these values. Chinese labels for reports live beside them so that a
+report never spells a status its own way.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+LOCAL_TZ_NAME = "Asia/Shanghai"
+LOCAL_TZ = ZoneInfo(LOCAL_TZ_NAME)
+
+
+class Platform(StrEnum):
+    """Where an account lives."""
+
+    WECHAT = "wechat"
+    WEIBO = "weibo"
+    DOUYIN = "douyin"
+    KUAISHOU = "kuaishou"
+    TOUTIAO = "toutiao"
+    BILIBILI = "bilibili"
+    XIAOHONGSHU = "xiaohongshu"
+    WEBSITE = "website"
+    OTHER = "other"
+
+
+PLATFORM_LABELS: dict[Platform, str] = {
+    Platform.WECHAT: "微信公众号",
+    Platform.WEIBO: "微博",
+    Platform.DOUYIN: "抖音",
+    Platform.KUAISHOU: "快手",
+    Platform.TOUTIAO: "今日头条",
+    Platform.BILIBILI: "哔哩哔哩",
+    Platform.XIAOHONGSHU: "小红书",
+    Platform.WEBSITE: "政府网站栏目",
+    Platform.OTHER: "其他",
+}
+
+
+class Source(StrEnum):
+    """How an account is observed (which spider, or a person)."""
+
+    WEIBO = "weibo"
+    WECHAT = "wechat"
+    BILIBILI = "bilibili"
+    FEED = "feed"
+    WEB = "web"
+    MANUAL = "manual"
+
+
+# The source an account uses when config.yaml does not say. Douyin, Kuaishou, Toutiao and
+# Xiaohongshu need browser-computed signatures, so they are read through a feed bridge or by hand.
+DEFAULT_SOURCE: dict[Platform, Source] = {
+    Platform.WECHAT: Source.WECHAT,
+    Platform.WEIBO: Source.WEIBO,
+    Platform.BILIBILI: Source.BILIBILI,
+    Platform.WEBSITE: Source.WEB,
+    Platform.DOUYIN: Source.MANUAL,
+    Platform.KUAISHOU: Source.MANUAL,
+    Platform.TOUTIAO: Source.MANUAL,
+    Platform.XIAOHONGSHU: Source.MANUAL,
+    Platform.OTHER: Source.MANUAL,
+}
+
+# The config key that holds each source's identifier for an account.
+SOURCE_IDENTIFIER_FIELD: dict[Source, str | None] = {
+    Source.WEIBO: "uid",
+    Source.WECHAT: "fakeid",  # or, without a fakeid, the account's exact name is searched
+    Source.BILIBILI: "mid",
+    Source.FEED: "url",
+    Source.WEB: "url",
+    Source.MANUAL: None,
+}
+
+
+class DepartmentLevel(StrEnum):
+    """County government itself, one of its departments, or a township (乡镇/街道)."""
+
+    COUNTY = "county"
+    DEPARTMENT = "department"
+    TOWNSHIP = "township"
+
+
+class AccountStatus(StrEnum):
+    """The ledger's lifecycle state of an account."""
+
+    ACTIVE = "active"
+    CLOSING = "closing"
+    CLOSED = "closed"
+
+
+ACCOUNT_STATUS_LABELS: dict[AccountStatus, str] = {
+    AccountStatus.ACTIVE: "运营中",
+    AccountStatus.CLOSING: "关停中",
+    AccountStatus.CLOSED: "已关停",
+}
+
+
+class Outcome(StrEnum):
+    """What one attempt to observe an account found. Only OK says anything about activity."""
+
+    OK = "ok"
+    NOT_FOUND = "not_found"
+    BLOCKED = "blocked"
+    AUTH_EXPIRED = "auth_expired"
+    MALFORMED = "malformed"
+    NETWORK_ERROR = "network_error"
+
+
+OUTCOME_LABELS: dict[Outcome, str] = {
+    Outcome.OK: "正常",
+    Outcome.NOT_FOUND: "账号或页面不存在",
+    Outcome.BLOCKED: "被平台拦截",
+    Outcome.AUTH_EXPIRED: "登录失效",
+    Outcome.MALFORMED: "返回内容无法解析",
+    Outcome.NETWORK_ERROR: "网络错误",
+}
+
+
+class VerdictStatus(StrEnum):
+    """An account's compliance status at a monitoring time point."""
+
+    OK = "ok"
+    WARNING = "warning"
+    VETO = "veto"
+    ZOMBIE = "zombie"
+    UNKNOWN = "unknown"
+    EXEMPT = "exempt"
+
+
+VERDICT_LABELS: dict[VerdictStatus, str] = {
+    VerdictStatus.OK: "合格",
+    VerdictStatus.WARNING: "预警",
+    VerdictStatus.VETO: "单项否决",
+    VerdictStatus.ZOMBIE: "僵尸账号",
+    VerdictStatus.UNKNOWN: "无法核验",
+    VerdictStatus.EXEMPT: "免检",
+}
+
+# Worst first: the order of tables and of "the week's worst status". UNKNOWN sits below the
+# failing statuses on purpose: not knowing never ranks as worse than a proven failure.
+VERDICT_SEVERITY: tuple[VerdictStatus, ...] = (
+    VerdictStatus.ZOMBIE,
+    VerdictStatus.VETO,
+    VerdictStatus.WARNING,
+    VerdictStatus.UNKNOWN,
+    VerdictStatus.OK,
+    VerdictStatus.EXEMPT,
+)
+
+
+class EventKind(StrEnum):
+    """What `govmedia sync` saw change in the ledger."""
+
+    REGISTERED = "registered"
+    CHANGED = "changed"
+    STATUS_CHANGED = "status_changed"
+    REMOVED = "removed"
+
+
+# The documents the rules rest on, cited by verdicts, reports and filings.
+DOC_VETO = "国办秘函〔2019〕19号"  # 政府网站与政务新媒体检查指标
+DOC_ONE_ACCOUNT = "国办发〔2018〕123号"  # 关于推进政务新媒体健康有序发展的意见
+DOC_HENAN_EXCEPTION = "豫政办明电〔2019〕28号"
+DOC_LOCAL_CADENCE = "本县政务新媒体管理规定（最少一周更新一次）"

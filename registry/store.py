@@ -1,0 +1,507 @@
+"""The store: SQLite by default, PostgreSQL given a URL, through SQLAlchemy 2 Core.
+
+Tables hold the ledger as synced (with every change as its own event row), observations (one per
+account per crawl, with the evidence it was judged on), posts (one row per platform post),
+verdicts, status changes, notifications and rendered reports.
+
+The schema is versioned: `migrate()` applies each pending step of `MIGRATIONS` in its own
+transaction and records it in `schema_migrations`, so an upgrade never drops data. A new step is
+appended to `MIGRATIONS`; a released step is never edited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Engine,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    create_engine,
+    event,
+    inspect,
+    select,
+)
+
+from registry.config import Config
+from registry.constants import AccountStatus, EventKind
+
+
+class UTCDateTime(TypeDecorator):
+    """An aware instant, stored as naive UTC (SQLite has no zones) and read back aware in UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: store aware instants only")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):  # SQLite without type info, e.g. through raw SQL
+            value = dt.datetime.fromisoformat(value)
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+metadata = MetaData()
+
+schema_migrations = Table(
+    "schema_migrations",
+    metadata,
+    Column("version", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("applied_at", UTCDateTime, nullable=False),
+)
+
+departments = Table(
+    "departments",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("level", String(16), nullable=False),
+    Column("contact", JSON),
+    Column("in_ledger", Boolean, nullable=False, default=True),
+    Column("synced_at", UTCDateTime, nullable=False),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("department_id", String(64), nullable=False, index=True),
+    Column("name", Text, nullable=False),
+    Column("platform", String(16), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("identifier", Text),
+    Column("status", String(16), nullable=False),
+    Column("opened_on", Date),
+    Column("filed_on", Date),
+    Column("national", Boolean, nullable=False, default=False),
+    Column("provincial", Boolean, nullable=False, default=False),
+    Column("owner_name", Text),
+    Column("owner_phone", Text),
+    Column("owner_email", Text),
+    Column("data", JSON, nullable=False),  # the account as in config.yaml, for diffs and filings
+    Column("in_ledger", Boolean, nullable=False, default=True),
+    Column("first_synced_at", UTCDateTime, nullable=False),
+    Column("synced_at", UTCDateTime, nullable=False),
+)
+
+# Each change of the ledger is its own row: registrations, edits, status changes, removals.
+account_events = Table(
+    "account_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", String(64), nullable=False),
+    Column("kind", String(24), nullable=False),
+    Column("old_status", String(16)),
+    Column("new_status", String(16)),
+    Column("at", UTCDateTime, nullable=False),
+    Column("reason", Text),
+    Column("detail", JSON),
+    Index("ix_account_events_account_at", "account_id", "at"),
+)
+
+# One row per attempt to observe an account: a crawl's fetch, or a person's report.
+observations = Table(
+    "observations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", String(64), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("crawl_id", String(64)),
+    Column("at", UTCDateTime, nullable=False),  # when the observation was made
+    Column("outcome", String(16), nullable=False),
+    Column("latest_post_at", UTCDateTime),  # meaningful only when outcome is ok
+    Column("posts_seen", Integer, nullable=False, default=0),
+    Column("posts_this_week", Integer),  # manual observations may report a count
+    Column("detail", Text),
+    Column("http_status", Integer),
+    Column("url", Text),
+    Column("evidence", LargeBinary),  # gzip of the raw response the outcome was judged on
+    Column("evidence_sha256", String(64)),
+    Column("recorded_by", Text),  # a person's name for manual observations
+    Index("ix_observations_account_at", "account_id", "at"),
+)
+
+# One row per platform post, deduplicated by the platform's own key.
+posts = Table(
+    "posts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", String(64), nullable=False),
+    Column("post_key", String(200), nullable=False),
+    Column("published_at", UTCDateTime, nullable=False),
+    Column("title", Text),
+    Column("url", Text),
+    Column("pinned", Boolean, nullable=False, default=False),
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("observation_id", Integer),
+    UniqueConstraint("account_id", "post_key", name="uq_posts_account_key"),
+    Index("ix_posts_account_published", "account_id", "published_at"),
+)
+
+# A verdict per account per monitoring time point; recomputing the same T replaces it.
+verdicts = Table(
+    "verdicts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", String(64), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("last_post_at", UTCDateTime),
+    Column("days_silent", Float),
+    Column("posts_7d", Integer, nullable=False, default=0),
+    Column("posts_this_week", Integer, nullable=False, default=0),
+    Column("flag_shutdown", Boolean, nullable=False, default=False),
+    Column("relaunched", Boolean, nullable=False, default=False),
+    Column("rule", Text),
+    Column("basis", Text),
+    Column("detail", Text),
+    Column("computed_at", UTCDateTime, nullable=False),
+    UniqueConstraint("account_id", "at", name="uq_verdicts_account_at"),
+)
+
+# A change of an account's compliance status is its own record (old, new, when, why).
+status_changes = Table(
+    "status_changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", String(64), nullable=False),
+    Column("old_status", String(16)),
+    Column("new_status", String(16), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("reason", Text),
+    Column("flag_shutdown", Boolean, nullable=False, default=False),
+    Column("relaunched", Boolean, nullable=False, default=False),
+    Index("ix_status_changes_account_at", "account_id", "at"),
+)
+
+# Every message govmedia means to send, and what became of it: the retry queue.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dedup_key", String(300), nullable=False, unique=True),
+    Column("account_id", String(64)),
+    Column("status_change_id", Integer, ForeignKey("status_changes.id")),
+    Column("kind", String(32), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("recipient", Text, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+)
+
+# Rendered reports and notices, so the cycle knows from the store what is due.
+reports = Table(
+    "reports",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # weekly | notice | annual
+    Column("period", String(16), nullable=False),  # 2026-W48, 2026-11, 2026-Q4, 2026
+    Column("path", Text, nullable=False),
+    Column("rendered_at", UTCDateTime, nullable=False),
+    UniqueConstraint("kind", "period", name="uq_reports_kind_period"),
+)
+
+# Version 1 tables, frozen: when a table changes, append a migration step; never edit this list.
+_V1_TABLES = (
+    schema_migrations,
+    departments,
+    accounts,
+    account_events,
+    observations,
+    posts,
+    verdicts,
+    status_changes,
+    notifications,
+    reports,
+)
+
+
+def _v1(conn: Connection) -> None:
+    metadata.create_all(conn, tables=list(_V1_TABLES))
+
+
+MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
+    (1, "initial schema", _v1),
+]
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; a SQLite file's folder is created, and WAL lets readers run beside
+    a crawl that writes."""
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, future=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def schema_version(conn: Connection) -> int:
+    if not inspect(conn).has_table("schema_migrations"):
+        return 0
+    versions = conn.execute(select(schema_migrations.c.version)).scalars().all()
+    return max(versions, default=0)
+
+
+def migrate(engine: Engine, *, now: dt.datetime | None = None) -> list[int]:
+    """Apply pending migration steps, each in its own transaction. Returns the versions applied."""
+    applied: list[int] = []
+    for version, name, step in MIGRATIONS:
+        with engine.begin() as conn:
+            if schema_version(conn) >= version:
+                continue
+            step(conn)
+            conn.execute(
+                schema_migrations.insert().values(
+                    version=version, name=name, applied_at=now or dt.datetime.now(dt.UTC)
+                )
+            )
+            applied.append(version)
+    return applied
+
+
+def open_store(url: str) -> Engine:
+    """An engine on an up-to-date schema."""
+    engine = make_engine(url)
+    migrate(engine)
+    return engine
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Connection]:
+    with engine.begin() as conn:
+        yield conn
+
+
+# ---------------------------------------------------------------------------------------------
+# Ledger sync
+
+
+@dataclass(frozen=True)
+class SyncSummary:
+    registered: int = 0
+    changed: int = 0
+    status_changed: int = 0
+    removed: int = 0
+    unchanged: int = 0
+
+
+def _account_row(department_id: str, account: Any, now: dt.datetime) -> dict[str, Any]:
+    data = json.loads(account.model_dump_json(exclude_none=True))
+    return {
+        "id": account.id,
+        "department_id": department_id,
+        "name": account.name,
+        "platform": account.platform.value,
+        "source": account.effective_source.value,
+        "identifier": account.identifier,
+        "status": account.status.value,
+        "opened_on": account.opened_on,
+        "filed_on": account.filed_on,
+        "national": account.supervised.national,
+        "provincial": account.supervised.provincial,
+        "owner_name": account.owner.name,
+        "owner_phone": account.owner.phone,
+        "owner_email": account.owner.email,
+        "data": data,
+        "in_ledger": True,
+        "first_synced_at": now,
+        "synced_at": now,
+    }
+
+
+_COMPARED = (
+    "department_id",
+    "name",
+    "platform",
+    "source",
+    "identifier",
+    "status",
+    "opened_on",
+    "filed_on",
+    "national",
+    "provincial",
+    "owner_name",
+    "owner_phone",
+    "owner_email",
+    "data",
+    "in_ledger",
+)
+
+
+def sync_ledger(engine: Engine, config: Config, *, now: dt.datetime) -> SyncSummary:
+    """Write the ledger into the store in one transaction, recording each change as an event.
+
+    Running it twice on the same ledger records nothing the second time.
+    """
+    counts = dict.fromkeys(("registered", "changed", "status_changed", "removed", "unchanged"), 0)
+    with engine.begin() as conn:
+        stored = {row.id: row._mapping for row in conn.execute(select(accounts))}
+        stored_departments = {row.id: row._mapping for row in conn.execute(select(departments))}
+        new_rows: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
+        department_rows: list[dict[str, Any]] = []
+        department_updates: list[dict[str, Any]] = []
+        for department in config.departments:
+            d_row = {
+                "id": department.id,
+                "name": department.name,
+                "level": department.level.value,
+                "contact": department.contact.model_dump(exclude_none=True)
+                if department.contact
+                else None,
+                "in_ledger": True,
+                "synced_at": now,
+            }
+            old_d = stored_departments.get(department.id)
+            if old_d is None:
+                department_rows.append(d_row)
+            elif any(old_d[k] != d_row[k] for k in ("name", "level", "contact", "in_ledger")):
+                department_updates.append({**d_row, "b_id": department.id})
+        seen_departments = {d.id for d in config.departments}
+        for d_id, old_d in stored_departments.items():
+            if d_id not in seen_departments and old_d["in_ledger"]:
+                department_updates.append(
+                    {**dict(old_d), "in_ledger": False, "synced_at": now, "b_id": d_id}
+                )
+
+        seen: set[str] = set()
+        for department, account in config.iter_accounts():
+            seen.add(account.id)
+            row = _account_row(department.id, account, now)
+            reason = account.closure.reason if account.closure else None
+            old = stored.get(account.id)
+            if old is None:
+                new_rows.append(row)
+                events.append(
+                    _event(account.id, EventKind.REGISTERED, None, row["status"], now, reason)
+                )
+                counts["registered"] += 1
+                continue
+            changed = [k for k in _COMPARED if old[k] != row[k]]
+            if not changed:
+                counts["unchanged"] += 1
+                continue
+            row["first_synced_at"] = old["first_synced_at"]
+            updates.append({**row, "b_id": account.id})
+            if "status" in changed or not old["in_ledger"]:
+                old_status = old["status"] if old["in_ledger"] else None
+                events.append(
+                    _event(
+                        account.id, EventKind.STATUS_CHANGED, old_status, row["status"], now, reason
+                    )
+                )
+                counts["status_changed"] += 1
+            else:
+                fields = sorted({k for k in changed if k != "data"} | _data_changes(old, row))
+                events.append(
+                    _event(
+                        account.id,
+                        EventKind.CHANGED,
+                        row["status"],
+                        row["status"],
+                        now,
+                        None,
+                        {"fields": fields},
+                    )
+                )
+                counts["changed"] += 1
+        for account_id, old in stored.items():
+            if account_id not in seen and old["in_ledger"]:
+                updates.append(
+                    {**dict(old), "in_ledger": False, "synced_at": now, "b_id": account_id}
+                )
+                events.append(_event(account_id, EventKind.REMOVED, old["status"], None, now, None))
+                counts["removed"] += 1
+
+        if department_rows:
+            conn.execute(departments.insert(), department_rows)
+        if department_updates:
+            conn.execute(
+                departments.update().where(departments.c.id == _bind("b_id")), department_updates
+            )
+        if new_rows:
+            conn.execute(accounts.insert(), new_rows)
+        if updates:
+            conn.execute(accounts.update().where(accounts.c.id == _bind("b_id")), updates)
+        if events:
+            conn.execute(account_events.insert(), events)
+    return SyncSummary(**counts)
+
+
+def _bind(name: str) -> Any:
+    from sqlalchemy import bindparam
+
+    return bindparam(name)
+
+
+def _data_changes(old: Any, row: dict[str, Any]) -> set[str]:
+    before, after = old["data"] or {}, row["data"] or {}
+    return {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+
+
+def _event(
+    account_id: str,
+    kind: EventKind,
+    old_status: str | None,
+    new_status: str | None,
+    at: dt.datetime,
+    reason: str | None,
+    detail: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "account_id": account_id,
+        "kind": kind.value,
+        "old_status": old_status,
+        "new_status": new_status,
+        "at": at,
+        "reason": reason,
+        "detail": detail,
+    }
+
+
+def ledger_status(value: str) -> AccountStatus:
+    return AccountStatus(value)

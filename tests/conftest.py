@@ -1,0 +1,21 @@
+"""Shared fixtures. Time is an input: tests pass `today`/`now` explicitly."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_CONFIG = ROOT / "config.yaml"
+TODAY = dt.date(2026, 11, 28)
+
+
+@pytest.fixture
+def sample_config(tmp_path: Path) -> Path:
+    """A copy of the sample ledger in a temporary folder (its store lands there too)."""
+    target = tmp_path / "config.yaml"
+    shutil.copy(SAMPLE_CONFIG, target)
+    return target
