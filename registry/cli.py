@@ -24,7 +24,7 @@ from registry.constants import LOCAL_TZ
 F = TypeVar("F", bound=Callable[..., Any])
 
 # The modules under registry/commands that contribute commands, each with a `COMMANDS` list.
-COMMAND_MODULES = ("ledger", "crawl", "compliance", "report", "cycle")
+COMMAND_MODULES = ("ledger", "crawl", "observe", "compliance", "report", "cycle")
 
 EXIT_OK = 0
 EXIT_PARTIAL = 1

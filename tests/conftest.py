@@ -8,6 +8,16 @@ from pathlib import Path
 
 import pytest
 
+# Each area keeps its fixtures in its own module, so that parallel work never edits this file.
+pytest_plugins = [
+    "tests.fixtures.store",
+    "tests.fixtures.simulator",
+    "tests.fixtures.sources",
+    "tests.fixtures.compliance",
+    "tests.fixtures.reports",
+    "tests.fixtures.cycle",
+]
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_CONFIG = ROOT / "config.yaml"
 TODAY = dt.date(2026, 11, 28)
