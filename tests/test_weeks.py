@@ -34,4 +34,4 @@ def test_parse_rejects_nonsense_with_a_hint():
     with pytest.raises(ValueError, match="write it as 2026-W48"):
         IsoWeek.parse("48")
     with pytest.raises(ValueError, match="has no week 53"):
-        IsoWeek.parse("2026-W53")
+        IsoWeek.parse("2025-W53")
