@@ -33,6 +33,8 @@ from registry.constants import (
     LOCAL_TZ_NAME,
     SOURCE_IDENTIFIER_FIELD,
     AccountStatus,
+    Audience,
+    ChannelKind,
     DepartmentLevel,
     Platform,
     Source,
@@ -271,6 +273,223 @@ class Department(StrictModel):
     accounts: list[Account] = Field(default_factory=list, description="The accounts it runs.")
 
 
+# ---------------------------------------------------------------------------------------------
+# The monitoring cycle: notifications, timetable, logs
+
+ENV_NAME_PATTERN = r"^[A-Z_][A-Z0-9_]*$"
+HHMM_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+# Which keys each channel kind takes besides the common ones, and which it needs.
+CHANNEL_KEYS: dict[ChannelKind, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    ChannelKind.EMAIL: (
+        ("host", "port", "security", "username", "password_env", "sender"),
+        ("host", "sender"),
+    ),
+    ChannelKind.WECOM: (("url_env", "mention"), ("url_env",)),
+    ChannelKind.DINGTALK: (("url_env", "secret_env", "mention"), ("url_env",)),
+    ChannelKind.WEBHOOK: (("url_env", "token_env"), ("url_env",)),
+}
+
+
+def _hhmm(value: Any) -> str:
+    if isinstance(value, int):  # a YAML 1.1 reader turns 17:30 into 1050
+        raise ValueError(f'write the time in quotes, e.g. "17:30" (got {value!r})')
+    match = HHMM_RE.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(f'{value!r} is not a time of day; write it as "08:30"')
+    return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+
+class NotifyChannel(StrictModel):
+    """One way out for notifications. Secrets (password, webhook URL with its key, signing
+    secret, bearer token) are named by their environment variable, never written here."""
+
+    id: str = Field(pattern=ID_PATTERN, description="Unique id, e.g. mail or wecom-group.")
+    kind: ChannelKind = Field(description="email | wecom | dingtalk | webhook.")
+    audience: list[Audience] = Field(
+        default_factory=lambda: [Audience.ALERTS, Audience.SUMMARY],
+        description="alerts (to owners and contacts) and/or summary (to supervisors).",
+    )
+    max_per_cycle: int = Field(
+        20, ge=1, description="Messages sent per cycle; the rest wait (robots allow 20/min)."
+    )
+    timeout: float = Field(20.0, gt=0, description="Seconds to wait for the server.")
+    host: str | None = Field(None, description="email: SMTP server host.")
+    port: int | None = Field(
+        None, ge=1, le=65535, description="email: port (default 587 starttls, 465 ssl, 25)."
+    )
+    security: Literal["starttls", "ssl", "none"] = Field(
+        "starttls", description="email: starttls | ssl | none."
+    )
+    username: str | None = Field(None, description="email: SMTP login, if the server needs one.")
+    password_env: str | None = Field(
+        None,
+        description="email: environment variable holding the SMTP password.",
+    )
+    sender: str | None = Field(None, description="email: the From address.")
+    url_env: str | None = Field(
+        None,
+        description="webhooks: environment variable holding the URL (it carries the key).",
+    )
+    secret_env: str | None = Field(
+        None,
+        description="dingtalk: environment variable holding the signing secret (SEC…).",
+    )
+    token_env: str | None = Field(
+        None,
+        description="webhook: environment variable holding a bearer token.",
+    )
+    mention: bool = Field(True, description="wecom, dingtalk: @ the people told, by mobile.")
+
+    @field_validator("password_env", "url_env", "secret_env", "token_env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(ENV_NAME_PATTERN, value):
+            raise ValueError(
+                f"{value!r} is not an environment variable name; write it in capitals, "
+                "e.g. GOVMEDIA_SMTP_PASSWORD"
+            )
+        return value
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, value: str | None) -> str | None:
+        if value is not None and not EMAIL_RE.match(value):
+            raise ValueError(f"not an e-mail address: {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _keys_of_kind(self) -> NotifyChannel:
+        allowed, needed = CHANNEL_KEYS[self.kind]
+        for name in (key for keys, _ in CHANNEL_KEYS.values() for key in keys):
+            if name in allowed or name not in self.model_fields_set:
+                continue
+            raise ValueError(f"`{name}:` does not apply to kind: {self.kind.value}")
+        missing = [name for name in needed if getattr(self, name) is None]
+        if missing:
+            raise ValueError(
+                f"kind {self.kind.value} needs " + ", ".join(f"`{m}:`" for m in missing)
+            )
+        if self.kind is ChannelKind.EMAIL and self.username and not self.password_env:
+            raise ValueError(
+                "`username:` needs `password_env:` (the password stays in the environment)"
+            )
+        return self
+
+    @property
+    def smtp_port(self) -> int:
+        return self.port or {"ssl": 465, "starttls": 587, "none": 25}[self.security]
+
+    @property
+    def secret_envs(self) -> tuple[str, ...]:
+        """The environment variables this channel reads; their values are secrets."""
+        names = (self.password_env, self.url_env, self.secret_env, self.token_env)
+        return tuple(name for name in names if name)
+
+
+class RetrySettings(StrictModel):
+    """How failed sends are retried across cycles: the wait doubles after each failure."""
+
+    max_attempts: int = Field(8, ge=1, description="Attempts before a message is given up.")
+    backoff_minutes: float = Field(5.0, gt=0, description="Wait after the first failure.")
+    max_backoff_hours: float = Field(24.0, gt=0, description="The longest wait between attempts.")
+
+
+class NotifySettings(StrictModel):
+    """Who is told what, and how (第一时间对接各单位账号负责人)."""
+
+    channels: list[NotifyChannel] = Field(default_factory=list, description="Ways out.")
+    supervisors: list[Person] = Field(
+        default_factory=list, description="Get the weekly summary and notices."
+    )
+    unknown_alert_after_days: int = Field(
+        3, ge=1, description="Alert when an account has been unknown this many days."
+    )
+    report_base_url: str | None = Field(
+        None, description="Where output_dir is published; messages link reports under it."
+    )
+    retry: RetrySettings = Field(default_factory=RetrySettings, description="Retries.")
+
+    @field_validator("report_base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError(f"must be an http:// or https:// URL, got {value!r}")
+        return value.rstrip("/") + "/" if value else value
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> NotifySettings:
+        ids = [channel.id for channel in self.channels]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate channel id {duplicates[0]!r}")
+        return self
+
+
+class WeeklyAt(StrictModel):
+    day: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = (
+        Field("monday", description="Day the last week's report is due.")
+    )
+    at: str = Field("09:00", description='Local time it is due, "HH:MM".')
+
+    _time = field_validator("at", mode="before")(classmethod(lambda cls, v: _hhmm(v)))
+
+    @property
+    def weekday(self) -> int:
+        """Monday is 0."""
+        return WEEKDAYS.index(self.day)
+
+
+class NoticeAt(StrictModel):
+    period: Literal["month", "quarter"] = Field(
+        "month", description="month | quarter: what one notice (通报) covers."
+    )
+    day: int = Field(
+        1, ge=1, le=28, description="Day of the month the last period's notice is due."
+    )
+    at: str = Field("09:00", description='Local time it is due, "HH:MM".')
+
+    _time = field_validator("at", mode="before")(classmethod(lambda cls, v: _hhmm(v)))
+
+
+class ScheduleSettings(StrictModel):
+    """The timetable of `govmedia schedule` and `govmedia cron`, in the ledger's time zone."""
+
+    crawl_at: list[str] = Field(
+        default_factory=lambda: ["08:30", "17:30"], description="Times of day of a full cycle."
+    )
+    weekly_report: WeeklyAt = Field(default_factory=WeeklyAt, description="Weekly report due.")
+    notice: NoticeAt | None = Field(
+        default_factory=NoticeAt, description="Notice (通报) due; null: no notices."
+    )
+    heartbeat_minutes: int = Field(15, ge=1, description="Minutes between heartbeat log lines.")
+
+    @field_validator("crawl_at", mode="before")
+    @classmethod
+    def _times(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [_hhmm(v) for v in value]
+        return value
+
+    @field_validator("crawl_at")
+    @classmethod
+    def _sorted(cls, value: list[str]) -> list[str]:
+        return sorted(set(value))
+
+
+class LoggingSettings(StrictModel):
+    """Structured logs to stderr and a rotating file, with secrets removed."""
+
+    file: str | None = Field(
+        "data/govmedia.log", description="Log file, relative to config.yaml; null: stderr only."
+    )
+    format: Literal["kv", "json"] = Field("kv", description="kv (key=value) or json lines.")
+    level: Literal["debug", "info", "warning", "error"] = Field("info", description="Level.")
+    max_bytes: int = Field(5_000_000, ge=10_000, description="Size at which the file rotates.")
+    backup_count: int = Field(5, ge=0, description="Rotated files kept.")
+
+
 class Config(StrictModel):
     """The whole of config.yaml."""
 
@@ -281,6 +500,11 @@ class Config(StrictModel):
     output_dir: str = Field("out", description="Where reports and filings are written.")
     sources: Sources = Field(default_factory=Sources, description="How each source is reached.")
     departments: list[Department] = Field(default_factory=list, description="The ledger.")
+    notify: NotifySettings = Field(default_factory=NotifySettings, description="Notifications.")
+    schedule: ScheduleSettings = Field(
+        default_factory=ScheduleSettings, description="Timetable of the cycle."
+    )
+    logging: LoggingSettings = Field(default_factory=LoggingSettings, description="Logs.")
 
     @field_validator("timezone")
     @classmethod

@@ -167,3 +167,83 @@ DOC_VETO = "国办秘函〔2019〕19号"  # 政府网站与政务新媒体检查
 DOC_ONE_ACCOUNT = "国办发〔2018〕123号"  # 关于推进政务新媒体健康有序发展的意见
 DOC_HENAN_EXCEPTION = "豫政办明电〔2019〕28号"
 DOC_LOCAL_CADENCE = "本县政务新媒体管理规定（最少一周更新一次）"
+
+
+# ---------------------------------------------------------------------------------------------
+# The monitoring cycle: notifications and what is due
+
+
+class ChannelKind(StrEnum):
+    """How a notification leaves govmedia."""
+
+    EMAIL = "email"
+    WECOM = "wecom"  # 企业微信群机器人
+    DINGTALK = "dingtalk"  # 钉钉自定义机器人 (signed)
+    WEBHOOK = "webhook"  # any JSON endpoint
+
+
+class Audience(StrEnum):
+    """What a channel carries: alerts to owners and contacts, or summaries to supervisors."""
+
+    ALERTS = "alerts"
+    SUMMARY = "summary"
+
+
+class AlertKind(StrEnum):
+    """Why a notification was queued. One alert per account per status change."""
+
+    WARNING = "warning"
+    VETO = "veto"
+    ZOMBIE = "zombie"
+    UNKNOWN = "unknown"
+    FLAGGED = "flagged"
+    RELAUNCHED = "relaunched"
+    WEEKLY_SUMMARY = "weekly_summary"
+    NOTICE_READY = "notice_ready"
+    SOURCE_FAILED = "source_failed"
+
+
+ALERT_LABELS: dict[AlertKind, str] = {
+    AlertKind.WARNING: "更新预警",
+    AlertKind.VETO: "单项否决",
+    AlertKind.ZOMBIE: "僵尸账号",
+    AlertKind.UNKNOWN: "无法核验",
+    AlertKind.FLAGGED: "应申请关停",
+    AlertKind.RELAUNCHED: "已关停账号重新更新",
+    AlertKind.WEEKLY_SUMMARY: "周报",
+    AlertKind.NOTICE_READY: "通报",
+    AlertKind.SOURCE_FAILED: "数据源故障",
+}
+
+
+class ReportKind(StrEnum):
+    """What the `reports` table records, so the cycle knows from the store what is due."""
+
+    WEEKLY = "weekly"
+    NOTICE = "notice"
+    ANNUAL = "annual"
+
+
+class JobKind(StrEnum):
+    """The jobs of the schedule loop and of `govmedia cron`."""
+
+    CYCLE = "cycle"  # crawl, check, reports when due, notify
+    WEEKLY = "weekly"  # check, weekly report when due, notify (no crawl)
+    NOTICE = "notice"  # check, notice when due, notify (no crawl)
+
+
+# Environment variables that hold secrets. Their values are removed from every log line; any
+# other GOVMEDIA_* variable whose name says PASSWORD, SECRET, TOKEN, COOKIE, KEY or WEBHOOK is
+# treated the same way, as is every variable a `notify:` channel names.
+SECRET_ENV_VARS: tuple[str, ...] = (
+    "GOVMEDIA_SMTP_PASSWORD",
+    "GOVMEDIA_WECOM_WEBHOOK",
+    "GOVMEDIA_DINGTALK_WEBHOOK",
+    "GOVMEDIA_DINGTALK_SECRET",
+    "GOVMEDIA_WEBHOOK_URL",
+    "GOVMEDIA_WEBHOOK_TOKEN",
+    "GOVMEDIA_WECHAT_TOKEN",
+    "GOVMEDIA_WECHAT_COOKIE",
+    "GOVMEDIA_WEIBO_COOKIE",
+)
+SECRET_ENV_NAME_WORDS: tuple[str, ...] = ("PASSWORD", "SECRET", "TOKEN", "COOKIE", "KEY", "WEBHOOK")
