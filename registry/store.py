@@ -219,6 +219,7 @@ notifications = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
     Column("attempts", Integer, nullable=False, default=0),
+    Column("last_attempt_at", UTCDateTime),  # the retry backoff counts from here
     Column("last_error", Text),
 )
 
