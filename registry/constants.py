@@ -167,6 +167,58 @@ DOC_VETO = "国办秘函〔2019〕19号"  # 政府网站与政务新媒体检查
 DOC_ONE_ACCOUNT = "国办发〔2018〕123号"  # 关于推进政务新媒体健康有序发展的意见
 DOC_HENAN_EXCEPTION = "豫政办明电〔2019〕28号"
 DOC_LOCAL_CADENCE = "本县政务新媒体管理规定（最少一周更新一次）"
+# 国办发〔2018〕123号 also says 确属无力维护的要坚决关停 and names 僵尸、睡眠 accounts: the basis of
+# the zombie rule, the shutdown flag and the closure lifecycle.
+DOC_CLOSURE = "国办发〔2018〕123号"
+DOC_LOCAL_RULES = "本县政务新媒体管理规定"  # grace for new accounts, monitoring practice
+
+
+class Rule(StrEnum):
+    """Which rule decided a verdict (registry/compliance.py); its text and document go beside it."""
+
+    CLOSED = "closed"  # exempt: closed (关停注销)
+    RELAUNCHED = "relaunched"  # exempt but alerted: closed, yet posting again (违规复开)
+    CLOSING_NOTICE = "closing_notice"  # exempt: closing, stop-update notice published
+    GRACE = "grace"  # exempt: newly opened, no posts yet
+    UNKNOWN = "unknown"  # no recent ok observation: cannot be judged
+    CADENCE_OK = "cadence_ok"
+    CADENCE_WARNING = "cadence_warning"  # local rule, 最少一周更新一次
+    VETO = "veto"  # 国办秘函〔2019〕19号: no post in the 2 weeks before T
+    ZOMBIE = "zombie"  # 僵尸账号
+
+
+class FilingDocument(StrEnum):
+    """The closure documents `govmedia filings` renders for an account (file name stems)."""
+
+    APPLICATION = "application"  # 政务新媒体账号关停申请表
+    NOTICE = "notice"  # 停更公告
+    CERTIFICATE = "certificate"  # 关停证明
+    REPORT = "report"  # 书面报告
+
+
+FILING_DOCUMENT_LABELS: dict[FilingDocument, str] = {
+    FilingDocument.APPLICATION: "政务新媒体账号关停申请表",
+    FilingDocument.NOTICE: "停更公告",
+    FilingDocument.CERTIFICATE: "关停证明",
+    FilingDocument.REPORT: "书面报告",
+}
+
+
+class FilingStage(StrEnum):
+    """Where an account stands in the closure process, for `govmedia filings --status`."""
+
+    FLAGGED = "flagged"  # flagged for shutdown, not yet closing
+    OVERDUE = "overdue"  # flagged longer than policy.filing_overdue_days, not yet closing
+    CLOSING = "closing"  # approved, not yet closed
+    RELAUNCHED = "relaunched"  # closed, yet posting again
+
+
+FILING_STAGE_LABELS: dict[FilingStage, str] = {
+    FilingStage.FLAGGED: "应申请关停",
+    FilingStage.OVERDUE: "逾期未申请关停",
+    FilingStage.CLOSING: "关停中",
+    FilingStage.RELAUNCHED: "已关停账号违规复开",
+}
 
 
 # ---------------------------------------------------------------------------------------------

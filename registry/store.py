@@ -147,6 +147,8 @@ observations = Table(
     Column("evidence", LargeBinary),  # gzip of the raw response the outcome was judged on
     Column("evidence_sha256", String(64)),
     Column("recorded_by", Text),  # a person's name for manual observations
+    # ok observations of a crawl: every post published since then was seen (None: the whole list)
+    Column("complete_since", UTCDateTime),
     Index("ix_observations_account_at", "account_id", "at"),
 )
 
@@ -185,7 +187,12 @@ verdicts = Table(
     Column("basis", Text),
     Column("detail", Text),
     Column("computed_at", UTCDateTime, nullable=False),
+    Column("missed_weeks", Integer, nullable=False, default=0),  # consecutive missed weeks
+    Column("flag_reason", Text),  # why flagged for shutdown (应申请关停), with its document
+    Column("rule_key", String(24)),  # registry.constants.Rule
+    Column("ledger_status", String(16)),  # the lifecycle status at `at`
     UniqueConstraint("account_id", "at", name="uq_verdicts_account_at"),
+    Index("ix_verdicts_at", "at"),  # the latest T, and all verdicts at one T
 )
 
 # A change of an account's compliance status is its own record (old, new, when, why).
@@ -506,3 +513,59 @@ def _event(
 
 def ledger_status(value: str) -> AccountStatus:
     return AccountStatus(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Observations from a crawl
+
+
+def record_observations(
+    engine: Engine, rows: list[dict[str, Any]], posts_of: list[list[dict[str, Any]]]
+) -> list[int]:
+    """Insert a batch of observations and the posts each saw, in one transaction.
+
+    `posts_of[i]` are the post rows of `rows[i]` (without `observation_id`, which is filled in).
+    A post already stored for the account (same `post_key`) is kept as first seen. Returns the
+    new observations' ids, in order.
+    """
+    if not rows:
+        return []
+    with engine.begin() as conn:
+        inserted = conn.execute(
+            observations.insert().returning(observations.c.id, sort_by_parameter_order=True),
+            rows,
+        )
+        ids = [row[0] for row in inserted]
+        post_rows = [
+            {**post, "observation_id": obs_id}
+            for obs_id, batch in zip(ids, posts_of, strict=True)
+            for post in batch
+        ]
+        if post_rows:
+            conn.execute(_insert_ignoring_duplicates(engine, posts), post_rows)
+    return ids
+
+
+def _insert_ignoring_duplicates(engine: Engine, table: Table) -> Any:
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing()
+    if engine.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table).on_conflict_do_nothing()
+    return table.insert().prefix_with("IGNORE")
+
+
+def prune_evidence(engine: Engine, *, before: dt.datetime) -> int:
+    """Drop the raw responses of observations made before `before`; their SHA-256 stays."""
+    from sqlalchemy import update
+
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(observations)
+            .where(observations.c.at < before, observations.c.evidence.is_not(None))
+            .values(evidence=None)
+        )
+    return result.rowcount or 0

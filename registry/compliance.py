@@ -1,0 +1,742 @@
+"""The compliance rules: pure functions from an account's posts and observations to verdicts.
+
+Nothing here reads a clock, a file or the store: the monitoring time point `at` (T) is an input,
+and so is the time zone of natural weeks (Asia/Shanghai unless the ledger says otherwise). The
+store side (registry/verdicts.py) loads facts, calls these functions and stores what they return.
+
+Public API (stable; reports, the cycle and filings call it):
+
+- `AccountFacts`: what the ledger says about an account (lifecycle status and closure dates).
+- `ObservationFacts`: one attempt to observe an account (a crawl's fetch or a person's report).
+- `Verdict`: an account's status at T, with the evidence, the rule and the document it rests on.
+- `WeekVerdict`: an account's natural ISO week: posts, cadence met, missed run, worst status.
+- `verdict_at(policy, account, posts, observations, at, *, tz)` → `Verdict`
+- `week_verdicts(policy, account, posts, observations, weeks, *, at=None, tz)` → `[WeekVerdict]`
+
+`posts` are the publish instants (aware datetimes) of the account's stored posts, in any order.
+
+How the rules read the facts (thresholds come from `policy`):
+
+Known posts. The posts table, plus the `latest_post_at` of every ok observation (crawled or
+manual), merged: a person who saw a post on 11-20 proves a post on 11-20. A manual observation's
+`posts_this_week` counts for the ISO week that contains the observation when the known posts of
+that week are fewer.
+
+Ledger status at T. The ledger holds today's status; for an earlier T the closure dates say what
+it was then: closed from `deregistered_on` on, closing from `approved_on` on, active before.
+
+At T, in this order:
+1. exempt: closed at T; closing with the stop-update notice published (`notice_on` ≤ T's day);
+   or opened less than `new_account_grace_days` before T (from 00:00 of `opened_on`) with no
+   known post up to T. A closed account with a known post after the end of its deregistration
+   day is `relaunched` (已注销账号违规复开): still exempt, but the verdict carries the alert.
+2. unknown: no ok observation made at or after T − `stale_after_hours` (observations made after
+   T count: they show what was posted up to T). Also unknown: a T before tracking began, i.e. no
+   known post up to T and the first ok observation later than T + `stale_after_hours` (a crawl
+   sees only the latest posts, so it cannot prove an older silence). The last failure's outcome
+   and detail are shown. Unknown never escalates and never flags.
+3. by days silent = T − the last known post at or before T: below `warn_after_days` ok, from it
+   warning, from `veto_after_days` veto, from `zombie_after_days` zombie; comparisons are exact
+   (a post exactly 7 × 24 h before T is 7 days silent: warning). With no known post, the silence
+   counts from 00:00 of `opened_on`; with no `opened_on` either the account is veto (no post in
+   the 14 days before T is proven, 90 days is not) and `days_silent` is null.
+
+`posts_7d` counts known posts with T − 7 days ≤ published ≤ T. `posts_this_week` counts known
+posts from Monday 00:00 of T's ISO week up to T (or a manual count reported in that week by T).
+
+Weeks. A week W is judged at its end (next Monday 00:00 local), or at `at` when `at` falls in it.
+- exempt (the account is exempt at that point): `met_cadence` None, the missed run resets to 0;
+- unknown: `met_cadence` None, the missed run is carried unchanged (an unknown week neither
+  extends nor resets it), never flagged. With observations after T counting, the known weeks of
+  an account are one unbroken stretch, so unknown weeks only sit before tracking began (run 0)
+  or after the last ok observation (the run stays where the evidence left it);
+- a week still in progress that has not met the cadence yet: `met_cadence` None, run carried;
+- otherwise `met_cadence` = known posts in W ≥ `min_posts_per_week`; met resets the run, missed
+  extends it.
+`worst_status` is the worst point-in-time status during W: the status at the longest silence
+inside W (just before a post in W, or at W's end). `flag_shutdown` (应申请关停) holds for an
+account active at that point whose worst status is zombie or whose missed run has reached
+`flag_after_weeks`. `Verdict.missed_weeks` is the same run at T: complete weeks before T's week,
+reset to 0 when T's own week has already met the cadence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from bisect import bisect_left, bisect_right, insort
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from registry.constants import (
+    DOC_CLOSURE,
+    DOC_LOCAL_CADENCE,
+    DOC_LOCAL_RULES,
+    DOC_VETO,
+    LOCAL_TZ,
+    OUTCOME_LABELS,
+    AccountStatus,
+    Outcome,
+    Platform,
+    Rule,
+    VerdictStatus,
+)
+from registry.weeks import IsoWeek
+
+if TYPE_CHECKING:
+    from registry.config import Account, Policy
+
+UTC = dt.UTC
+DAY = dt.timedelta(days=1)
+WEEK = dt.timedelta(days=7)
+
+# Statuses that count as "judged on activity" (not exempt, not unknown).
+JUDGED = frozenset(
+    {VerdictStatus.OK, VerdictStatus.WARNING, VerdictStatus.VETO, VerdictStatus.ZOMBIE}
+)
+_SEVERITY_RANK = {
+    status: rank
+    for rank, status in enumerate(
+        (
+            VerdictStatus.ZOMBIE,
+            VerdictStatus.VETO,
+            VerdictStatus.WARNING,
+            VerdictStatus.UNKNOWN,
+            VerdictStatus.OK,
+            VerdictStatus.EXEMPT,
+        )
+    )
+}
+
+
+def severity(status: VerdictStatus) -> int:
+    """Sort key, worst first (zombie 0 … exempt 5); unknown ranks below proven failures."""
+    return _SEVERITY_RANK[status]
+
+
+# ---------------------------------------------------------------------------------------------
+# Facts in
+
+
+@dataclass(frozen=True, slots=True)
+class AccountFacts:
+    """What the ledger says about one account: enough for the rules, nothing more."""
+
+    id: str
+    department_id: str
+    platform: Platform
+    status: AccountStatus  # the ledger's status now
+    opened_on: dt.date | None = None
+    filed_on: dt.date | None = None
+    approved_on: dt.date | None = None  # closure approved
+    notice_on: dt.date | None = None  # stop-update notice (停更公告) published
+    deregistered_on: dt.date | None = None  # deregistered on the platform (注销)
+    closure_filed_on: dt.date | None = None  # closure filed in the national filing system
+
+    @classmethod
+    def from_ledger(cls, department_id: str, account: Account) -> AccountFacts:
+        closure = account.closure
+        return cls(
+            id=account.id,
+            department_id=department_id,
+            platform=account.platform,
+            status=account.status,
+            opened_on=account.opened_on,
+            filed_on=account.filed_on,
+            approved_on=closure.approved_on if closure else None,
+            notice_on=closure.notice_on if closure else None,
+            deregistered_on=closure.deregistered_on if closure else None,
+            closure_filed_on=closure.filed_on if closure else None,
+        )
+
+    def status_on(self, day: dt.date) -> AccountStatus:
+        """The lifecycle status on a local day: today's ledger status, rolled back by its dates."""
+        if self.status is AccountStatus.ACTIVE:
+            return AccountStatus.ACTIVE
+        if self.status is AccountStatus.CLOSED and (
+            self.deregistered_on is None or day >= self.deregistered_on
+        ):
+            return AccountStatus.CLOSED
+        if self.approved_on is None or day >= self.approved_on:
+            return AccountStatus.CLOSING
+        return AccountStatus.ACTIVE
+
+
+@dataclass(frozen=True, slots=True)
+class ObservationFacts:
+    """One attempt to observe an account. Only an ok outcome says anything about activity."""
+
+    at: dt.datetime  # when it was made (aware)
+    outcome: Outcome
+    latest_post_at: dt.datetime | None = None  # meaningful only when ok
+    posts_this_week: int | None = None  # a person's count for the ISO week containing `at`
+    detail: str | None = None
+    source: str | None = None
+
+    def __post_init__(self) -> None:
+        _require_aware(self.at, "ObservationFacts.at")
+        if self.latest_post_at is not None:
+            _require_aware(self.latest_post_at, "ObservationFacts.latest_post_at")
+
+
+# ---------------------------------------------------------------------------------------------
+# Verdicts out
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """An account's compliance status at a monitoring time point, with its evidence."""
+
+    account_id: str
+    at: dt.datetime
+    status: VerdictStatus
+    last_post_at: dt.datetime | None
+    days_silent: float | None
+    posts_7d: int
+    posts_this_week: int
+    flag_shutdown: bool
+    relaunched: bool
+    missed_weeks: int
+    rule: str  # the rule, in Chinese, with its thresholds
+    basis: str  # the document it rests on
+    detail: str | None = None  # e.g. the last failure, for unknown
+    rule_key: Rule = Rule.CADENCE_OK
+    ledger_status: AccountStatus = AccountStatus.ACTIVE  # the lifecycle status at T
+    flag_reason: str | None = None  # why flagged (应申请关停), with its document
+    last_failure: ObservationFacts | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The `check --json` object (DESIGN.md): instants ISO-8601 with their offset."""
+        return {
+            "account": self.account_id,
+            "status": self.status.value,
+            "last_post_at": self.last_post_at.isoformat() if self.last_post_at else None,
+            "days_silent": floor2(self.days_silent),
+            "posts_7d": self.posts_7d,
+            "posts_this_week": self.posts_this_week,
+            "flag_shutdown": self.flag_shutdown,
+            "rule": self.rule,
+            "basis": self.basis,
+        }
+
+    def state(self) -> tuple[VerdictStatus, bool, bool]:
+        """What a status change compares: status, shutdown flag, relaunch."""
+        return (self.status, self.flag_shutdown, self.relaunched)
+
+
+@dataclass(frozen=True, slots=True)
+class WeekVerdict:
+    """An account's natural ISO week (Monday–Sunday, local time)."""
+
+    account_id: str
+    week: IsoWeek
+    posts: int  # known posts in the week (up to `at` for a week in progress)
+    met_cadence: bool | None  # None: exempt, unknown, or in progress and not met yet
+    missed_run: int  # consecutive missed weeks ending with this one
+    worst_status: VerdictStatus
+    flag_shutdown: bool
+    max_days_silent: float | None = None  # the longest silence inside the week
+    complete: bool = True  # False: judged at `at`, before the week ended
+
+
+def floor2(days: float | None) -> float | None:
+    """Days for display, rounded down to 2 decimals so that 13.999 never shows as 14."""
+    return None if days is None else math.floor(days * 100) / 100
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry points
+
+
+def verdict_at(
+    policy: Policy,
+    account: AccountFacts,
+    posts: Iterable[dt.datetime],
+    observations: Iterable[ObservationFacts],
+    at: dt.datetime,
+    *,
+    tz: ZoneInfo = LOCAL_TZ,
+) -> Verdict:
+    """The account's verdict at T = `at` (see the module docstring for the rules)."""
+    _require_aware(at, "at")
+    return Timeline(policy, account, posts, observations, tz).verdict(at)
+
+
+def week_verdicts(
+    policy: Policy,
+    account: AccountFacts,
+    posts: Iterable[dt.datetime],
+    observations: Iterable[ObservationFacts],
+    weeks: Sequence[IsoWeek],
+    *,
+    at: dt.datetime | None = None,
+    tz: ZoneInfo = LOCAL_TZ,
+) -> list[WeekVerdict]:
+    """One `WeekVerdict` per week in `weeks` (sorted), oldest first.
+
+    Weeks that start after `at` are left out; the week holding `at` is judged at `at`.
+    """
+    if at is not None:
+        _require_aware(at, "at")
+    grid = WeekGrid(weeks, tz)
+    return Timeline(policy, account, posts, observations, tz).week_verdicts(grid, at)
+
+
+# ---------------------------------------------------------------------------------------------
+# The machinery
+
+
+def _require_aware(value: dt.datetime, name: str) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be an aware datetime, got naive {value!r}")
+
+
+def local_midnight(day: dt.date, tz: ZoneInfo) -> dt.datetime:
+    """00:00 of a local day, as an aware UTC instant."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=tz).astimezone(UTC)
+
+
+class WeekGrid:
+    """Consecutive weeks covering the requested ones, with their bounds in UTC, built once and
+    shared by every account of a history."""
+
+    __slots__ = ("wanted", "weeks", "starts", "ends", "tz")
+
+    def __init__(self, weeks: Sequence[IsoWeek], tz: ZoneInfo = LOCAL_TZ) -> None:
+        self.tz = tz
+        self.wanted = frozenset(weeks)
+        all_weeks: list[IsoWeek] = []
+        if weeks:
+            first, last = min(weeks), max(weeks)
+            week = first
+            while week <= last:
+                all_weeks.append(week)
+                week = week.next()
+        self.weeks = all_weeks
+        self.starts = [w.start(tz).astimezone(UTC) for w in all_weeks]
+        self.ends = [*self.starts[1:], all_weeks[-1].end(tz).astimezone(UTC)] if all_weeks else []
+
+
+_TEXT_STALE = "最近{hours}小时内无成功观测，无法核验（不作为未更新处理）"
+
+
+class Timeline:
+    """One account's known posts and observations, prepared once for many time points."""
+
+    __slots__ = (
+        "policy",
+        "account",
+        "tz",
+        "posts",
+        "first_ok",
+        "last_ok",
+        "failures",
+        "manual",
+        "manual_at",
+        "stale",
+        "grace_end",
+        "opened",
+        "relaunch_after",
+    )
+
+    def __init__(
+        self,
+        policy: Policy,
+        account: AccountFacts,
+        posts: Iterable[dt.datetime],
+        observations: Iterable[ObservationFacts],
+        tz: ZoneInfo = LOCAL_TZ,
+        *,
+        presorted: bool = False,
+    ) -> None:
+        self.policy = policy
+        self.account = account
+        self.tz = tz
+        known = list(posts) if presorted else sorted(p.astimezone(UTC) for p in posts)
+        first_ok: dt.datetime | None = None
+        last_ok: dt.datetime | None = None
+        failures: list[ObservationFacts] = []
+        manual: list[tuple[dt.datetime, int]] = []
+        for obs in observations:
+            if obs.outcome is not Outcome.OK:
+                failures.append(obs)
+                continue
+            at = obs.at.astimezone(UTC)
+            if first_ok is None or at < first_ok:
+                first_ok = at
+            if last_ok is None or at > last_ok:
+                last_ok = at
+            if obs.latest_post_at is not None:
+                latest = obs.latest_post_at.astimezone(UTC)
+                i = bisect_left(known, latest)
+                if i == len(known) or known[i] != latest:
+                    insort(known, latest)
+            if obs.posts_this_week is not None:
+                manual.append((at, obs.posts_this_week))
+        manual.sort(key=lambda item: item[0])
+        failures.sort(key=lambda o: o.at)
+        self.posts = known
+        self.first_ok = first_ok
+        self.last_ok = last_ok
+        self.failures = failures
+        self.manual = manual
+        self.manual_at = [at for at, _ in manual]
+        self.stale = dt.timedelta(hours=policy.stale_after_hours)
+        self.opened = local_midnight(account.opened_on, tz) if account.opened_on else None
+        self.grace_end = (
+            self.opened + dt.timedelta(days=policy.new_account_grace_days)
+            if self.opened is not None
+            else None
+        )
+        self.relaunch_after = (
+            local_midnight(account.deregistered_on + DAY, tz) if account.deregistered_on else None
+        )
+
+    # -- facts at a point ---------------------------------------------------------------------
+
+    def last_post_upto(self, at: dt.datetime, *, inclusive: bool = True) -> dt.datetime | None:
+        i = (bisect_right if inclusive else bisect_left)(self.posts, at)
+        return self.posts[i - 1] if i else None
+
+    def count(self, lo: dt.datetime, hi: dt.datetime, *, hi_inclusive: bool) -> int:
+        """Known posts with lo ≤ published < hi (≤ hi when `hi_inclusive`)."""
+        right = (bisect_right if hi_inclusive else bisect_left)(self.posts, hi)
+        return max(0, right - bisect_left(self.posts, lo))
+
+    def manual_count(self, lo: dt.datetime, hi: dt.datetime, *, hi_inclusive: bool) -> int:
+        """The largest manual weekly count reported by an ok observation made in [lo, hi)
+        (or [lo, hi])."""
+        if not self.manual:
+            return 0
+        ats = self.manual_at
+        right = (bisect_right if hi_inclusive else bisect_left)(ats, hi)
+        return max((self.manual[i][1] for i in range(bisect_left(ats, lo), right)), default=0)
+
+    def known(self, at: dt.datetime, *, has_post: bool) -> bool:
+        """Enough ok observations to judge the account at `at` (see the module docstring)."""
+        if self.last_ok is None or self.last_ok < at - self.stale:
+            return False
+        return has_post or (self.first_ok is not None and self.first_ok <= at + self.stale)
+
+    def exemption(
+        self, at: dt.datetime, day: dt.date, ledger: AccountStatus, has_post: bool
+    ) -> Rule | None:
+        account = self.account
+        if ledger is AccountStatus.CLOSED:
+            return Rule.CLOSED
+        if (
+            ledger is AccountStatus.CLOSING
+            and account.notice_on is not None
+            and account.notice_on <= day
+        ):
+            return Rule.CLOSING_NOTICE
+        if self.grace_end is not None and not has_post and at < self.grace_end:
+            return Rule.GRACE
+        return None
+
+    def judge_silence(self, silence: dt.timedelta | None) -> tuple[VerdictStatus, Rule]:
+        policy = self.policy
+        if silence is None or silence >= dt.timedelta(days=policy.zombie_after_days):
+            if silence is None:
+                return VerdictStatus.VETO, Rule.VETO
+            return VerdictStatus.ZOMBIE, Rule.ZOMBIE
+        if silence >= dt.timedelta(days=policy.veto_after_days):
+            return VerdictStatus.VETO, Rule.VETO
+        if silence >= dt.timedelta(days=policy.warn_after_days):
+            return VerdictStatus.WARNING, Rule.CADENCE_WARNING
+        return VerdictStatus.OK, Rule.CADENCE_OK
+
+    def silence_at(
+        self, at: dt.datetime, last: dt.datetime | None
+    ) -> tuple[dt.timedelta | None, bool]:
+        """(silence, counted from opening) at `at` given the last known post up to it."""
+        if last is not None:
+            return at - last, False
+        if self.opened is not None:
+            return max(at - self.opened, dt.timedelta(0)), True
+        return None, False
+
+    def unknown_detail(self, at: dt.datetime) -> tuple[str, ObservationFacts | None]:
+        failure = self.failures[-1] if self.failures else None
+        if self.last_ok is not None and self.last_ok >= at - self.stale and self.first_ok:
+            # Known recently, but T lies before tracking began.
+            text = f"监测开始前（首次成功观测：{_local(self.first_ok, self.tz)}）"
+            return text, failure
+        if failure is not None:
+            text = f"最近一次观测失败：{OUTCOME_LABELS[failure.outcome]}（{failure.outcome.value}）"
+            if failure.detail:
+                text += f"：{failure.detail}"
+            text += f"，{_local(failure.at, self.tz)}"
+            return text, failure
+        if self.last_ok is not None:
+            return f"最近一次成功观测：{_local(self.last_ok, self.tz)}", None
+        return "尚无观测记录", None
+
+    # -- the verdict at T ----------------------------------------------------------------------
+
+    def verdict(self, at: dt.datetime) -> Verdict:
+        account, tz = self.account, self.tz
+        at_utc = at.astimezone(UTC)
+        day = at.astimezone(tz).date()
+        ledger = account.status_on(day)
+        last = self.last_post_upto(at_utc)
+        week = IsoWeek.containing(at_utc, tz)
+        week_start = week.start(tz).astimezone(UTC)
+        posts_7d = self.count(at_utc - WEEK, at_utc, hi_inclusive=True)
+        posts_week = max(
+            self.count(week_start, at_utc, hi_inclusive=True),
+            self.manual_count(week_start, at_utc, hi_inclusive=True),
+        )
+        relaunched = (
+            ledger is AccountStatus.CLOSED
+            and last is not None
+            and self.relaunch_after is not None
+            and last >= self.relaunch_after
+        )
+        # Exempt and unknown verdicts show the silence since the last known post only; the
+        # silence since opening is a judgment, made only for accounts that are judged.
+        days = (at_utc - last).total_seconds() / 86400 if last is not None else None
+        missed = self.missed_run_at(at_utc, week, week_start, posts_week)
+        common: dict[str, Any] = dict(
+            account_id=account.id,
+            at=at,
+            last_post_at=last.astimezone(tz) if last else None,
+            days_silent=days,
+            posts_7d=posts_7d,
+            posts_this_week=posts_week,
+            relaunched=relaunched,
+            missed_weeks=missed,
+            ledger_status=ledger,
+        )
+        exempt = self.exemption(at_utc, day, ledger, last is not None)
+        if exempt is not None:
+            if relaunched:
+                exempt = Rule.RELAUNCHED
+            rule, basis = self.rule_text(exempt)
+            detail = None
+            if exempt is Rule.RELAUNCHED and last is not None:
+                detail = f"{account.deregistered_on} 注销后仍有更新，最近一条：{_local(last, tz)}"
+            return Verdict(
+                status=VerdictStatus.EXEMPT,
+                flag_shutdown=False,
+                rule=rule,
+                basis=basis,
+                detail=detail,
+                rule_key=exempt,
+                **common,
+            )
+        if not self.known(at_utc, has_post=last is not None):
+            rule, basis = self.rule_text(Rule.UNKNOWN)
+            detail, failure = self.unknown_detail(at_utc)
+            return Verdict(
+                status=VerdictStatus.UNKNOWN,
+                flag_shutdown=False,
+                rule=rule,
+                basis=basis,
+                detail=detail,
+                rule_key=Rule.UNKNOWN,
+                last_failure=failure,
+                **common,
+            )
+        silence, from_opening = self.silence_at(at_utc, last)
+        if silence is not None:
+            common["days_silent"] = silence.total_seconds() / 86400
+        status, rule_key = self.judge_silence(silence)
+        rule, basis = self.rule_text(rule_key)
+        detail = None
+        if last is None:
+            detail = (
+                f"未发现任何更新，自开设日（{account.opened_on}）起计"
+                if from_opening
+                else "未发现任何更新，台账未登记开设日期"
+            )
+        flag_reason = self.flag_reason(status, missed) if ledger is AccountStatus.ACTIVE else None
+        return Verdict(
+            status=status,
+            flag_shutdown=flag_reason is not None,
+            rule=rule,
+            basis=basis,
+            detail=detail,
+            rule_key=rule_key,
+            flag_reason=flag_reason,
+            **common,
+        )
+
+    def flag_reason(self, status: VerdictStatus, missed: int) -> str | None:
+        policy = self.policy
+        if status is VerdictStatus.ZOMBIE:
+            return (
+                f"连续{policy.zombie_after_days}天以上未更新（僵尸账号），"
+                f"确属无力维护的应申请关停（{DOC_CLOSURE}）"
+            )
+        if policy.min_posts_per_week > 0 and missed >= policy.flag_after_weeks:
+            return (
+                f"连续{missed}周未达到每周至少更新{policy.min_posts_per_week}条的要求"
+                f"（{DOC_LOCAL_CADENCE}），应申请关停（{DOC_CLOSURE}）"
+            )
+        return None
+
+    def rule_text(self, rule: Rule) -> tuple[str, str]:
+        """The rule in Chinese with its thresholds, and the document it rests on."""
+        p = self.policy
+        texts: dict[Rule, tuple[str, str]] = {
+            Rule.CLOSED: ("账号已关停注销，不再监测", DOC_CLOSURE),
+            Rule.RELAUNCHED: ("已关停注销的账号在注销后仍有更新（违规复开）", DOC_CLOSURE),
+            Rule.CLOSING_NOTICE: ("账号关停中，已发布停更公告，不再监测", DOC_CLOSURE),
+            Rule.GRACE: (
+                f"新开设账号（开设未满{p.new_account_grace_days}天且尚无更新），暂不监测",
+                DOC_LOCAL_RULES,
+            ),
+            Rule.UNKNOWN: (_TEXT_STALE.format(hours=p.stale_after_hours), DOC_LOCAL_RULES),
+            Rule.CADENCE_OK: (
+                f"最近{p.warn_after_days}天内有更新（最少一周更新一次）",
+                DOC_LOCAL_CADENCE,
+            ),
+            Rule.CADENCE_WARNING: (
+                f"连续{p.warn_after_days}天以上未更新（最少一周更新一次）",
+                DOC_LOCAL_CADENCE,
+            ),
+            Rule.VETO: (f"监测时间点前{p.veto_after_days}天内无更新，单项否决", DOC_VETO),
+            Rule.ZOMBIE: (f"连续{p.zombie_after_days}天以上未更新（僵尸账号）", DOC_CLOSURE),
+        }
+        return texts[rule]
+
+    # -- weeks ---------------------------------------------------------------------------------
+
+    def classify_week(
+        self, start: dt.datetime, end: dt.datetime, point: dt.datetime, complete: bool
+    ) -> tuple[str, int, AccountStatus]:
+        """('exempt'|'unknown'|'met'|'missed'|'open', posts, ledger status) for a week judged
+        at `point` (its end, or T inside it). Posts count in [start, end) or [start, point]."""
+        if complete:
+            n = max(
+                self.count(start, end, hi_inclusive=False),
+                self.manual_count(start, end, hi_inclusive=False),
+            )
+            last_day = (end - DAY).astimezone(self.tz).date()
+            has_post = bool(self.posts) and self.posts[0] < end
+        else:
+            n = max(
+                self.count(start, point, hi_inclusive=True),
+                self.manual_count(start, point, hi_inclusive=True),
+            )
+            last_day = point.astimezone(self.tz).date()
+            has_post = bool(self.posts) and self.posts[0] <= point
+        ledger = self.account.status_on(last_day)
+        # A complete week's last instant is just before `end`: `end` itself stands for it.
+        probe = end - dt.timedelta(microseconds=1) if complete else point
+        if self.exemption(probe, last_day, ledger, has_post) is not None:
+            return "exempt", n, ledger
+        if not self.known(probe, has_post=has_post):
+            return "unknown", n, ledger
+        if n >= self.policy.min_posts_per_week:
+            return "met", n, ledger
+        return ("missed" if complete else "open"), n, ledger
+
+    def missed_run_at(
+        self, at: dt.datetime, week: IsoWeek, week_start: dt.datetime, posts_week: int
+    ) -> int:
+        """Consecutive missed complete weeks before T's week (0 once T's week has met)."""
+        if self.policy.min_posts_per_week <= 0 or posts_week >= self.policy.min_posts_per_week:
+            return 0
+        return self._run_before(week_start)
+
+    def _run_before(self, end: dt.datetime) -> int:
+        """The missed run of the complete weeks ending at `end` (a local Monday 00:00, UTC)."""
+        if self.policy.min_posts_per_week <= 0 or self.last_ok is None:
+            return 0
+        run = 0
+        tz = self.tz
+        while True:
+            monday = (end - DAY).astimezone(tz).date()
+            monday -= dt.timedelta(days=monday.weekday())
+            start = local_midnight(monday, tz)
+            has_post = bool(self.posts) and self.posts[0] < end
+            if not has_post and (self.first_ok is None or self.first_ok > end + self.stale):
+                return run  # before tracking began: every earlier week is unknown too
+            kind, _, _ = self.classify_week(start, end, end, True)
+            if kind in ("exempt", "met"):
+                return run
+            if kind == "missed":
+                run += 1
+            end = start
+
+    def week_verdicts(self, grid: WeekGrid, at: dt.datetime | None) -> list[WeekVerdict]:
+        if not grid.weeks:
+            return []
+        policy, account = self.policy, self.account
+        at_utc = at.astimezone(UTC) if at is not None else None
+        run = self._run_before(grid.starts[0])
+        out: list[WeekVerdict] = []
+        flag_weeks = policy.flag_after_weeks
+        for week, start, end in zip(grid.weeks, grid.starts, grid.ends, strict=True):
+            if at_utc is not None and start > at_utc:
+                break
+            complete = at_utc is None or end <= at_utc
+            point = end if complete else at_utc
+            kind, n, ledger = self.classify_week(start, end, point, complete)
+            worst = VerdictStatus.EXEMPT
+            met: bool | None = None
+            flag = False
+            max_days: float | None = None
+            if kind == "exempt":
+                run = 0
+            elif kind == "unknown":
+                worst = VerdictStatus.UNKNOWN
+            else:
+                if kind == "met":
+                    met, run = True, 0
+                elif kind == "missed":
+                    met, run = False, run + 1
+                silence = self.max_silence(start, point, complete)
+                max_days = silence.total_seconds() / 86400 if silence is not None else None
+                worst, _ = self.judge_silence(silence)
+                flag = ledger is AccountStatus.ACTIVE and (
+                    worst is VerdictStatus.ZOMBIE
+                    or (policy.min_posts_per_week > 0 and run >= flag_weeks)
+                )
+            if week in grid.wanted:
+                out.append(
+                    WeekVerdict(
+                        account_id=account.id,
+                        week=week,
+                        posts=n,
+                        met_cadence=met,
+                        missed_run=run,
+                        worst_status=worst,
+                        flag_shutdown=flag,
+                        max_days_silent=max_days,
+                        complete=complete,
+                    )
+                )
+        return out
+
+    def max_silence(
+        self, start: dt.datetime, point: dt.datetime, complete: bool
+    ) -> dt.timedelta | None:
+        """The longest silence at any instant of [start, point]: just before each post in the
+        week, or at the week's end. None when no post and no opening date bound it."""
+        posts = self.posts
+        lo = bisect_left(posts, start)
+        hi = bisect_left(posts, point) if complete else bisect_right(posts, point)
+        last = posts[hi - 1] if hi else None
+        silence, _ = self.silence_at(point, last)
+        if silence is None:
+            return None
+        tracked_from = self.first_ok - self.stale if self.first_ok is not None else None
+        for i in range(lo, hi):
+            if i:
+                gap = posts[i] - posts[i - 1]
+            elif self.opened is not None and tracked_from is not None and posts[0] >= tracked_from:
+                gap = posts[0] - self.opened  # the very first post, seen while tracked
+            else:
+                continue
+            if gap > silence:
+                silence = gap
+        return silence
+
+
+def _local(instant: dt.datetime, tz: ZoneInfo) -> str:
+    return instant.astimezone(tz).strftime("%Y-%m-%d %H:%M")
