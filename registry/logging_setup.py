@@ -1,0 +1,259 @@
+"""Structured logs: one line per event, as key=value pairs or JSON, to stderr and a rotating file.
+
+Every record passes a redacting filter on each handler, so Scrapy's records and the lines relayed
+from a child crawl are covered as well as our own: the values of secret environment variables
+(SMTP password, webhook URLs with their keys, signing secrets, WeChat token and cookie, Weibo
+cookie) and anything shaped like `token=…`, `key=…`, `Cookie: …` or `Authorization: …` become
+`***`. The same `redact()` cleans error texts before they are stored or printed.
+
+Structured fields ride on the record: ``log.info("crawl done", extra={"accounts": 28})``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import logging.handlers
+import os
+import re
+import sys
+import threading
+import urllib.parse
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, TextIO
+
+from registry.config import LoadedConfig, LoggingSettings
+from registry.constants import LOCAL_TZ, SECRET_ENV_NAME_WORDS, SECRET_ENV_VARS
+
+REDACTED = "***"
+_MIN_SECRET_LENGTH = 4  # shorter values would blank out ordinary words
+
+# Shapes of credentials in URLs, headers, cookies and JSON, whatever variable they came from.
+_SECRET_PARAM = (
+    r"access_token|token|appmsg_token|key|sign|secret|password|passwd|pass_ticket|"
+    r"sessionid|session|cookie|SUB|SUBP|wxuin|data_ticket|bizuin|slave_sid|slave_user"
+)
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(?i)\b((?:set-)?cookie\s*[:=]\s*)([^\r\n]+)"), r"\1" + REDACTED),
+    (re.compile(r"(?i)\b(authorization\s*[:=]\s*)([^\r\n,}]+)"), r"\1" + REDACTED),
+    (re.compile(rf"(?i)([?&;\s,{{(]|^)({_SECRET_PARAM})=([^&\s;\"',)}}]+)"), r"\1\2=" + REDACTED),
+    (
+        re.compile(rf"(?i)(\"(?:{_SECRET_PARAM})\"\s*:\s*\")([^\"]*)(\")"),
+        r"\1" + REDACTED + r"\3",
+    ),
+)
+
+# Attributes every LogRecord has; anything else on a record is a structured field.
+_STANDARD_ATTRS = frozenset(
+    logging.LogRecord("", 0, "", 0, "", (), None).__dict__.keys()
+    | {"message", "asctime", "taskName", "redacted"}
+)
+
+_HANDLER_MARK = "_govmedia_handler"
+
+
+class Redactor:
+    """Knows which environment variables hold secrets and removes their values from text."""
+
+    def __init__(self) -> None:
+        self._names: set[str] = set(SECRET_ENV_VARS)
+        self._values: set[str] = set()
+        self._lock = threading.Lock()
+
+    def add_env_names(self, names: Iterable[str]) -> None:
+        with self._lock:
+            self._names.update(name for name in names if name)
+
+    def add_values(self, values: Iterable[str | None]) -> None:
+        """Secrets that are not in our own environment (e.g. set only for a child process)."""
+        with self._lock:
+            self._values.update(v for v in values if v and len(v) >= _MIN_SECRET_LENGTH)
+
+    def secret_values(self) -> list[str]:
+        """The current secret values, longest first (so a URL goes before the key inside it)."""
+        with self._lock:
+            names = set(self._names)
+            values = set(self._values)
+        for name, value in os.environ.items():
+            if name in names or (
+                name.startswith("GOVMEDIA_") and any(w in name for w in SECRET_ENV_NAME_WORDS)
+            ):
+                values.add(value)
+        out: set[str] = set()
+        for value in values:
+            if len(value) < _MIN_SECRET_LENGTH:
+                continue
+            out.add(value)
+            for encoded in (urllib.parse.quote(value, safe=""), urllib.parse.quote_plus(value)):
+                out.add(encoded)
+        return sorted(out, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        if not text:
+            return text
+        for value in self.secret_values():
+            if value in text:
+                text = text.replace(value, REDACTED)
+        for pattern, replacement in _PATTERNS:
+            text = pattern.sub(replacement, text)
+        return text
+
+
+REDACTOR = Redactor()
+
+
+def redact(text: str) -> str:
+    """`text` without secrets: use on anything that is logged, stored or printed."""
+    return REDACTOR(text)
+
+
+class RedactingFilter(logging.Filter):
+    """Removes secrets from a record's message, its structured fields and its traceback."""
+
+    def __init__(self, redactor: Redactor = REDACTOR) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "redacted", False):
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad %-format in a third-party call: keep what we can
+            message = str(record.msg)
+        record.msg = self.redactor(message)
+        record.args = ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redactor(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redactor(record.stack_info)
+        for name, value in list(record.__dict__.items()):
+            if name not in _STANDARD_ATTRS and isinstance(value, str):
+                setattr(record, name, self.redactor(value))
+        record.redacted = True
+        return True
+
+
+def _fields(record: logging.LogRecord) -> dict[str, Any]:
+    return {k: v for k, v in record.__dict__.items() if k not in _STANDARD_ATTRS}
+
+
+def _timestamp(record: logging.LogRecord) -> str:
+    instant = dt.datetime.fromtimestamp(record.created, LOCAL_TZ)
+    return instant.isoformat(timespec="milliseconds")
+
+
+def _kv_value(value: Any) -> str:
+    if isinstance(value, dt.datetime | dt.date):
+        value = value.isoformat()
+    elif not isinstance(value, str):
+        value = json.dumps(value, ensure_ascii=False, default=str)
+    if value == "" or re.search(r"[\s\"=]", value):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+class KeyValueFormatter(logging.Formatter):
+    """`ts=… level=info logger=govmedia.cycle msg="crawl done" accounts=28`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        parts = {
+            "ts": _timestamp(record),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+            **_fields(record),
+        }
+        line = " ".join(f"{key}={_kv_value(value)}" for key, value in parts.items())
+        exc = self._exception_text(record)
+        return f"{line} exc={json.dumps(exc, ensure_ascii=False)}" if exc else line
+
+    def _exception_text(self, record: logging.LogRecord) -> str | None:
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        return record.exc_text or None
+
+
+class JsonFormatter(KeyValueFormatter):
+    """One JSON object per line, the same keys as the key=value form."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {
+            "ts": _timestamp(record),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        out.update(_fields(record))
+        exc = self._exception_text(record)
+        if exc:
+            out["exc"] = exc
+        return json.dumps(out, ensure_ascii=False, default=str)
+
+
+def log_path(loaded: LoadedConfig) -> Path | None:
+    """The log file, relative to config.yaml unless absolute; None when logs go to stderr only."""
+    name = loaded.config.logging.file
+    if not name:
+        return None
+    path = Path(name)
+    return path if path.is_absolute() else loaded.base_dir / path
+
+
+def configure_logging(
+    loaded: LoadedConfig | None = None,
+    *,
+    level: str | None = None,
+    stream: TextIO | None = None,
+    secret_env_names: Iterable[str] = (),
+) -> Path | None:
+    """Send every logger's records, redacted, to stderr and (given a config) its rotating file.
+
+    Calling it again replaces the handlers it installed before. Returns the log file's path.
+    """
+    settings = loaded.config.logging if loaded is not None else LoggingSettings()
+    names = list(secret_env_names)
+    if loaded is not None:
+        for channel in loaded.config.notify.channels:
+            names.extend(channel.secret_envs)
+    REDACTOR.add_env_names(names)
+    formatter: logging.Formatter = (
+        JsonFormatter() if settings.format == "json" else KeyValueFormatter()
+    )
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, _HANDLER_MARK, False):
+            root.removeHandler(handler)
+            handler.close()
+    handlers: list[logging.Handler] = [logging.StreamHandler(stream or sys.stderr)]
+    path = log_path(loaded) if loaded is not None else None
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handlers.append(
+                logging.handlers.RotatingFileHandler(
+                    path,
+                    maxBytes=settings.max_bytes,
+                    backupCount=settings.backup_count,
+                    encoding="utf-8",
+                )
+            )
+        except OSError as exc:
+            print(f"warning: cannot write the log file {path}: {exc.strerror}", file=sys.stderr)
+            path = None
+    for handler in handlers:
+        handler.addFilter(RedactingFilter())
+        handler.setFormatter(formatter)
+        setattr(handler, _HANDLER_MARK, True)
+        root.addHandler(handler)
+    root.setLevel((level or settings.level).upper())
+    return path
+
+
+def fields(**values: Any) -> Mapping[str, Any]:
+    """`extra=` for a structured record, skipping None values."""
+    return {key: value for key, value in values.items() if value is not None}
