@@ -288,21 +288,41 @@ def week_verdicts(
 # The machinery
 
 
+# ---------------------------------------------------------------------------------------------
+# The machinery. Inside, instants are naive datetimes in UTC: comparing and subtracting them is
+# the cheapest thing Python does with time, and a year of 20,000 accounts is 3M of them.
+
+
 def _require_aware(value: dt.datetime, name: str) -> None:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name} must be an aware datetime, got naive {value!r}")
 
 
+def naive_utc(instant: dt.datetime) -> dt.datetime:
+    """An aware instant as a naive UTC datetime (the inside representation)."""
+    return instant.astimezone(UTC).replace(tzinfo=None)
+
+
+def aware(instant: dt.datetime, tz: ZoneInfo) -> dt.datetime:
+    """A naive UTC instant, aware again and shown in `tz`."""
+    return instant.replace(tzinfo=UTC).astimezone(tz)
+
+
 def local_midnight(day: dt.date, tz: ZoneInfo) -> dt.datetime:
-    """00:00 of a local day, as an aware UTC instant."""
-    return dt.datetime.combine(day, dt.time(), tzinfo=tz).astimezone(UTC)
+    """00:00 of a local day, as a naive UTC instant."""
+    return naive_utc(dt.datetime.combine(day, dt.time(), tzinfo=tz))
+
+
+def local_day(instant: dt.datetime, tz: ZoneInfo) -> dt.date:
+    """The local date of a naive UTC instant."""
+    return instant.replace(tzinfo=UTC).astimezone(tz).date()
 
 
 class WeekGrid:
-    """Consecutive weeks covering the requested ones, with their bounds in UTC, built once and
-    shared by every account of a history."""
+    """Consecutive weeks covering the requested ones, with bounds as naive UTC instants and their
+    local Sundays, built once and shared by every account of a history."""
 
-    __slots__ = ("wanted", "weeks", "starts", "ends", "tz")
+    __slots__ = ("wanted", "weeks", "starts", "ends", "sundays", "tz")
 
     def __init__(self, weeks: Sequence[IsoWeek], tz: ZoneInfo = LOCAL_TZ) -> None:
         self.tz = tz
@@ -315,15 +335,25 @@ class WeekGrid:
                 all_weeks.append(week)
                 week = week.next()
         self.weeks = all_weeks
-        self.starts = [w.start(tz).astimezone(UTC) for w in all_weeks]
-        self.ends = [*self.starts[1:], all_weeks[-1].end(tz).astimezone(UTC)] if all_weeks else []
+        self.starts = [local_midnight(w.monday(), tz) for w in all_weeks]
+        self.ends = [local_midnight(w.sunday() + DAY, tz) for w in all_weeks]
+        self.sundays = [w.sunday() for w in all_weeks]
 
 
 _TEXT_STALE = "最近{hours}小时内无成功观测，无法核验（不作为未更新处理）"
+_ONE_US = dt.timedelta(microseconds=1)
+_ZERO = dt.timedelta(0)
+
+# What a week is, for the cadence (see the module docstring).
+_EXEMPT, _UNKNOWN, _MET, _MISSED, _OPEN = "exempt", "unknown", "met", "missed", "open"
 
 
 class Timeline:
-    """One account's known posts and observations, prepared once for many time points."""
+    """One account's known posts and observations, prepared once for many time points.
+
+    `posts` given with `presorted=True` must be naive UTC datetimes in ascending order (the store
+    side's fast path); otherwise any aware datetimes, in any order.
+    """
 
     __slots__ = (
         "policy",
@@ -339,6 +369,10 @@ class Timeline:
         "grace_end",
         "opened",
         "relaunch_after",
+        "warn",
+        "veto",
+        "zombie",
+        "min_posts",
     )
 
     def __init__(
@@ -354,24 +388,34 @@ class Timeline:
         self.policy = policy
         self.account = account
         self.tz = tz
-        known = list(posts) if presorted else sorted(p.astimezone(UTC) for p in posts)
+        if presorted:
+            known = posts if isinstance(posts, list) else list(posts)
+        else:
+            known = []
+            for p in posts:
+                _require_aware(p, "post published_at")
+                known.append(naive_utc(p))
+            known.sort()
         first_ok: dt.datetime | None = None
         last_ok: dt.datetime | None = None
         failures: list[ObservationFacts] = []
         manual: list[tuple[dt.datetime, int]] = []
+        copied = not presorted
         for obs in observations:
             if obs.outcome is not Outcome.OK:
                 failures.append(obs)
                 continue
-            at = obs.at.astimezone(UTC)
+            at = naive_utc(obs.at)
             if first_ok is None or at < first_ok:
                 first_ok = at
             if last_ok is None or at > last_ok:
                 last_ok = at
             if obs.latest_post_at is not None:
-                latest = obs.latest_post_at.astimezone(UTC)
+                latest = naive_utc(obs.latest_post_at)
                 i = bisect_left(known, latest)
                 if i == len(known) or known[i] != latest:
+                    if not copied:  # never change the caller's list
+                        known, copied = list(known), True
                     insort(known, latest)
             if obs.posts_this_week is not None:
                 manual.append((at, obs.posts_this_week))
@@ -384,6 +428,10 @@ class Timeline:
         self.manual = manual
         self.manual_at = [at for at, _ in manual]
         self.stale = dt.timedelta(hours=policy.stale_after_hours)
+        self.warn = dt.timedelta(days=policy.warn_after_days)
+        self.veto = dt.timedelta(days=policy.veto_after_days)
+        self.zombie = dt.timedelta(days=policy.zombie_after_days)
+        self.min_posts = policy.min_posts_per_week
         self.opened = local_midnight(account.opened_on, tz) if account.opened_on else None
         self.grace_end = (
             self.opened + dt.timedelta(days=policy.new_account_grace_days)
@@ -437,14 +485,15 @@ class Timeline:
         return None
 
     def judge_silence(self, silence: dt.timedelta | None) -> tuple[VerdictStatus, Rule]:
-        policy = self.policy
-        if silence is None or silence >= dt.timedelta(days=policy.zombie_after_days):
-            if silence is None:
-                return VerdictStatus.VETO, Rule.VETO
-            return VerdictStatus.ZOMBIE, Rule.ZOMBIE
-        if silence >= dt.timedelta(days=policy.veto_after_days):
+        if silence is None:
+            # No post known and no opening date: no post in the veto window is proven, 90 days
+            # are not.
             return VerdictStatus.VETO, Rule.VETO
-        if silence >= dt.timedelta(days=policy.warn_after_days):
+        if silence >= self.zombie:
+            return VerdictStatus.ZOMBIE, Rule.ZOMBIE
+        if silence >= self.veto:
+            return VerdictStatus.VETO, Rule.VETO
+        if silence >= self.warn:
             return VerdictStatus.WARNING, Rule.CADENCE_WARNING
         return VerdictStatus.OK, Rule.CADENCE_OK
 
@@ -455,39 +504,38 @@ class Timeline:
         if last is not None:
             return at - last, False
         if self.opened is not None:
-            return max(at - self.opened, dt.timedelta(0)), True
+            return max(at - self.opened, _ZERO), True
         return None, False
 
     def unknown_detail(self, at: dt.datetime) -> tuple[str, ObservationFacts | None]:
         failure = self.failures[-1] if self.failures else None
+        tz = self.tz
         if self.last_ok is not None and self.last_ok >= at - self.stale and self.first_ok:
             # Known recently, but T lies before tracking began.
-            text = f"监测开始前（首次成功观测：{_local(self.first_ok, self.tz)}）"
-            return text, failure
+            return f"监测开始前（首次成功观测：{_local(self.first_ok, tz)}）", failure
         if failure is not None:
             text = f"最近一次观测失败：{OUTCOME_LABELS[failure.outcome]}（{failure.outcome.value}）"
             if failure.detail:
                 text += f"：{failure.detail}"
-            text += f"，{_local(failure.at, self.tz)}"
-            return text, failure
+            return text + f"，{_local(naive_utc(failure.at), tz)}", failure
         if self.last_ok is not None:
-            return f"最近一次成功观测：{_local(self.last_ok, self.tz)}", None
+            return f"最近一次成功观测：{_local(self.last_ok, tz)}", None
         return "尚无观测记录", None
 
     # -- the verdict at T ----------------------------------------------------------------------
 
     def verdict(self, at: dt.datetime) -> Verdict:
         account, tz = self.account, self.tz
-        at_utc = at.astimezone(UTC)
+        t = naive_utc(at)
         day = at.astimezone(tz).date()
         ledger = account.status_on(day)
-        last = self.last_post_upto(at_utc)
-        week = IsoWeek.containing(at_utc, tz)
-        week_start = week.start(tz).astimezone(UTC)
-        posts_7d = self.count(at_utc - WEEK, at_utc, hi_inclusive=True)
+        last = self.last_post_upto(t)
+        monday = day - dt.timedelta(days=day.weekday())
+        week_start = local_midnight(monday, tz)
+        posts_7d = self.count(t - WEEK, t, hi_inclusive=True)
         posts_week = max(
-            self.count(week_start, at_utc, hi_inclusive=True),
-            self.manual_count(week_start, at_utc, hi_inclusive=True),
+            self.count(week_start, t, hi_inclusive=True),
+            self.manual_count(week_start, t, hi_inclusive=True),
         )
         relaunched = (
             ledger is AccountStatus.CLOSED
@@ -497,12 +545,14 @@ class Timeline:
         )
         # Exempt and unknown verdicts show the silence since the last known post only; the
         # silence since opening is a judgment, made only for accounts that are judged.
-        days = (at_utc - last).total_seconds() / 86400 if last is not None else None
-        missed = self.missed_run_at(at_utc, week, week_start, posts_week)
+        days = (t - last).total_seconds() / 86400 if last is not None else None
+        missed = 0
+        if self.min_posts > 0 and posts_week < self.min_posts:
+            missed = self.run_before(week_start)
         common: dict[str, Any] = dict(
             account_id=account.id,
             at=at,
-            last_post_at=last.astimezone(tz) if last else None,
+            last_post_at=aware(last, tz) if last else None,
             days_silent=days,
             posts_7d=posts_7d,
             posts_this_week=posts_week,
@@ -510,14 +560,13 @@ class Timeline:
             missed_weeks=missed,
             ledger_status=ledger,
         )
-        exempt = self.exemption(at_utc, day, ledger, last is not None)
+        exempt = self.exemption(t, day, ledger, last is not None)
         if exempt is not None:
-            if relaunched:
-                exempt = Rule.RELAUNCHED
-            rule, basis = self.rule_text(exempt)
             detail = None
-            if exempt is Rule.RELAUNCHED and last is not None:
+            if relaunched and last is not None:
+                exempt = Rule.RELAUNCHED
                 detail = f"{account.deregistered_on} 注销后仍有更新，最近一条：{_local(last, tz)}"
+            rule, basis = self.rule_text(exempt)
             return Verdict(
                 status=VerdictStatus.EXEMPT,
                 flag_shutdown=False,
@@ -527,9 +576,9 @@ class Timeline:
                 rule_key=exempt,
                 **common,
             )
-        if not self.known(at_utc, has_post=last is not None):
+        if not self.known(t, has_post=last is not None):
             rule, basis = self.rule_text(Rule.UNKNOWN)
-            detail, failure = self.unknown_detail(at_utc)
+            detail, failure = self.unknown_detail(t)
             return Verdict(
                 status=VerdictStatus.UNKNOWN,
                 flag_shutdown=False,
@@ -540,7 +589,7 @@ class Timeline:
                 last_failure=failure,
                 **common,
             )
-        silence, from_opening = self.silence_at(at_utc, last)
+        silence, from_opening = self.silence_at(t, last)
         if silence is not None:
             common["days_silent"] = silence.total_seconds() / 86400
         status, rule_key = self.judge_silence(silence)
@@ -571,144 +620,123 @@ class Timeline:
                 f"连续{policy.zombie_after_days}天以上未更新（僵尸账号），"
                 f"确属无力维护的应申请关停（{DOC_CLOSURE}）"
             )
-        if policy.min_posts_per_week > 0 and missed >= policy.flag_after_weeks:
+        if self.min_posts > 0 and missed >= policy.flag_after_weeks:
             return (
-                f"连续{missed}周未达到每周至少更新{policy.min_posts_per_week}条的要求"
+                f"连续{missed}周未达到每周至少更新{self.min_posts}条的要求"
                 f"（{DOC_LOCAL_CADENCE}），应申请关停（{DOC_CLOSURE}）"
             )
         return None
 
     def rule_text(self, rule: Rule) -> tuple[str, str]:
         """The rule in Chinese with its thresholds, and the document it rests on."""
-        p = self.policy
-        texts: dict[Rule, tuple[str, str]] = {
-            Rule.CLOSED: ("账号已关停注销，不再监测", DOC_CLOSURE),
-            Rule.RELAUNCHED: ("已关停注销的账号在注销后仍有更新（违规复开）", DOC_CLOSURE),
-            Rule.CLOSING_NOTICE: ("账号关停中，已发布停更公告，不再监测", DOC_CLOSURE),
-            Rule.GRACE: (
-                f"新开设账号（开设未满{p.new_account_grace_days}天且尚无更新），暂不监测",
-                DOC_LOCAL_RULES,
-            ),
-            Rule.UNKNOWN: (_TEXT_STALE.format(hours=p.stale_after_hours), DOC_LOCAL_RULES),
-            Rule.CADENCE_OK: (
-                f"最近{p.warn_after_days}天内有更新（最少一周更新一次）",
-                DOC_LOCAL_CADENCE,
-            ),
-            Rule.CADENCE_WARNING: (
-                f"连续{p.warn_after_days}天以上未更新（最少一周更新一次）",
-                DOC_LOCAL_CADENCE,
-            ),
-            Rule.VETO: (f"监测时间点前{p.veto_after_days}天内无更新，单项否决", DOC_VETO),
-            Rule.ZOMBIE: (f"连续{p.zombie_after_days}天以上未更新（僵尸账号）", DOC_CLOSURE),
-        }
-        return texts[rule]
+        return rule_text(self.policy, rule)
 
     # -- weeks ---------------------------------------------------------------------------------
 
     def classify_week(
-        self, start: dt.datetime, end: dt.datetime, point: dt.datetime, complete: bool
+        self,
+        start: dt.datetime,
+        end: dt.datetime,
+        sunday: dt.date,
+        point: dt.datetime | None = None,
     ) -> tuple[str, int, AccountStatus]:
-        """('exempt'|'unknown'|'met'|'missed'|'open', posts, ledger status) for a week judged
-        at `point` (its end, or T inside it). Posts count in [start, end) or [start, point]."""
-        if complete:
-            n = max(
-                self.count(start, end, hi_inclusive=False),
-                self.manual_count(start, end, hi_inclusive=False),
-            )
-            last_day = (end - DAY).astimezone(self.tz).date()
-            has_post = bool(self.posts) and self.posts[0] < end
+        """(kind, posts, ledger status) of the week [start, end), judged at its end or, for a
+        week in progress, at `point` (posts counted up to and including it)."""
+        posts = self.posts
+        if point is None:
+            n = bisect_left(posts, end) - bisect_left(posts, start)
+            if self.manual:
+                n = max(n, self.manual_count(start, end, hi_inclusive=False))
+            day = sunday
+            has_post = bool(posts) and posts[0] < end
+            probe = end - _ONE_US  # the week's last instant
         else:
-            n = max(
-                self.count(start, point, hi_inclusive=True),
-                self.manual_count(start, point, hi_inclusive=True),
-            )
-            last_day = point.astimezone(self.tz).date()
-            has_post = bool(self.posts) and self.posts[0] <= point
-        ledger = self.account.status_on(last_day)
-        # A complete week's last instant is just before `end`: `end` itself stands for it.
-        probe = end - dt.timedelta(microseconds=1) if complete else point
-        if self.exemption(probe, last_day, ledger, has_post) is not None:
-            return "exempt", n, ledger
+            n = bisect_right(posts, point) - bisect_left(posts, start)
+            if self.manual:
+                n = max(n, self.manual_count(start, point, hi_inclusive=True))
+            day = local_day(point, self.tz)
+            has_post = bool(posts) and posts[0] <= point
+            probe = point
+        ledger = self.account.status_on(day)
+        if self.exemption(probe, day, ledger, has_post) is not None:
+            return _EXEMPT, n, ledger
         if not self.known(probe, has_post=has_post):
-            return "unknown", n, ledger
-        if n >= self.policy.min_posts_per_week:
-            return "met", n, ledger
-        return ("missed" if complete else "open"), n, ledger
+            return _UNKNOWN, n, ledger
+        if n >= self.min_posts:
+            return _MET, n, ledger
+        return (_MISSED if point is None else _OPEN), n, ledger
 
-    def missed_run_at(
-        self, at: dt.datetime, week: IsoWeek, week_start: dt.datetime, posts_week: int
-    ) -> int:
-        """Consecutive missed complete weeks before T's week (0 once T's week has met)."""
-        if self.policy.min_posts_per_week <= 0 or posts_week >= self.policy.min_posts_per_week:
-            return 0
-        return self._run_before(week_start)
-
-    def _run_before(self, end: dt.datetime) -> int:
-        """The missed run of the complete weeks ending at `end` (a local Monday 00:00, UTC)."""
-        if self.policy.min_posts_per_week <= 0 or self.last_ok is None:
+    def run_before(self, end: dt.datetime) -> int:
+        """The missed run of the complete weeks ending at `end` (a local Monday 00:00)."""
+        if self.min_posts <= 0 or self.last_ok is None:
             return 0
         run = 0
         tz = self.tz
+        posts = self.posts
         while True:
-            monday = (end - DAY).astimezone(tz).date()
-            monday -= dt.timedelta(days=monday.weekday())
-            start = local_midnight(monday, tz)
-            has_post = bool(self.posts) and self.posts[0] < end
-            if not has_post and (self.first_ok is None or self.first_ok > end + self.stale):
+            if not (posts and posts[0] < end) and (
+                self.first_ok is None or self.first_ok > end + self.stale
+            ):
                 return run  # before tracking began: every earlier week is unknown too
-            kind, _, _ = self.classify_week(start, end, end, True)
-            if kind in ("exempt", "met"):
+            sunday = local_day(end - _ONE_US, tz)
+            start = local_midnight(sunday - dt.timedelta(days=6), tz)
+            kind, _, _ = self.classify_week(start, end, sunday)
+            if kind is _EXEMPT or kind is _MET:
                 return run
-            if kind == "missed":
+            if kind is _MISSED:
                 run += 1
             end = start
 
     def week_verdicts(self, grid: WeekGrid, at: dt.datetime | None) -> list[WeekVerdict]:
         if not grid.weeks:
             return []
-        policy, account = self.policy, self.account
-        at_utc = at.astimezone(UTC) if at is not None else None
-        run = self._run_before(grid.starts[0])
+        account_id = self.account.id
+        t = naive_utc(at) if at is not None else None
+        run = self.run_before(grid.starts[0])
         out: list[WeekVerdict] = []
-        flag_weeks = policy.flag_after_weeks
-        for week, start, end in zip(grid.weeks, grid.starts, grid.ends, strict=True):
-            if at_utc is not None and start > at_utc:
+        flag_weeks = self.policy.flag_after_weeks
+        min_posts = self.min_posts
+        wanted = grid.wanted
+        for week, start, end, sunday in zip(
+            grid.weeks, grid.starts, grid.ends, grid.sundays, strict=True
+        ):
+            if t is not None and start > t:
                 break
-            complete = at_utc is None or end <= at_utc
-            point = end if complete else at_utc
-            kind, n, ledger = self.classify_week(start, end, point, complete)
+            complete = t is None or end <= t
+            point = None if complete else t
+            kind, n, ledger = self.classify_week(start, end, sunday, point)
             worst = VerdictStatus.EXEMPT
             met: bool | None = None
             flag = False
             max_days: float | None = None
-            if kind == "exempt":
+            if kind is _EXEMPT:
                 run = 0
-            elif kind == "unknown":
+            elif kind is _UNKNOWN:
                 worst = VerdictStatus.UNKNOWN
             else:
-                if kind == "met":
+                if kind is _MET:
                     met, run = True, 0
-                elif kind == "missed":
+                elif kind is _MISSED:
                     met, run = False, run + 1
-                silence = self.max_silence(start, point, complete)
-                max_days = silence.total_seconds() / 86400 if silence is not None else None
+                silence = self.max_silence(start, end if point is None else point, complete)
+                if silence is not None:
+                    max_days = silence.total_seconds() / 86400
                 worst, _ = self.judge_silence(silence)
                 flag = ledger is AccountStatus.ACTIVE and (
-                    worst is VerdictStatus.ZOMBIE
-                    or (policy.min_posts_per_week > 0 and run >= flag_weeks)
+                    worst is VerdictStatus.ZOMBIE or (min_posts > 0 and run >= flag_weeks)
                 )
-            if week in grid.wanted:
+            if week in wanted:
                 out.append(
                     WeekVerdict(
-                        account_id=account.id,
-                        week=week,
-                        posts=n,
-                        met_cadence=met,
-                        missed_run=run,
-                        worst_status=worst,
-                        flag_shutdown=flag,
-                        max_days_silent=max_days,
-                        complete=complete,
+                        account_id,
+                        week,
+                        n,
+                        met,
+                        run,
+                        worst,
+                        flag,
+                        max_days,
+                        complete,
                     )
                 )
         return out
@@ -721,22 +749,49 @@ class Timeline:
         posts = self.posts
         lo = bisect_left(posts, start)
         hi = bisect_left(posts, point) if complete else bisect_right(posts, point)
-        last = posts[hi - 1] if hi else None
-        silence, _ = self.silence_at(point, last)
+        silence, _ = self.silence_at(point, posts[hi - 1] if hi else None)
         if silence is None:
             return None
-        tracked_from = self.first_ok - self.stale if self.first_ok is not None else None
+        if lo == 0 and hi > 0:
+            # The silence before the very first known post counts from opening only if the
+            # account was already watched then; otherwise older posts may simply be unseen.
+            tracked_from = self.first_ok - self.stale if self.first_ok is not None else None
+            if self.opened is not None and tracked_from is not None and posts[0] >= tracked_from:
+                silence = max(silence, posts[0] - self.opened)
+            lo = 1
         for i in range(lo, hi):
-            if i:
-                gap = posts[i] - posts[i - 1]
-            elif self.opened is not None and tracked_from is not None and posts[0] >= tracked_from:
-                gap = posts[0] - self.opened  # the very first post, seen while tracked
-            else:
-                continue
+            gap = posts[i] - posts[i - 1]
             if gap > silence:
                 silence = gap
         return silence
 
 
+def rule_text(policy: Policy, rule: Rule) -> tuple[str, str]:
+    """A rule in Chinese with its thresholds from `policy`, and the document it rests on."""
+    p = policy
+    texts: dict[Rule, tuple[str, str]] = {
+        Rule.CLOSED: ("账号已关停注销，不再监测", DOC_CLOSURE),
+        Rule.RELAUNCHED: ("已关停注销的账号在注销后仍有更新（违规复开）", DOC_CLOSURE),
+        Rule.CLOSING_NOTICE: ("账号关停中，已发布停更公告，不再监测", DOC_CLOSURE),
+        Rule.GRACE: (
+            f"新开设账号（开设未满{p.new_account_grace_days}天且尚无更新），暂不监测",
+            DOC_LOCAL_RULES,
+        ),
+        Rule.UNKNOWN: (_TEXT_STALE.format(hours=p.stale_after_hours), DOC_LOCAL_RULES),
+        Rule.CADENCE_OK: (
+            f"最近{p.warn_after_days}天内有更新（最少一周更新一次）",
+            DOC_LOCAL_CADENCE,
+        ),
+        Rule.CADENCE_WARNING: (
+            f"连续{p.warn_after_days}天以上未更新（最少一周更新一次）",
+            DOC_LOCAL_CADENCE,
+        ),
+        Rule.VETO: (f"监测时间点前{p.veto_after_days}天内无更新，单项否决", DOC_VETO),
+        Rule.ZOMBIE: (f"连续{p.zombie_after_days}天以上未更新（僵尸账号）", DOC_CLOSURE),
+    }
+    return texts[rule]
+
+
 def _local(instant: dt.datetime, tz: ZoneInfo) -> str:
-    return instant.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    """A naive UTC instant as local text for details: 2026-11-28 09:00."""
+    return aware(instant, tz).strftime("%Y-%m-%d %H:%M")

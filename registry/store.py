@@ -42,6 +42,7 @@ from sqlalchemy import (
     event,
     inspect,
     select,
+    text,
 )
 
 from registry.config import Config
@@ -150,6 +151,14 @@ observations = Table(
     # ok observations of a crawl: every post published since then was seen (None: the whole list)
     Column("complete_since", UTCDateTime),
     Index("ix_observations_account_at", "account_id", "at"),
+    # Manual observations are read whole by the rules (registry/verdicts.py); crawls are not.
+    Index(
+        "ix_observations_manual",
+        "account_id",
+        "at",
+        sqlite_where=text("source = 'manual'"),
+        postgresql_where=text("source = 'manual'"),
+    ),
 )
 
 # One row per platform post, deduplicated by the platform's own key.

@@ -25,7 +25,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, String, and_, bindparam, func, select, type_coerce
+from sqlalchemy import (
+    Connection,
+    Engine,
+    String,
+    and_,
+    bindparam,
+    func,
+    select,
+    text,
+    type_coerce,
+)
 
 from registry.compliance import (
     AccountFacts,
@@ -35,33 +45,49 @@ from registry.compliance import (
     WeekGrid,
     WeekVerdict,
 )
-from registry.config import Config
-from registry.constants import AccountStatus, Outcome, Platform, VerdictStatus
+from registry.config import Config, Policy
+from registry.constants import AccountStatus, Outcome, Platform, Source, VerdictStatus
 from registry.store import accounts, observations, posts, status_changes, verdicts
 from registry.weeks import IsoWeek
 
 UTC = dt.UTC
+# A literal (not a bound parameter), so that the partial index ix_observations_manual applies.
+_MANUAL = text(f"observations.source = '{Source.MANUAL.value}'")
 
 
 @dataclass
 class Facts:
-    """Everything the rules read, per account, as loaded from the store."""
+    """Everything the rules read, per account, as loaded from the store.
+
+    `posts` are naive UTC instants in ascending order (the rules' inside representation).
+    """
 
     accounts: list[AccountFacts]
-    posts: dict[str, list[dt.datetime]] = field(default_factory=dict)  # sorted, UTC
+    posts: dict[str, list[dt.datetime]] = field(default_factory=dict)
     observations: dict[str, list[ObservationFacts]] = field(default_factory=dict)
 
 
-def _utc(value: Any) -> dt.datetime:
-    """A stored instant as aware UTC, whether the driver gave text (SQLite) or a datetime."""
+def _naive(value: Any) -> dt.datetime:
+    """A stored instant as a naive UTC datetime, whether the driver gave text (SQLite) or a
+    datetime (PostgreSQL)."""
     if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return dt.datetime.fromisoformat(value)
+    if value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def _aware(value: Any) -> dt.datetime | None:
+    return None if value is None else _naive(value).replace(tzinfo=UTC)
+
+
+def _raw(column: Any) -> Any:
+    """A datetime column without SQLAlchemy's per-row conversion (parsed in bulk instead)."""
+    return type_coerce(column, String)
 
 
 def load_accounts(conn: Connection) -> list[AccountFacts]:
     """The accounts of the ledger copy in the store, with their closure dates."""
-    out: list[AccountFacts] = []
     rows = conn.execute(
         select(
             accounts.c.id,
@@ -76,11 +102,12 @@ def load_accounts(conn: Connection) -> list[AccountFacts]:
     ).all()
     closures: dict[str, dict[str, Any]] = {}
     non_active = [r.id for r in rows if r.status != AccountStatus.ACTIVE.value]
-    if non_active:
+    for chunk in _chunks(non_active):
         for r in conn.execute(
-            select(accounts.c.id, accounts.c.data).where(accounts.c.id.in_(non_active))
+            select(accounts.c.id, accounts.c.data).where(accounts.c.id.in_(chunk))
         ):
             closures[r.id] = (r.data or {}).get("closure") or {}
+    out: list[AccountFacts] = []
     for r in rows:
         closure = closures.get(r.id, {})
         out.append(
@@ -100,6 +127,10 @@ def load_accounts(conn: Connection) -> list[AccountFacts]:
     return out
 
 
+def _chunks(items: Sequence[str], size: int = 500) -> list[Sequence[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
 def _date(value: Any) -> dt.date | None:
     if value is None or isinstance(value, dt.date):
         return value
@@ -107,54 +138,130 @@ def _date(value: Any) -> dt.date | None:
 
 
 def load_posts(
-    conn: Connection, *, upto: dt.datetime | None = None
+    conn: Connection, *, upto: dt.datetime, since: dt.datetime | None = None
 ) -> dict[str, list[dt.datetime]]:
-    """Publish instants per account, sorted, from one scan of the posts index."""
-    published = type_coerce(posts.c.published_at, String)  # raw text on SQLite: parsed below
-    query = select(posts.c.account_id, published).order_by(posts.c.account_id, posts.c.published_at)
-    if upto is not None:
-        query = query.where(posts.c.published_at <= upto)
+    """Publish instants per account (naive UTC, ascending) up to `upto`.
+
+    With `since`, only what the rules can tell apart when `min_posts_per_week` ≤ 1: each
+    account's first post, its last post before `since`, and every post from `since` on. Any week
+    before `since` with a post then still has one, so runs, silences and firsts come out the same.
+    """
+    p = posts.c
     out: dict[str, list[dt.datetime]] = {}
+    in_ledger = select(accounts.c.id).where(accounts.c.in_ledger.is_(True))
+    query = (
+        select(p.account_id, _raw(p.published_at))
+        .where(p.account_id.in_(in_ledger), p.published_at <= upto)
+        .order_by(p.account_id, p.published_at)
+    )
+    if since is not None:
+        since_n, upto_n = _naive_utc(since), _naive_utc(upto)
+        query = query.where(p.published_at >= since)
+        a = accounts.c
+        first = select(_raw(func.min(p.published_at))).where(p.account_id == a.id).scalar_subquery()
+        before = (
+            select(_raw(func.max(p.published_at)))
+            .where(p.account_id == a.id, p.published_at < since, p.published_at <= upto)
+            .scalar_subquery()
+        )
+        for account_id, first_at, before_at in conn.execute(
+            select(a.id, first, before).where(a.in_ledger.is_(True))
+        ):
+            edges = sorted({_naive(v) for v in (first_at, before_at) if v is not None})
+            edges = [e for e in edges if e < since_n and e <= upto_n]
+            if edges:
+                out[account_id] = edges
+    fromiso = dt.datetime.fromisoformat
     current: list[dt.datetime] = []
     current_id: str | None = None
-    fromiso = dt.datetime.fromisoformat
-    for account_id, value in conn.execute(query):
-        if account_id != current_id:
-            current = out.setdefault(account_id, [])
-            current_id = account_id
-        if isinstance(value, str):
-            current.append(fromiso(value).replace(tzinfo=UTC))
-        else:
-            current.append(_utc(value))
+    result = conn.execute(query)
+    while rows := result.fetchmany(50_000):
+        for account_id, value in rows:
+            if account_id != current_id:
+                current = out.setdefault(account_id, [])
+                current_id = account_id
+            current.append(fromiso(value) if isinstance(value, str) else _naive(value))
     return out
 
 
+def _naive_utc(instant: dt.datetime) -> dt.datetime:
+    return instant.astimezone(UTC).replace(tzinfo=None)
+
+
 def load_observations(conn: Connection) -> dict[str, list[ObservationFacts]]:
-    """The observations the rules need, per account."""
-    out: dict[str, list[ObservationFacts]] = defaultdict(list)
-    o = observations.c
-    for row in conn.execute(
-        select(
-            o.account_id, o.at, o.outcome, o.latest_post_at, o.posts_this_week, o.detail, o.source
+    """The observations the rules can tell apart, per account: the first and the last ok one
+    (the last with the latest post it saw), and every manual one (a person's latest post and
+    weekly count). Crawled posts are in the posts table already. The last failures are loaded
+    only for accounts that turn out unknown (`load_last_failures`)."""
+    a, o = accounts.c, observations.c
+
+    def ok_at(order: Any, column: Any) -> Any:
+        return (
+            select(_raw(column))
+            .where(o.account_id == a.id, o.outcome == Outcome.OK.value)
+            .order_by(order)
+            .limit(1)
+            .scalar_subquery()
         )
-    ):
-        out[row.account_id].append(
+
+    out: dict[str, list[ObservationFacts]] = defaultdict(list)
+    edges = select(
+        a.id,
+        ok_at(o.at.asc(), o.at),
+        ok_at(o.at.desc(), o.at),
+        ok_at(o.at.desc(), o.latest_post_at),
+    ).where(a.in_ledger.is_(True))
+    for account_id, first_at, last_at, latest in conn.execute(edges):
+        if first_at is None:
+            continue
+        out[account_id].append(ObservationFacts(at=_aware(first_at), outcome=Outcome.OK))
+        out[account_id].append(
+            ObservationFacts(at=_aware(last_at), outcome=Outcome.OK, latest_post_at=_aware(latest))
+        )
+    manual = select(
+        o.account_id, _raw(o.at), _raw(o.latest_post_at), o.posts_this_week, o.detail
+    ).where(_MANUAL, o.outcome == Outcome.OK.value)
+    for account_id, at, latest, n, detail in conn.execute(manual):
+        out[account_id].append(
             ObservationFacts(
-                at=_utc(row.at),
-                outcome=Outcome(row.outcome),
-                latest_post_at=_utc(row.latest_post_at) if row.latest_post_at else None,
-                posts_this_week=row.posts_this_week,
-                detail=row.detail,
-                source=row.source,
+                at=_aware(at),
+                outcome=Outcome.OK,
+                latest_post_at=_aware(latest),
+                posts_this_week=n,
+                detail=detail,
+                source=Source.MANUAL.value,
             )
         )
     return dict(out)
 
 
-def load_facts(conn: Connection, *, upto: dt.datetime | None = None) -> Facts:
+def load_last_failures(conn: Connection, account_ids: Sequence[str]) -> dict[str, ObservationFacts]:
+    """Each account's latest failed observation (outcome other than ok)."""
+    o = observations.c
+    out: dict[str, ObservationFacts] = {}
+    for chunk in _chunks(account_ids):
+        rows = conn.execute(
+            select(o.account_id, _raw(o.at), o.outcome, o.detail, o.source)
+            .where(o.account_id.in_(chunk), o.outcome != Outcome.OK.value)
+            .order_by(o.account_id, o.at)
+        )
+        for account_id, at, outcome, detail, source in rows:
+            out[account_id] = ObservationFacts(
+                at=_aware(at), outcome=Outcome(outcome), detail=detail, source=source
+            )
+    return out
+
+
+def load_facts(
+    conn: Connection, policy: Policy, *, upto: dt.datetime, since: dt.datetime | None = None
+) -> Facts:
+    """The facts for time points up to `upto`. `since` (the earliest instant whose week counts
+    are needed) narrows the posts read when the policy allows it (min_posts_per_week ≤ 1)."""
+    if policy.min_posts_per_week > 1:
+        since = None
     return Facts(
         accounts=load_accounts(conn),
-        posts=load_posts(conn, upto=upto),
+        posts=load_posts(conn, upto=upto, since=since),
         observations=load_observations(conn),
     )
 
@@ -166,28 +273,44 @@ def load_facts(conn: Connection, *, upto: dt.datetime | None = None) -> Facts:
 def compute(config: Config, facts: Facts, at: dt.datetime) -> list[Verdict]:
     """Verdicts at T from loaded facts (pure)."""
     policy, tz = config.policy, config.tz
-    out = []
-    for account in facts.accounts:
-        timeline = Timeline(
+    return [
+        Timeline(
             policy,
             account,
-            facts.posts.get(account.id, ()),
+            facts.posts.get(account.id, []),
             facts.observations.get(account.id, ()),
             tz,
             presorted=True,
-        )
-        out.append(timeline.verdict(at))
-    return out
+        ).verdict(at)
+        for account in facts.accounts
+    ]
 
 
 def check(engine: Engine, config: Config, at: dt.datetime) -> list[Verdict]:
     """Compute every account's verdict at T, store it, and record status changes."""
     if at.tzinfo is None:
         raise ValueError("check: `at` must be an aware datetime")
+    local = at.astimezone(config.tz)
     at_utc = at.astimezone(UTC)
+    week_start = IsoWeek.containing(local, config.tz).start(config.tz)
+    since = min(week_start, local - dt.timedelta(days=7))
     with engine.connect() as conn:
-        facts = load_facts(conn, upto=at_utc)
-    result = compute(config, facts, at.astimezone(config.tz))
+        facts = load_facts(conn, config.policy, upto=at_utc, since=since)
+        result = compute(config, facts, local)
+        unknown = [v.account_id for v in result if v.status is VerdictStatus.UNKNOWN]
+        if unknown:
+            # Only unknown verdicts show the last failure: read failures for those alone.
+            failures = load_last_failures(conn, unknown)
+            for account_id, failure in failures.items():
+                facts.observations.setdefault(account_id, []).append(failure)
+            by_id = {a.id: a for a in facts.accounts}
+            redo = Facts(
+                accounts=[by_id[i] for i in failures],
+                posts=facts.posts,
+                observations=facts.observations,
+            )
+            again = {v.account_id: v for v in compute(config, redo, local)}
+            result = [again.get(v.account_id, v) for v in result]
     store_verdicts(engine, result, at_utc, now=dt.datetime.now(UTC))
     return result
 
@@ -236,7 +359,7 @@ def _same(stored: Any, row: dict[str, Any]) -> bool:
     for key in _COMPARED:
         a, b = getattr(stored, key), row[key]
         if key == "last_post_at" and a is not None:
-            a = _utc(a)
+            a = _aware(a)
         if key == "days_silent" and a is not None and b is not None:
             if abs(a - b) > 1e-9:
                 return False
@@ -253,7 +376,7 @@ def store_verdicts(
     changes = 0
     with engine.begin() as conn:
         latest_at = conn.execute(select(func.max(verdicts.c.at))).scalar()
-        forward = latest_at is None or at_utc >= _utc(latest_at)
+        forward = latest_at is None or at_utc >= _aware(latest_at)
         existing = {
             r.account_id: r for r in conn.execute(select(verdicts).where(verdicts.c.at == at_utc))
         }
@@ -344,29 +467,28 @@ def weekly_history(
     grid = WeekGrid(sorted(weeks), config.tz)
     if not grid.weeks:
         return {}
-    upto = grid.ends[-1] if at is None else min(grid.ends[-1], at.astimezone(UTC))
+    upto = grid.ends[-1].replace(tzinfo=UTC)
+    if at is not None:
+        upto = min(upto, at.astimezone(UTC))
+    since = grid.starts[0].replace(tzinfo=UTC)
     with engine.connect() as conn:
-        facts = load_facts(conn, upto=upto)
+        facts = load_facts(conn, config.policy, upto=upto, since=since)
     return history_from_facts(config, facts, grid, at)
 
 
 def history_from_facts(
     config: Config, facts: Facts, grid: WeekGrid, at: dt.datetime | None
 ) -> dict[str, list[WeekVerdict]]:
-    out: dict[str, list[WeekVerdict]] = {}
-    for account in facts.accounts:
-        timeline = Timeline(
-            config.policy,
+    """Week verdicts per account from loaded facts (pure)."""
+    policy, tz = config.policy, config.tz
+    return {
+        account.id: Timeline(
+            policy,
             account,
-            facts.posts.get(account.id, ()),
+            facts.posts.get(account.id, []),
             facts.observations.get(account.id, ()),
-            config.tz,
+            tz,
             presorted=True,
-        )
-        out[account.id] = timeline.week_verdicts(grid, at)
-    return out
-
-
-def weeks_ending(week: IsoWeek, n: int) -> list[IsoWeek]:
-    """The `n` weeks ending with `week`, oldest first."""
-    return week.back(n)
+        ).week_verdicts(grid, at)
+        for account in facts.accounts
+    }
