@@ -37,7 +37,8 @@ class AlertContext:
     flagged: bool
     relaunched: bool
     unknown_days: int | None
-    reason: str | None
+    detail: str | None  # the verdict's detail: why unknown, when relaunched
+    flag_reason: str | None  # why flagged for shutdown, with its document
     warn_after_days: int
     veto_after_days: int
     zombie_after_days: int
