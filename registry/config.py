@@ -129,6 +129,42 @@ class Sources(StrictModel):
         return getattr(self, source.value)
 
 
+class CrawlSettings(StrictModel):
+    """How a crawl behaves: politeness, retries, paging and evidence (see README, `crawl`)."""
+
+    user_agent: str = Field(
+        "govmedia/0.1 (government new-media compliance monitor; set crawl.user_agent to add a contact)",
+        min_length=1,
+        description="The identifying User-Agent sent with every request.",
+    )
+    lookback_days: int = Field(
+        100,
+        ge=1,
+        description="Page back until posts are older than this many days (covers a 90-day zombie).",
+    )
+    max_pages: int = Field(
+        20, ge=1, le=500, description="At most this many list pages per account."
+    )
+    retries: int = Field(2, ge=0, le=10, description="Retries for 5xx answers and timeouts.")
+    backoff: float = Field(
+        2.0, ge=0, description="Seconds before the first retry; doubles with each further retry."
+    )
+    timeout: float = Field(30.0, gt=0, description="Seconds to wait for one response.")
+    breaker_threshold: int = Field(
+        5,
+        ge=1,
+        description="Consecutive blocked (or login-expired) answers that stop a source's crawl.",
+    )
+    autothrottle: bool = Field(True, description="Adapt the delay to the platform's latency.")
+    wechat_list: Literal["appmsgpublish", "appmsg"] = Field(
+        "appmsgpublish", description="WeChat list endpoint: appmsgpublish (newer) or appmsg."
+    )
+    evidence_days: int = Field(
+        400, ge=1, description="Keep raw responses this many days; their SHA-256 is kept forever."
+    )
+    batch_size: int = Field(500, ge=1, description="Observations written per store transaction.")
+
+
 class Person(StrictModel):
     """A responsible person (责任到人): a name and a phone or an e-mail."""
 
@@ -499,6 +535,7 @@ class Config(StrictModel):
     store: str = Field("data/govmedia.sqlite3", description="SQLite file path, or a database URL.")
     output_dir: str = Field("out", description="Where reports and filings are written.")
     sources: Sources = Field(default_factory=Sources, description="How each source is reached.")
+    crawl: CrawlSettings = Field(default_factory=CrawlSettings, description="Crawl behaviour.")
     departments: list[Department] = Field(default_factory=list, description="The ledger.")
     notify: NotifySettings = Field(default_factory=NotifySettings, description="Notifications.")
     schedule: ScheduleSettings = Field(

@@ -1,5 +1,268 @@
-"""Commands of the crawl area (filled in by its issue)."""
+"""Crawl commands: `crawl` observes accounts; `simulate` serves the simulated platforms."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import signal
+import sys
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import Any
 
 import click
 
-COMMANDS: list[click.Command] = []
+from registry.cli import config_option, load_or_exit, parse_instant
+from registry.constants import OUTCOME_LABELS, Outcome, Source
+
+CRAWLED_SOURCES = [s.value for s in Source if s is not Source.MANUAL]
+
+
+@click.command()
+@config_option
+@click.option(
+    "--only",
+    "only",
+    multiple=True,
+    metavar="ID",
+    help="Only this account (repeat for more).",
+)
+@click.option("--source", type=click.Choice(CRAWLED_SOURCES), help="Only this source's accounts.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per account.")
+@click.option(
+    "--now",
+    "now_text",
+    metavar="ISO",
+    help="Record observations at this instant (replays, the simulated platforms); default: now.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log Scrapy's progress (INFO) to stderr.")
+def crawl(
+    config_path: Path,
+    only: tuple[str, ...],
+    source: str | None,
+    as_json: bool,
+    now_text: str | None,
+    verbose: bool,
+) -> None:
+    """Observe accounts' recent posts; store the posts and one observation per account.
+
+    Every observation is one outcome: ok, not_found, blocked, auth_expired, malformed or
+    network_error. Failures are outcomes, not errors: the exit status is 0 whenever the crawl
+    ran, 2 for a bad config. The ledger is synced into the store first. Closed accounts and
+    manual-source accounts are not crawled. Secrets come from GOVMEDIA_WEIBO_COOKIE,
+    GOVMEDIA_WECHAT_TOKEN and GOVMEDIA_WECHAT_COOKIE.
+
+    \b
+    Example:
+      govmedia crawl
+      govmedia crawl --source wechat --json
+      govmedia crawl --only gaj-weibo --only gaj-wechat
+    """
+    from registry.crawling import CrawlSelectionError, run_crawl, select_targets
+
+    loaded = load_or_exit(config_path, quiet_warnings=as_json)
+    now = parse_instant(now_text, option="--now") if now_text else None
+    chosen = Source(source) if source else None
+    try:
+        select_targets(loaded.config, only=only, source=chosen)
+    except CrawlSelectionError as exc:
+        raise click.BadParameter(str(exc), param_hint="--only") from None
+    _configure_logging(loaded, verbose)
+
+    from rich.console import Console
+
+    err = Console(stderr=True)
+    progress = _progress(err) if err.is_terminal else None
+    task: list[Any] = []
+
+    def on_start(total: int) -> None:
+        if progress is not None:
+            progress.start()
+            task.append(progress.add_task("crawling", total=total))
+
+    def on_result(result: Any) -> None:
+        if progress is not None and task:
+            progress.update(task[0], advance=1, description=f"{result.account}")
+
+    try:
+        run = run_crawl(
+            loaded,
+            only=only,
+            source=chosen,
+            now=now,
+            on_start=on_start,
+            on_result=on_result,
+            log_level="INFO" if verbose else "WARNING",
+        )
+    finally:
+        if progress is not None:
+            progress.stop()
+
+    if as_json:
+        click.echo(json.dumps([r.to_json() for r in run.results], ensure_ascii=False, indent=2))
+        return
+    _print_summary(run)
+
+
+def _configure_logging(loaded: Any, verbose: bool) -> None:
+    """Redacted logs to stderr; Scrapy's own chatter only with --verbose."""
+
+    from registry.logging_setup import configure_logging
+
+    configure_logging(loaded, level="INFO" if verbose else "WARNING")
+
+
+def _progress(console: Any) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("[bold]{task.description:<24}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+def _print_summary(run: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    outcomes = list(Outcome)
+    counts: dict[str, Counter[Outcome]] = {}
+    for result in run.results:
+        counts.setdefault(result.source.value, Counter())[result.outcome] += 1
+    table = Table(title=f"crawl {run.crawl_id}")
+    table.add_column("source")
+    table.add_column("accounts", justify="right")
+    for outcome in outcomes:
+        table.add_column(outcome.value, justify="right")
+    for name, counter in counts.items():
+        table.add_row(
+            name,
+            str(sum(counter.values())),
+            *[str(counter[o]) if counter[o] else "·" for o in outcomes],
+        )
+    console.print(table)
+    problems = [r for r in run.results if r.outcome is not Outcome.OK]
+    if problems:
+        detail = Table(title="not ok (unknown, never inactive)")
+        for heading in ("account", "outcome", "detail"):
+            detail.add_column(heading)
+        for result in problems:
+            detail.add_row(
+                result.account,
+                f"{result.outcome.value} {OUTCOME_LABELS[result.outcome]}",
+                result.detail,
+            )
+        console.print(detail)
+    if run.skipped:
+        reasons = Counter(s.reason.split(":")[0] for s in run.skipped)
+        listed = ", ".join(f"{n} {reason}" for reason, n in reasons.items())
+        console.print(f"skipped: {listed}")
+    if run.evidence_pruned:
+        console.print(f"evidence older than the retention period dropped: {run.evidence_pruned}")
+
+
+@click.command()
+@config_option
+@click.option("--port", type=int, default=8765, show_default=True, help="Port (0: any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--now",
+    "now_text",
+    metavar="ISO",
+    help="Freeze the simulated clock at this instant; default: follow the system clock.",
+)
+@click.option(
+    "--write-config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write a copy of the ledger pointed at the simulator to this file.",
+)
+def simulate(
+    config_path: Path, port: int, host: str, now_text: str | None, write_config: Path | None
+) -> None:
+    """Serve the simulated Weibo and WeChat platforms (and the other sources) on HTTP.
+
+    Each account of the ledger gets an activity profile (daily, weekly, silent_10d, silent_20d,
+    silent_120d, deleted, blocked, auth_expired, malformed…), printed at start-up. Stop with
+    Ctrl-C or SIGTERM.
+
+    \b
+    Example:
+      govmedia simulate --port 8765 --now 2026-11-28T09:00 --write-config /tmp/sim.yaml
+      GOVMEDIA_WECHAT_TOKEN=… GOVMEDIA_WECHAT_COOKIE=… govmedia crawl -c /tmp/sim.yaml
+    """
+    from registry.config import read_yaml, to_plain
+    from spiders.simulator import (
+        SIMULATOR_WECHAT_COOKIE,
+        SIMULATOR_WECHAT_TOKEN,
+        World,
+        point_config_at,
+        start_simulator,
+    )
+
+    loaded = load_or_exit(config_path, quiet_warnings=True)
+    now = parse_instant(now_text, option="--now")
+    world = World.from_config(loaded.config, now)
+    try:
+        sim = start_simulator(world, host=host, port=port, now=now)
+    except OSError as exc:
+        raise click.BadParameter(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    if not now_text:
+        sim.set_now(None)  # follow the system clock
+    click.echo(f"simulated platforms at {sim.url}  (clock: {now_text or 'system time'})")
+    for account_id, source, identifier, profile in world.mapping():
+        click.echo(f"  {account_id:<18} {source:<9} {profile:<13} {identifier}")
+    if write_config is not None:
+        data = point_config_at(to_plain(read_yaml(config_path)), sim.url)
+        _write_yaml(write_config, data)
+        click.echo(f"wrote {write_config} (sources pointed at {sim.url})")
+    click.echo(
+        f"export GOVMEDIA_WECHAT_TOKEN={SIMULATOR_WECHAT_TOKEN} "
+        f"GOVMEDIA_WECHAT_COOKIE='{SIMULATOR_WECHAT_COOKIE}'"
+    )
+    sys.stdout.flush()
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    stop.wait()
+    sim.stop()
+    click.echo("stopped", err=True)
+
+
+def _write_yaml(path: Path, data: dict[str, Any]) -> None:
+    """Atomically: a temporary file beside it, then os.replace."""
+    import os
+    import tempfile
+
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.allow_unicode = True
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            yaml.dump(_dates_as_text(data), handle)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _dates_as_text(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _dates_as_text(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_dates_as_text(v) for v in node]
+    if isinstance(node, dt.date):
+        return node.isoformat()
+    return node
+
+
+COMMANDS: list[click.Command] = [crawl, simulate]

@@ -1,0 +1,337 @@
+"""The crawl runner: which accounts to observe, one Scrapy crawl over them, and what it found.
+
+`run_crawl` runs Scrapy in this process (CrawlerProcess): one crawler per source, each with that
+source's politeness from config.yaml, all in one reactor. Scrapy's reactor cannot be restarted, so
+a process runs at most one crawl; a long-running loop calls `crawl_in_subprocess`, which runs
+`govmedia crawl --json` as a child process and reads its JSON.
+
+The crawl first syncs the ledger into the store (idempotent), so every observation belongs to an
+account the store knows, with its current ledger status. Closed accounts are not crawled, nor are
+manual-source accounts (a person observes those, `govmedia observe`), nor accounts of a source
+switched off in config.yaml.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from registry.config import Config, LoadedConfig, store_url
+from registry.constants import LOCAL_TZ, AccountStatus, Outcome, Source
+
+
+@dataclass(frozen=True)
+class CrawlResult:
+    """One account's observation, as `crawl --json` prints it."""
+
+    account: str
+    source: Source | None  # None when read back from `crawl --json`, which does not print it
+    outcome: Outcome
+    latest_post_at: dt.datetime | None
+    posts_seen: int
+    detail: str
+
+    def to_json(self) -> dict[str, Any]:
+        """DESIGN.md's shape; `latest_post_at` in Asia/Shanghai (+08:00)."""
+        latest = self.latest_post_at
+        return {
+            "account": self.account,
+            "outcome": self.outcome.value,
+            "latest_post_at": latest.astimezone(LOCAL_TZ).isoformat() if latest else None,
+            "posts_seen": self.posts_seen,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True)
+class Skipped:
+    account: str
+    reason: str
+
+
+@dataclass
+class CrawlRun:
+    crawl_id: str
+    results: list[CrawlResult] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    evidence_pruned: int = 0
+
+
+class CrawlSelectionError(ValueError):
+    """--only or --source names something the ledger does not have."""
+
+
+class CrawlFailed(RuntimeError):
+    """A child `govmedia crawl --json` did not run (bad config, crash)."""
+
+    def __init__(self, returncode: int, message: str) -> None:
+        super().__init__(message)
+        self.returncode = returncode
+
+
+# ---------------------------------------------------------------------------------------------
+# Selection
+
+
+def select_targets(
+    config: Config, *, only: Sequence[str] = (), source: Source | None = None
+) -> tuple[list[Any], list[Skipped]]:
+    """The accounts to crawl (as `AccountTarget`s, ledger order) and those skipped, with why."""
+    from spiders.items import AccountTarget
+    from spiders.registry import SPIDERS
+
+    known = {account.id for _, account in config.iter_accounts()}
+    unknown = [account_id for account_id in only if account_id not in known]
+    if unknown:
+        raise CrawlSelectionError(
+            f"no account {', '.join(repr(u) for u in unknown)} in the ledger; "
+            "see `govmedia accounts` for the ids"
+        )
+    wanted = set(only)
+    targets: list[AccountTarget] = []
+    skipped: list[Skipped] = []
+    for _department, account in config.iter_accounts():
+        if wanted and account.id not in wanted:
+            continue
+        account_source = account.effective_source
+        if source is not None and account_source is not source:
+            continue
+        reason = None
+        if account.status is AccountStatus.CLOSED:
+            reason = "closed"
+        elif account_source is Source.MANUAL:
+            reason = "manual source: record what a person saw with `govmedia observe`"
+        elif not config.sources.for_source(account_source).enabled:
+            reason = f"source {account_source.value} is switched off (sources.{account_source.value}.enabled)"
+        elif account_source not in SPIDERS:
+            reason = f"no spider observes source {account_source.value} yet"
+        if reason:
+            skipped.append(Skipped(account.id, reason))
+            continue
+        targets.append(
+            AccountTarget(
+                account_id=account.id,
+                source=account_source,
+                name=account.name,
+                identifier=account.identifier,
+                selectors=account.selectors,
+            )
+        )
+    return targets, skipped
+
+
+# ---------------------------------------------------------------------------------------------
+# Settings
+
+
+def base_settings(config: Config, url: str, *, log_level: str = "WARNING") -> Any:
+    """spiders/settings.py with the crawl section of config.yaml laid over it."""
+    from scrapy.settings import Settings
+
+    crawl = config.crawl
+    settings = Settings()
+    settings.setmodule("spiders.settings", priority="project")
+    settings.setdict(
+        {
+            "USER_AGENT": crawl.user_agent,
+            "DOWNLOAD_TIMEOUT": crawl.timeout,
+            "RETRY_TIMES": crawl.retries,
+            "GOVMEDIA_RETRY_BACKOFF": crawl.backoff,
+            "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
+            "GOVMEDIA_STORE_URL": url,
+            "GOVMEDIA_BATCH_SIZE": crawl.batch_size,
+            "LOG_LEVEL": log_level,
+            "RETRY_GIVE_UP_LOG_LEVEL": "INFO",  # giving up is an outcome, not an error
+        },
+        priority="cmdline",
+    )
+    return settings
+
+
+def source_settings(config: Config, source: Source) -> dict[str, Any]:
+    """One source's politeness: its delay and concurrency (per crawler, so per source)."""
+    settings = config.sources.for_source(source)
+    return {
+        "DOWNLOAD_DELAY": settings.delay,
+        "CONCURRENT_REQUESTS": settings.concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": settings.concurrency,
+        "AUTOTHROTTLE_START_DELAY": settings.delay,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(settings.concurrency),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Running
+
+
+def new_crawl_id(now: dt.datetime) -> str:
+    return f"{now.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+
+
+def run_crawl(
+    loaded: LoadedConfig,
+    *,
+    only: Sequence[str] = (),
+    source: Source | None = None,
+    now: dt.datetime | None = None,
+    on_result: Callable[[CrawlResult], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
+    log_level: str = "WARNING",
+) -> CrawlRun:
+    """Sync the ledger, crawl the selected accounts once, store what was found, prune old
+    evidence. Runs Scrapy's reactor: call it at most once per process.
+
+    `now` fixes the observations' clock (replays, tests); default: the system clock.
+    """
+    from scrapy import signals
+    from scrapy.crawler import CrawlerProcess
+
+    from registry.store import open_store, prune_evidence, sync_ledger
+    from spiders.items import ObservationItem
+    from spiders.registry import spider_class
+
+    config = loaded.config
+    targets, skipped = select_targets(config, only=only, source=source)
+    started = now or dt.datetime.now(dt.UTC)
+    url = store_url(loaded)
+    engine = open_store(url)
+    sync_ledger(engine, config, now=started)
+    run = CrawlRun(crawl_id=new_crawl_id(started), skipped=skipped)
+    if on_start is not None:
+        on_start(len(targets))
+    if not targets:
+        return run
+
+    by_source: dict[Source, list[Any]] = {}
+    for target in targets:
+        by_source.setdefault(target.source, []).append(target)
+
+    found: dict[str, CrawlResult] = {}
+
+    def collect(item: Any) -> None:
+        if isinstance(item, ObservationItem):
+            result = CrawlResult(
+                account=item.account_id,
+                source=item.source,
+                outcome=item.outcome,
+                latest_post_at=item.latest_post_at,
+                posts_seen=item.posts_seen,
+                detail=item.detail,
+            )
+            found[item.account_id] = result
+            if on_result is not None:
+                on_result(result)
+
+    for name in ("scrapy.utils.log", "scrapy.crawler"):  # start-up banners
+        logging.getLogger(name).setLevel(log_level)
+    process = CrawlerProcess(base_settings(config, url, log_level=log_level))
+    # Scrapy sets its loggers to DEBUG; the handlers (registry/logging_setup.py) redact secrets.
+    for name in ("scrapy", "twisted", "py.warnings"):
+        logging.getLogger(name).setLevel(log_level)
+    for source_, source_targets in by_source.items():
+        base = spider_class(source_)
+        configured = type(
+            base.__name__, (base,), {"custom_settings": source_settings(config, source_)}
+        )
+        crawler = process.create_crawler(configured)
+        crawler.signals.connect(collect, signal=signals.item_scraped)
+        process.crawl(
+            crawler,
+            targets=source_targets,
+            crawl_id=run.crawl_id,
+            crawl=config.crawl,
+            base_url=config.sources.for_source(source_).base_url,
+            now=now,
+        )
+    process.start(install_signal_handlers=True)
+
+    for target in targets:  # ledger order
+        result = found.get(target.account_id)
+        if result is None:  # the crawl was interrupted before this account was observed
+            result = CrawlResult(
+                target.account_id,
+                target.source,
+                Outcome.NETWORK_ERROR,
+                None,
+                0,
+                "not observed: the crawl stopped before this account was done",
+            )
+        run.results.append(result)
+    finished = now or dt.datetime.now(dt.UTC)
+    run.evidence_pruned = prune_evidence(
+        engine, before=finished - dt.timedelta(days=config.crawl.evidence_days)
+    )
+    return run
+
+
+def crawl_in_subprocess(
+    config_path: str | Path,
+    *,
+    only: Iterable[str] = (),
+    source: Source | None = None,
+    now: dt.datetime | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float | None = None,
+    stderr: Any = None,
+) -> list[CrawlResult]:
+    """Run `govmedia crawl --json` as a child process and return its results.
+
+    For long-running loops: Scrapy's reactor cannot restart inside one process. The child's
+    stderr (its logs) goes to ours unless `stderr` says otherwise. Raises CrawlFailed when the
+    child exits non-zero (2: a bad config).
+    """
+    command = [
+        sys.executable,
+        "-c",
+        "from registry.cli import main; main()",
+        "crawl",
+        "--json",
+        "-c",
+        str(config_path),
+    ]
+    for account_id in only:
+        command += ["--only", account_id]
+    if source is not None:
+        command += ["--source", source.value]
+    if now is not None:
+        command += ["--now", now.isoformat()]
+    completed = subprocess.run(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise CrawlFailed(
+            completed.returncode, f"govmedia crawl exited {completed.returncode}; see its log"
+        )
+    return parse_results(completed.stdout)
+
+
+def parse_results(stdout: bytes | str) -> list[CrawlResult]:
+    """`crawl --json` output back into results."""
+    data = json.loads(stdout)
+    return [
+        CrawlResult(
+            account=entry["account"],
+            source=None,
+            outcome=Outcome(entry["outcome"]),
+            latest_post_at=dt.datetime.fromisoformat(entry["latest_post_at"])
+            if entry["latest_post_at"]
+            else None,
+            posts_seen=int(entry["posts_seen"]),
+            detail=entry["detail"],
+        )
+        for entry in data
+    ]

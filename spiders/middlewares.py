@@ -1,0 +1,57 @@
+"""Downloader middlewares: retries that back off, and the per-source circuit breaker."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import reactor
+from twisted.internet.task import deferLater
+
+from spiders.base import CircuitOpen
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.http import Request
+    from scrapy.settings import BaseSettings
+
+RETRY_DELAY_KEY = "govmedia_retry_delay"
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Scrapy's retries (5xx, timeouts, refused connections) with exponential backoff.
+
+    The retried request waits on a reactor timer, never a sleep, so other accounts go on.
+    """
+
+    def __init__(self, settings: BaseSettings) -> None:
+        super().__init__(settings)
+        self.backoff = settings.getfloat("GOVMEDIA_RETRY_BACKOFF", 0.0)
+
+    def _retry(self, request: Request, reason: Any) -> Request | None:
+        retried = super()._retry(request, reason)
+        if retried is not None and self.backoff > 0:
+            retried.meta[RETRY_DELAY_KEY] = self.backoff * 2 ** (retried.meta["retry_times"] - 1)
+        return retried
+
+    async def process_request(self, request: Request) -> None:
+        delay = request.meta.pop(RETRY_DELAY_KEY, 0)
+        if delay:
+            await maybe_deferred_to_future(deferLater(reactor, delay, lambda: None))
+
+
+class CircuitBreakerMiddleware:
+    """Refuses to send a source's requests once its spider's breaker has tripped."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CircuitBreakerMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        breaker = getattr(self.crawler.spider, "breaker", None)
+        if breaker is not None and breaker.tripped is not None:
+            raise CircuitOpen(breaker.reason)

@@ -1,0 +1,62 @@
+"""Scrapy settings for every govmedia crawl: polite defaults, in one place.
+
+The crawl runner (registry/crawling.py) lays each source's own values over these from config.yaml
+(`sources.<name>.delay/concurrency`, `crawl.*`); the environment carries only secrets.
+"""
+
+BOT_NAME = "govmedia"
+SPIDER_MODULES: list[str] = []  # spiders are chosen by registry, not discovered
+
+# Identify ourselves; crawl.user_agent replaces this.
+USER_AGENT = "govmedia/0.1 (government new-media compliance monitor)"
+
+# Platform APIs read with the office's own login, not a public site walk; the web spider opts in.
+ROBOTSTXT_OBEY = False
+# Cookies come only from the environment, sent explicitly; none are collected or stored.
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # no listening ports of our own
+MEMUSAGE_ENABLED = False
+
+# Politeness: per-source concurrency and delay (from config), adapted by AutoThrottle.
+CONCURRENT_REQUESTS = 2
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+DOWNLOAD_DELAY_JITTER = 0.5  # ±50% of the delay, so requests do not march in step
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+
+# Retries with backoff for 5xx and timeouts only: a block or an expired login is an answer.
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]
+GOVMEDIA_RETRY_BACKOFF = 2.0  # seconds before the first retry, doubling after
+DOWNLOAD_TIMEOUT = 30
+# A body cut short is judged (malformed), with the evidence kept, rather than dropped.
+DOWNLOAD_FAIL_ON_DATALOSS = False
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+
+DOWNLOADER_MIDDLEWARES = {
+    "spiders.middlewares.CircuitBreakerMiddleware": 50,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "spiders.middlewares.BackoffRetryMiddleware": 550,
+}
+
+# One job each, in this order: enforce honest outcomes, remove secrets, compress evidence, store.
+ITEM_PIPELINES = {
+    "spiders.pipelines.HonestOutcomePipeline": 100,
+    "spiders.pipelines.RedactPipeline": 200,
+    "spiders.pipelines.EvidencePipeline": 300,
+    "spiders.pipelines.StorePipeline": 900,
+}
+GOVMEDIA_STORE_URL = None  # set by the runner
+GOVMEDIA_BATCH_SIZE = 500
+
+LOG_LEVEL = "WARNING"
+# govmedia installs its own redacting handlers (registry/logging_setup.py).
+LOG_INSTALL_ROOT_HANDLER = False
+LOG_FORMAT = "%(asctime)s [%(name)s] %(levelname)s: %(message)s"
+STATS_DUMP = False
+LOGSTATS_INTERVAL = 0

@@ -1,0 +1,24 @@
+"""The simulator's route table: each platform module contributes its `ROUTES`.
+
+A key is an exact path, or a prefix ending in `/` (e.g. `/sites/` for feeds and government sites);
+the longest matching prefix wins. A new platform adds its module name to `PLATFORMS`.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from spiders.simulator.server import Handler
+
+PLATFORMS: tuple[str, ...] = ("weibo", "wechat")
+
+
+def route_table() -> dict[str, Handler]:
+    routes: dict[str, Handler] = {}
+    for name in PLATFORMS:
+        module = import_module(f"spiders.simulator.{name}")
+        for path, handler in module.ROUTES.items():
+            if path in routes:
+                raise ValueError(f"simulator route {path} is served twice (by {name})")
+            routes[path] = handler
+    return routes
