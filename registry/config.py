@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -25,12 +26,14 @@ from pydantic import (
     model_validator,
 )
 
+from registry import yamlload
 from registry.constants import (
     DEFAULT_SOURCE,
     DOC_HENAN_EXCEPTION,
     DOC_ONE_ACCOUNT,
     LOCAL_TZ,
     LOCAL_TZ_NAME,
+    PLATFORM_ALIASES,
     SOURCE_IDENTIFIER_FIELD,
     AccountStatus,
     Audience,
@@ -219,6 +222,9 @@ class Closure(StrictModel):
 
 
 # Which closure fields each status needs, in the order a clerk fills them.
+# The closure dates in the order they happen.
+CLOSURE_DATES = ("approved_on", "notice_on", "deregistered_on", "filed_on")
+
 CLOSURE_REQUIRED: dict[AccountStatus, tuple[str, ...]] = {
     AccountStatus.ACTIVE: (),
     AccountStatus.CLOSING: ("reason", "approved_on"),
@@ -267,9 +273,22 @@ class Account(StrictModel):
             raise ValueError(f"must be an http:// or https:// URL, got {value!r}")
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _default_source(cls, data: Any) -> Any:
+        # Filled in before validation: assigning on the built model costs more than the rest
+        # of an account's validation, which a 20,000-account ledger feels.
+        if isinstance(data, dict) and data.get("source") is None:
+            try:
+                platform = Platform(data.get("platform"))
+            except ValueError:
+                return data
+            return {**data, "source": DEFAULT_SOURCE[platform].value}
+        return data
+
     @model_validator(mode="after")
     def _source_and_closure(self) -> Account:
-        if self.source is None:
+        if self.source is None:  # built without validation (model_construct)
             self.source = DEFAULT_SOURCE[self.platform]
         needed = SOURCE_IDENTIFIER_FIELD[self.source]
         if needed and getattr(self, needed) is None and self.source is not Source.WECHAT:
@@ -283,7 +302,11 @@ class Account(StrictModel):
         ]
         if missing:
             keys = ", ".join(f"closure.{name}" for name in missing)
-            raise ValueError(f"status {self.status.value} needs {keys}")
+            options = " ".join(f"--{name.replace('_', '-')} …" for name in missing)
+            raise ValueError(
+                f"status {self.status.value} needs {keys}; add them, or run "
+                f"`govmedia close {self.id} {options}`"
+            )
         return self
 
     @property
@@ -526,6 +549,40 @@ class LoggingSettings(StrictModel):
     backup_count: int = Field(5, ge=0, description="Rotated files kept.")
 
 
+class ReportSettings(StrictModel):
+    """How reports and notices (通报) are issued: who signs them, deadlines, where they are read."""
+
+    issuer: str | None = Field(
+        None, description="发文单位 on reports and notices; default: {jurisdiction}人民政府办公室."
+    )
+    recipients: str = Field(
+        "各乡镇人民政府，县政府各部门",
+        min_length=1,
+        description="主送: who a notice is addressed to.",
+    )
+    contact: Person | None = Field(None, description="联系人 printed at the end of a notice.")
+    notice_deadline_days: int = Field(
+        15, ge=1, le=180, description="Days after a notice's date by which problems are fixed."
+    )
+    site_url: str | None = Field(
+        None, description="Public URL of the output folder, for links in mail and chat."
+    )
+    trend_weeks: int = Field(12, ge=2, le=104, description="Weeks in the pass-rate trend.")
+    history_weeks: int = Field(26, ge=1, le=104, description="Weeks on each account's page.")
+    formats: list[Literal["html", "xlsx", "md", "csv"]] = Field(
+        default_factory=lambda: ["html", "xlsx", "md", "csv"],
+        min_length=1,
+        description="Formats of the weekly report.",
+    )
+
+    @field_validator("site_url")
+    @classmethod
+    def _site_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError(f"must be an http:// or https:// URL, got {value!r}")
+        return value.rstrip("/") + "/" if value else value
+
+
 class Config(StrictModel):
     """The whole of config.yaml."""
 
@@ -542,6 +599,9 @@ class Config(StrictModel):
         default_factory=ScheduleSettings, description="Timetable of the cycle."
     )
     logging: LoggingSettings = Field(default_factory=LoggingSettings, description="Logs.")
+    reports: ReportSettings = Field(
+        default_factory=ReportSettings, description="Reports and notices (通报)."
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -607,101 +667,194 @@ def _model_fields(model: type[BaseModel]) -> list[str]:
     return list(model.model_fields)
 
 
+def _unwrap(annotation: Any) -> Any:
+    """`X | None` and `Annotated[X, …]` as X."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _unwrap(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return _unwrap(args[0])
+    return annotation
+
+
+def _annotation_at(loc: Sequence[str | int]) -> Any:
+    """The declared type of the value at `loc`, following models, lists and dicts."""
+    annotation: Any = Config
+    for part in loc:
+        annotation = _unwrap(annotation)
+        origin = get_origin(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            info = annotation.model_fields.get(str(part))
+            if info is None:
+                return None
+            annotation = info.annotation
+        elif origin in (list, tuple, set, frozenset, Sequence):
+            annotation = get_args(annotation)[0] if get_args(annotation) else None
+        elif origin in (dict, Mapping):
+            args = get_args(annotation)
+            annotation = args[1] if len(args) == 2 else None
+        else:
+            return None
+    return _unwrap(annotation)
+
+
 def _model_at(loc: Sequence[str | int]) -> type[BaseModel] | None:
     """The model class that holds the mapping at `loc` (for 'did you mean')."""
-    model: type[BaseModel] | None = Config
-    for part in loc:
-        if model is None:
-            return None
-        if isinstance(part, int):
-            continue
-        info = model.model_fields.get(part)
-        if info is None:
-            return None
-        model = _inner_model(info.annotation)
-    return model
-
-
-def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    annotation = _annotation_at(loc)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
-    for arg in getattr(annotation, "__args__", ()) or ():
-        found = _inner_model(arg)
-        if found is not None:
-            return found
     return None
+
+
+def _field_description(loc: Sequence[str | int]) -> str | None:
+    model = _model_at(loc[:-1])
+    info = model.model_fields.get(str(loc[-1])) if model else None
+    if info is None or not info.description:
+        return None
+    text = info.description.rstrip(".")
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
 def _pydantic_message(error: Mapping[str, Any]) -> str:
     """One sentence for one pydantic error, saying what to write instead."""
     kind = error["type"]
     loc = error["loc"]
+    got = error.get("input")
+    ctx = error.get("ctx") or {}
     if kind == "missing":
-        return f"required; add `{loc[-1]}:`"
+        about = _field_description(loc)
+        return f"missing; add `{loc[-1]}:`" + (f" ({about})" if about else "")
     if kind == "extra_forbidden":
         allowed = _model_fields(_model_at(loc[:-1]) or Config)
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
         if close:
             return f"unknown key; did you mean `{close[0]}`?"
-        return f"unknown key; allowed keys: {', '.join(allowed)}"
+        return f"unknown key; allowed here: {', '.join(allowed)}"
     if kind in ("enum", "literal_error"):
-        expected = error.get("ctx", {}).get("expected", "")
-        options = re.findall(r"'([^']*)'", expected)
-        got = error.get("input")
-        close = difflib.get_close_matches(str(got), options, n=1, cutoff=0.5)
+        options = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        alias = PLATFORM_ALIASES.get(str(got).strip().lower())
+        if alias is not None and alias.value in options:
+            close = [alias.value]
+        else:
+            close = difflib.get_close_matches(str(got), options, n=1, cutoff=0.5)
         hint = f"; did you mean {close[0]}?" if close else ""
         return f"{got!r} is not one of {', '.join(options)}{hint}"
     if kind.startswith("date_") or kind.startswith("datetime_"):
-        return f"not a date: {error.get('input')!r}; write it as YYYY-MM-DD"
+        if isinstance(got, str) and re.match(r"^\d{4}-\d{1,2}-\d{1,2}$", got.strip()):
+            return f"{got!r} is not a day of the calendar; check the month and the day"
+        return f"not a date: {got!r}; write it as YYYY-MM-DD"
     if kind == "string_pattern_mismatch":
-        return f"{error.get('input')!r}: use lowercase letters, digits and '-' only"
+        if ctx.get("pattern") == ID_PATTERN:
+            return f"{got!r}: use lowercase letters, digits and '-' only (e.g. gaj-weibo)"
+        return f"{got!r} does not match the pattern {ctx.get('pattern')}"
     if kind in ("int_parsing", "int_type", "int_from_float"):
-        return f"{error.get('input')!r} is not a whole number"
+        return f"{got!r} is not a whole number"
+    if kind in ("float_parsing", "float_type"):
+        return f"{got!r} is not a number"
     if kind in ("bool_parsing", "bool_type"):
-        return f"{error.get('input')!r} is not true or false"
-    if kind in ("string_too_short",):
+        return f"{got!r} is not true or false"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        sign = {
+            "greater_than_equal": "≥",
+            "greater_than": ">",
+            "less_than_equal": "≤",
+            "less_than": "<",
+        }[kind]
+        bound = next(iter(ctx.values()), "")
+        return f"must be {sign} {bound}, got {got!r}"
+    if kind == "string_too_short":
         return "must not be empty"
+    if kind == "too_short":
+        return f"needs at least {ctx.get('min_length')} item(s)"
+    if kind in ("string_too_long", "too_long"):
+        return f"too long: at most {ctx.get('max_length')}"
     if kind == "string_type":
-        return f"must be text, got {error.get('input')!r}"
-    if kind in ("model_type", "dict_type"):
-        return "must be a mapping of keys to values"
+        return f"must be text, got {got!r}; put it in quotes"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"must be a mapping (key: value), got {got!r}"
     if kind == "list_type":
-        return "must be a list (items start with '- ')"
-    message = error["msg"]
-    return message.removeprefix("Value error, ")
+        return f"must be a list (items start with '- '), got {got!r}"
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
+@dataclass
+class _Unit:
+    """A department and those of its accounts that passed their own validation."""
+
+    index: int
+    id: str
+    name: str
+    level: DepartmentLevel
+    accounts: list[tuple[int, Account]]
+
+
+def _units(config: Config) -> list[_Unit]:
+    return [
+        _Unit(i, d.id, d.name, d.level, list(enumerate(d.accounts)))
+        for i, d in enumerate(config.departments)
+    ]
+
+
+def _partial_units(plain: Mapping[str, Any]) -> tuple[Policy, list[_Unit]]:
+    """When the file as a whole fails, the parts that pass on their own, so that the checks
+    across the ledger (duplicates, dates) still run and every problem is reported at once."""
+    try:
+        policy = Policy.model_validate(plain.get("policy") or {})
+    except ValidationError:
+        policy = Policy()
+    units: list[_Unit] = []
+    departments = plain.get("departments")
+    if not isinstance(departments, list):
+        return policy, units
+    for d_index, raw in enumerate(departments):
+        if not isinstance(raw, dict):
+            continue
+        try:
+            head = Department.model_validate({**raw, "accounts": []})
+        except ValidationError:
+            continue
+        accounts: list[tuple[int, Account]] = []
+        raw_accounts = raw.get("accounts")
+        for a_index, raw_account in enumerate(
+            raw_accounts if isinstance(raw_accounts, list) else []
+        ):
+            try:
+                accounts.append((a_index, Account.model_validate(raw_account)))
+            except ValidationError:
+                continue
+        units.append(_Unit(d_index, head.id, head.name, head.level, accounts))
+    return policy, units
+
+
+def _identifier_key(account: Account) -> tuple[str, str, str] | None:
+    """What tells this account apart on its source: (source, field, value)."""
+    source = account.effective_source
+    field_name = SOURCE_IDENTIFIER_FIELD[source]
+    value = getattr(account, field_name) if field_name else None
+    if value:
+        normal = value.rstrip("/") if field_name == "url" else value
+        return (source.value, field_name, normal)
+    if source is Source.WECHAT:  # no fakeid: the account is searched for by its exact name
+        return (source.value, "name", account.name)
+    return None
 
 
 def _ledger_problems(config: Config, today: dt.date) -> Iterable[Problem]:
     """Rules across the whole ledger that one model cannot see."""
-    seen_departments: dict[str, int] = {}
-    seen_accounts: dict[str, tuple[int, int]] = {}
-    seen_identifiers: dict[tuple[Source, str], str] = {}
-    policy = config.policy
-    for d_index, department in enumerate(config.departments):
-        d_loc: tuple[str | int, ...] = ("departments", d_index)
-        if department.id in seen_departments:
-            yield Problem((*d_loc, "id"), f"duplicate department id {department.id!r}")
-        seen_departments.setdefault(department.id, d_index)
+    return _cross_checks(_units(config), config.policy, today)
+
+
+def _cross_checks(units: list[_Unit], policy: Policy, today: dt.date) -> Iterator[Problem]:
+    seen_identifiers: dict[tuple[str, str, str], str] = {}
+    for unit in units:
+        d_loc: tuple[str | int, ...] = ("departments", unit.index)
         per_platform: dict[Platform, str] = {}
-        for a_index, account in enumerate(department.accounts):
+        for a_index, account in unit.accounts:
             a_loc = (*d_loc, "accounts", a_index)
-            if account.id in seen_accounts:
-                yield Problem((*a_loc, "id"), f"duplicate account id {account.id!r}")
-            seen_accounts.setdefault(account.id, (d_index, a_index))
-            for name in ("opened_on", "filed_on"):
-                value = getattr(account, name)
-                if value is not None and value > today:
-                    yield Problem((*a_loc, name), f"{value} is in the future")
-            if account.closure is not None:
-                for name in ("approved_on", "notice_on", "deregistered_on", "filed_on"):
-                    value = getattr(account.closure, name)
-                    if value is not None and value > today:
-                        yield Problem((*a_loc, "closure", name), f"{value} is in the future")
-            if account.opened_on and account.filed_on and account.filed_on < account.opened_on:
-                yield Problem(
-                    (*a_loc, "filed_on"),
-                    f"filed on {account.filed_on}, before it was opened on {account.opened_on}",
-                )
+            yield from _date_problems(a_loc, account, today)
             if account.status is AccountStatus.CLOSED:
                 if account.closure and not account.closure.certificate:
                     yield Problem(
@@ -710,14 +863,14 @@ def _ledger_problems(config: Config, today: dt.date) -> Iterable[Problem]:
                         "warning",
                     )
                 continue
-            identifier = account.identifier
-            if identifier:
-                key = (account.effective_source, identifier)
+            key = _identifier_key(account)
+            if key is not None:
                 if key in seen_identifiers:
                     yield Problem(
-                        (*a_loc, SOURCE_IDENTIFIER_FIELD[account.effective_source] or "id"),
-                        f"{identifier!r} is already registered as account "
-                        f"{seen_identifiers[key]!r}",
+                        (*a_loc, key[1]),
+                        f"{key[2]!r} is already registered as account {seen_identifiers[key]!r}"
+                        + (" (searched by name: add fakeid:)" if key[1] == "name" else "")
+                        + "; one account, one entry",
                     )
                 seen_identifiers.setdefault(key, account.id)
             if account.filed_on is None:
@@ -726,23 +879,103 @@ def _ledger_problems(config: Config, today: dt.date) -> Iterable[Problem]:
                 )
             if (
                 policy.require_exception_basis
-                and department.level is not DepartmentLevel.COUNTY
+                and unit.level is not DepartmentLevel.COUNTY
                 and not account.exception_basis
             ):
                 yield Problem(
                     (*a_loc, "exception_basis"),
-                    f"a {department.level.value}'s own account needs `exception_basis:` "
-                    f"({DOC_HENAN_EXCEPTION})",
+                    f"a {unit.level.value}'s own account needs `exception_basis:`, "
+                    f"why it may run one ({DOC_HENAN_EXCEPTION})",
                 )
             if account.platform in per_platform and policy.one_account_per_platform != "off":
                 yield Problem(
                     (*a_loc, "platform"),
-                    f"{department.name} already runs {per_platform[account.platform]!r} on "
+                    f"{unit.name} already runs {per_platform[account.platform]!r} on "
                     f"{account.platform.value} (one unit, one account per platform, "
                     f"{DOC_ONE_ACCOUNT})",
                     "error" if policy.one_account_per_platform == "error" else "warning",
                 )
             per_platform.setdefault(account.platform, account.id)
+
+
+def _duplicate_ids(plain: Mapping[str, Any]) -> Iterator[Problem]:
+    """Ids used twice, read from the data itself so that it works whatever else is wrong."""
+    departments = plain.get("departments")
+    seen_departments: set[str] = set()
+    seen_accounts: dict[str, str] = {}
+    for d_index, department in enumerate(departments if isinstance(departments, list) else []):
+        if not isinstance(department, dict):
+            continue
+        d_id = department.get("id")
+        if isinstance(d_id, str):
+            if d_id in seen_departments:
+                yield Problem(
+                    ("departments", d_index, "id"),
+                    f"duplicate department id {d_id!r}; ids are unique",
+                )
+            seen_departments.add(d_id)
+        accounts = department.get("accounts")
+        for a_index, account in enumerate(accounts if isinstance(accounts, list) else []):
+            a_id = account.get("id") if isinstance(account, dict) else None
+            if not isinstance(a_id, str):
+                continue
+            if a_id in seen_accounts:
+                yield Problem(
+                    ("departments", d_index, "accounts", a_index, "id"),
+                    f"duplicate account id {a_id!r} (also in department "
+                    f"{seen_accounts[a_id]!r}); ids are unique across the file",
+                )
+            seen_accounts.setdefault(a_id, d_id if isinstance(d_id, str) else str(d_index))
+
+
+def _date_problems(
+    a_loc: tuple[str | int, ...], account: Account, today: dt.date
+) -> Iterator[Problem]:
+    """Dates in the future, and dates out of the order things happen in."""
+    dated: list[tuple[tuple[str, ...], dt.date]] = [
+        ((name,), getattr(account, name))
+        for name in ("opened_on", "filed_on")
+        if getattr(account, name) is not None
+    ]
+    closure = account.closure
+    if closure is not None:
+        dated += [
+            (("closure", name), getattr(closure, name))
+            for name in CLOSURE_DATES
+            if getattr(closure, name) is not None
+        ]
+    for path, value in dated:
+        if value > today:
+            yield Problem(
+                (*a_loc, *path), f"{value} is in the future (today is {today}); fix the date"
+            )
+    if account.opened_on and account.filed_on and account.filed_on < account.opened_on:
+        yield Problem(
+            (*a_loc, "filed_on"),
+            f"{account.filed_on} is before opened_on ({account.opened_on})",
+        )
+    if closure is not None and closure.approved_on is not None:
+        if account.opened_on and closure.approved_on < account.opened_on:
+            yield Problem(
+                (*a_loc, "closure", "approved_on"),
+                f"{closure.approved_on} is before opened_on ({account.opened_on})",
+            )
+        for name in CLOSURE_DATES[1:]:
+            value = getattr(closure, name)
+            if value is not None and value < closure.approved_on:
+                yield Problem(
+                    (*a_loc, "closure", name),
+                    f"{value} is before closure.approved_on ({closure.approved_on})",
+                )
+
+
+def _store_problems(plain: Mapping[str, Any]) -> Iterator[Problem]:
+    store = plain.get("store")
+    if isinstance(store, str) and re.match(r"^[a-z0-9+]+://[^/@]*:[^/@]*@", store):
+        yield Problem(
+            ("store",),
+            "remove the password from the URL; set it in the environment (PGPASSWORD) instead",
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -758,7 +991,7 @@ def display_path(loc: Sequence[str | int], data: Any) -> str:
             label: str | int = part
             if isinstance(node, list) and 0 <= part < len(node):
                 item = node[part]
-                if isinstance(item, Mapping) and isinstance(item.get("id"), str):
+                if isinstance(item, Mapping) and isinstance(item.get("id"), str) and item["id"]:
                     label = item["id"]
                 node = item
             else:
@@ -771,22 +1004,25 @@ def display_path(loc: Sequence[str | int], data: Any) -> str:
 
 
 def line_of(loc: Sequence[str | int], node: Any) -> int:
-    """The 1-based line of the deepest part of `loc` found in a round-trip YAML tree."""
+    """The 1-based line of the deepest part of `loc` found in a ruamel.yaml round-trip tree.
+
+    A missing key points at the mapping that lacks it."""
     line = 1
+    lc = getattr(node, "lc", None)
+    if lc is not None and lc.line is not None:
+        line = lc.line + 1
     for part in loc:
         lc = getattr(node, "lc", None)
         if lc is None:
             break
         try:
-            if isinstance(part, int) and isinstance(node, list) and part < len(node):
+            if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
                 line = lc.item(part)[0] + 1
                 node = node[part]
             elif isinstance(node, Mapping) and part in node:
                 line = lc.key(part)[0] + 1
                 node = node[part]
             else:
-                if line == 1 and lc.line is not None:
-                    line = lc.line + 1
                 break
         except (KeyError, IndexError, TypeError):
             break
@@ -794,33 +1030,18 @@ def line_of(loc: Sequence[str | int], node: Any) -> int:
 
 
 def to_plain(node: Any) -> Any:
-    """Round-trip YAML nodes to plain dicts, lists and scalars for pydantic."""
-    if isinstance(node, Mapping):
-        return {str(k): to_plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [to_plain(v) for v in node]
-    if isinstance(node, bool) or node is None:
-        return node
-    if isinstance(node, str):
-        return str(node)
-    if isinstance(node, int):
-        return int(node)
-    if isinstance(node, float):
-        return float(node)
-    if isinstance(node, dt.datetime):
-        return dt.datetime(*node.timetuple()[:6], tzinfo=node.tzinfo)
-    return node
+    """Round-trip YAML nodes as the plain dicts, lists and scalars the fast reader gives."""
+    return yamlload.plain(node)
 
 
 # ---------------------------------------------------------------------------------------------
 # Loading
 
+Locate = Callable[[Sequence[str | int]], int]
 
-def read_yaml(path: Path) -> Any:
-    """Parse `path` as round-trip YAML, or raise ConfigError naming the file and the line."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes, checked to be UTF-8 (a byte-order mark is dropped), or ConfigError."""
     name = str(path)
     try:
         raw = path.read_bytes()
@@ -828,16 +1049,25 @@ def read_yaml(path: Path) -> Any:
         raise ConfigError(
             [f"{name}: no such file; create it (see README.md) or pass -c PATH"]
         ) from None
-    except (IsADirectoryError, PermissionError) as exc:
+    except IsADirectoryError:
+        raise ConfigError([f"{name}: is a folder; pass the ledger file with -c PATH"]) from None
+    except OSError as exc:
         raise ConfigError([f"{name}: cannot read: {exc.strerror}"]) from None
+    raw = raw.removeprefix(b"\xef\xbb\xbf")
     try:
-        text = raw.decode("utf-8")
+        raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ConfigError(
             [f"{name}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"]
         ) from None
-    text = text.removeprefix("\ufeff")
+    return raw
+
+
+def _ruamel_tree(text: str, name: str) -> Any:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
     try:
         return YAML(typ="rt").load(text)
     except MarkedYAMLError as exc:
@@ -845,40 +1075,90 @@ def read_yaml(path: Path) -> Any:
         line = mark.line + 1 if mark is not None else 1
         problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
         raise ConfigError([f"{name}:{line}: YAML syntax: {problem}"]) from None
-    except YAMLError as exc:
-        raise ConfigError([f"{name}: YAML syntax: {' '.join(str(exc).split())}"]) from None
+    except (YAMLError, ValueError, TypeError) as exc:
+        raise ConfigError([f"{name}: YAML: {' '.join(str(exc).split())}"]) from None
+
+
+def parse_yaml(raw: bytes, name: str) -> tuple[Any, Locate]:
+    """Plain data from UTF-8 YAML bytes, and how to find the line of a location in it.
+
+    libyaml's events are read by `registry.yamlload` (fast, YAML 1.2 as ruamel.yaml reads it);
+    the rare file that uses more of YAML is read by ruamel.yaml itself."""
+    try:
+        data, lines = yamlload.load(raw)
+    except yamlload.YAMLProblem as exc:
+        raise ConfigError([f"{name}:{exc.line}: YAML syntax: {exc.problem}"]) from None
+    except yamlload.Unsupported:
+        tree = _ruamel_tree(raw.decode("utf-8"), name)
+        return to_plain(tree), lambda loc: line_of(loc, tree)
+    return data, lambda loc: lines.line_of(loc, data)
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse `path` as a ruamel.yaml round-trip tree (for editing), or raise ConfigError."""
+    return _ruamel_tree(read_bytes(path).decode("utf-8"), str(path))
 
 
 def validate_data(
-    data: Any, *, source_name: str, tree: Any = None, today: dt.date | None = None
+    data: Any,
+    *,
+    source_name: str,
+    tree: Any = None,
+    today: dt.date | None = None,
+    locate: Locate | None = None,
 ) -> LoadedConfig:
     """Validate parsed config data; raise ConfigError with every problem, or return the config.
 
-    `tree` is the round-trip YAML tree the data came from, for line numbers.
+    `locate` gives the line of a location; by default it is read from `tree` (or `data`), a
+    ruamel.yaml round-trip tree.
     """
-    tree = data if tree is None else tree
+    if locate is None:
+        tree = data if tree is None else tree
+        locate = lambda loc: line_of(loc, tree)  # noqa: E731
     plain = to_plain(data)
+    return _validate_plain(plain, source_name=source_name, locate=locate, today=today)
+
+
+def _validate_plain(
+    plain: Any, *, source_name: str, locate: Locate, today: dt.date | None
+) -> LoadedConfig:
     if plain is None:
         plain = {}
     if not isinstance(plain, dict):
-        raise ConfigError([f"{source_name}:1: the file must be a mapping (jurisdiction: …)"])
+        raise ConfigError(
+            [f"{source_name}:1: the file must be a mapping of keys (jurisdiction: …)"]
+        )
     today = today or dt.datetime.now(LOCAL_TZ).date()
 
     def fmt(problem: Problem) -> str:
-        line = line_of(problem.loc, tree)
-        return f"{source_name}:{line}: {display_path(problem.loc, plain)}: {problem.message}"
+        return (
+            f"{source_name}:{locate(problem.loc)}: "
+            f"{display_path(problem.loc, plain)}: {problem.message}"
+        )
 
+    config: Config | None
     try:
         config = Config.model_validate(plain)
     except ValidationError as exc:
+        config = None
         problems = [Problem(tuple(e["loc"]), _pydantic_message(e)) for e in exc.errors()]
-        raise ConfigError(sorted_lines(fmt(p) for p in problems)) from None
-    problems = list(_ledger_problems(config, today))
+        policy, units = _partial_units(plain)
+        problems += _cross_checks(units, policy, today)
+    else:
+        problems = list(_ledger_problems(config, today))
+    problems += _duplicate_ids(plain)
+    problems += _store_problems(plain)
     errors = [fmt(p) for p in problems if p.severity == "error"]
-    warnings = [fmt(p) for p in problems if p.severity == "warning"]
-    if errors:
-        raise ConfigError(sorted_lines(errors), sorted_lines(warnings))
-    return LoadedConfig(config=config, path=Path(source_name), warnings=sorted_lines(warnings))
+    warnings = sorted_lines(fmt(p) for p in problems if p.severity == "warning")
+    if errors or config is None:
+        raise ConfigError(sorted_lines(errors), warnings)
+    return LoadedConfig(config=config, path=Path(source_name), warnings=warnings)
+
+
+def validate_text(raw: bytes, *, source_name: str, today: dt.date | None = None) -> LoadedConfig:
+    """Parse and validate config text (UTF-8 bytes): what `load_config` does after reading."""
+    data, locate = parse_yaml(raw, source_name)
+    return _validate_plain(data, source_name=source_name, locate=locate, today=today)
 
 
 def sorted_lines(lines: Iterable[str]) -> list[str]:
@@ -894,8 +1174,7 @@ def sorted_lines(lines: Iterable[str]) -> list[str]:
 def load_config(path: str | Path, *, today: dt.date | None = None) -> LoadedConfig:
     """Read and validate config.yaml. Raises ConfigError; never a traceback for a user mistake."""
     path = Path(path)
-    tree = read_yaml(path)
-    loaded = validate_data(tree, source_name=str(path), today=today)
+    loaded = validate_text(read_bytes(path), source_name=str(path), today=today)
     loaded.path = path
     return loaded
 

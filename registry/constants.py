@@ -40,6 +40,28 @@ PLATFORM_LABELS: dict[Platform, str] = {
     Platform.OTHER: "其他",
 }
 
+# What clerks write for a platform, for "did you mean" hints (never accepted silently).
+PLATFORM_ALIASES: dict[str, Platform] = {
+    "weixin": Platform.WECHAT,
+    "wx": Platform.WECHAT,
+    "微信": Platform.WECHAT,
+    "微信公众号": Platform.WECHAT,
+    "公众号": Platform.WECHAT,
+    "微博": Platform.WEIBO,
+    "sina": Platform.WEIBO,
+    "抖音": Platform.DOUYIN,
+    "tiktok": Platform.DOUYIN,
+    "快手": Platform.KUAISHOU,
+    "头条": Platform.TOUTIAO,
+    "今日头条": Platform.TOUTIAO,
+    "b站": Platform.BILIBILI,
+    "哔哩哔哩": Platform.BILIBILI,
+    "小红书": Platform.XIAOHONGSHU,
+    "网站": Platform.WEBSITE,
+    "web": Platform.WEBSITE,
+    "site": Platform.WEBSITE,
+}
+
 
 class Source(StrEnum):
     """How an account is observed (which spider, or a person)."""
@@ -159,6 +181,17 @@ class EventKind(StrEnum):
     REGISTERED = "registered"
     CHANGED = "changed"
     STATUS_CHANGED = "status_changed"
+    REMOVED = "removed"
+
+
+class LedgerChange(StrEnum):
+    """What an edit of config.yaml does to one account (`govmedia diff`)."""
+
+    REGISTERED = "registered"
+    CHANGED = "changed"
+    CLOSING = "closing"
+    CLOSED = "closed"
+    REOPENED = "reopened"
     REMOVED = "removed"
 
 

@@ -275,7 +275,15 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
 ]
 
 
+class StoreError(Exception):
+    """The store cannot be used as it is (e.g. written by a newer govmedia)."""
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # The sqlite3 module opens transactions itself only before DML, so DDL (a migration step)
+    # would commit as it goes. Take over: no implicit transactions, and BEGIN on SQLAlchemy's
+    # begin (below), so that a failed migration step rolls back whole, as on PostgreSQL.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
@@ -292,7 +300,12 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, future=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN")
 
 
 def schema_version(conn: Connection) -> int:
@@ -305,6 +318,14 @@ def schema_version(conn: Connection) -> int:
 def migrate(engine: Engine, *, now: dt.datetime | None = None) -> list[int]:
     """Apply pending migration steps, each in its own transaction. Returns the versions applied."""
     applied: list[int] = []
+    known = max(version for version, _, _ in MIGRATIONS)
+    with engine.connect() as conn:
+        current = schema_version(conn)
+    if current > known:
+        raise StoreError(
+            f"the store is at schema version {current}, newer than this govmedia knows "
+            f"({known}); upgrade govmedia"
+        )
     for version, name, step in MIGRATIONS:
         with engine.begin() as conn:
             if schema_version(conn) >= version:
@@ -444,16 +465,36 @@ def sync_ledger(engine: Engine, config: Config, *, now: dt.datetime) -> SyncSumm
                 continue
             row["first_synced_at"] = old["first_synced_at"]
             updates.append({**row, "b_id": account.id})
-            if "status" in changed or not old["in_ledger"]:
-                old_status = old["status"] if old["in_ledger"] else None
+            fields = sorted(
+                {k for k in changed if k not in ("data", "in_ledger")} | _data_changes(old, row)
+            )
+            if not old["in_ledger"]:  # removed earlier, back in the ledger now
                 events.append(
                     _event(
-                        account.id, EventKind.STATUS_CHANGED, old_status, row["status"], now, reason
+                        account.id,
+                        EventKind.REGISTERED,
+                        None,
+                        row["status"],
+                        now,
+                        reason,
+                        {"returned": True, "fields": fields},
+                    )
+                )
+                counts["registered"] += 1
+            elif "status" in changed:
+                events.append(
+                    _event(
+                        account.id,
+                        EventKind.STATUS_CHANGED,
+                        old["status"],
+                        row["status"],
+                        now,
+                        reason,
+                        {"fields": fields, "closure": row["data"].get("closure")},
                     )
                 )
                 counts["status_changed"] += 1
             else:
-                fields = sorted({k for k in changed if k != "data"} | _data_changes(old, row))
                 events.append(
                     _event(
                         account.id,

@@ -1,0 +1,589 @@
+"""Safe edits of config.yaml: register an account, record its closure.
+
+A department's clerk should never have to hand-edit YAML. Each edit here:
+
+1. refuses to start on a ledger that is already invalid (the problems are not the edit's);
+2. edits the round-trip tree of ruamel.yaml, so comments, key order, quoting and the layout of
+   every untouched part stay as they were;
+3. validates the edited text exactly as `govmedia validate` would read it from disk;
+4. replaces the file atomically (a temporary file in the same folder, then `os.replace`), keeping
+   its permissions, and only if nobody changed it in the meantime.
+
+On any error nothing is written: the file stays byte-identical.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import io
+import os
+import stat
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from registry.config import (
+    CLOSURE_DATES,
+    Config,
+    ConfigError,
+    LoadedConfig,
+    read_bytes,
+    validate_text,
+)
+from registry.constants import (
+    DEFAULT_SOURCE,
+    SOURCE_IDENTIFIER_FIELD,
+    AccountStatus,
+    DepartmentLevel,
+    Platform,
+    Source,
+)
+
+# Keys of a new account, in the order the sample ledger writes them.
+ACCOUNT_KEY_ORDER = (
+    "id",
+    "name",
+    "platform",
+    "source",
+    "uid",
+    "fakeid",
+    "mid",
+    "url",
+    "selectors",
+    "owner",
+    "opened_on",
+    "filed_on",
+    "supervised",
+    "exception_basis",
+    "status",
+    "closure",
+    "note",
+)
+CLOSURE_KEY_ORDER = ("reason", *CLOSURE_DATES, "certificate")
+# Values written in double quotes, as the sample does: digits that must stay text, and URLs.
+QUOTED_KEYS = frozenset({"uid", "fakeid", "mid", "url", "phone"})
+
+
+class EditError(Exception):
+    """An edit that cannot be made. `lines` say why, ready to print; nothing was written."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+@dataclass
+class EditResult:
+    """What an edit did: the text before and after, and what to tell the clerk."""
+
+    path: Path
+    before: bytes
+    after: bytes
+    summary: list[str]
+    warnings: list[str] = field(default_factory=list)
+    written: bool = False
+
+    def unified_diff(self) -> str:
+        name = str(self.path)
+        return "".join(
+            difflib.unified_diff(
+                self.before.decode("utf-8").splitlines(keepends=True),
+                self.after.decode("utf-8").splitlines(keepends=True),
+                fromfile=name,
+                tofile=f"{name} (edited)",
+            )
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading and writing
+
+
+@dataclass
+class _Document:
+    path: Path
+    raw: bytes  # exactly as on disk
+    loaded: LoadedConfig
+    yaml: Any
+    tree: Any
+    bom: bool
+    crlf: bool
+
+
+def _open(path: Path, today: dt.date | None) -> _Document:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.util import load_yaml_guess_indent
+
+    try:
+        raw = path.read_bytes()
+        checked = read_bytes(path)
+        loaded = validate_text(checked, source_name=str(path), today=today)
+    except ConfigError as exc:
+        raise EditError(
+            [
+                *exc.lines,
+                f"{path}: fix these problems first (govmedia validate); nothing was changed",
+            ]
+        ) from None
+    text = checked.decode("utf-8")
+    crlf = "\r\n" in text
+    text = text.replace("\r\n", "\n")
+    _, indent, offset = load_yaml_guess_indent(text)
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.width = 4096  # never re-wrap a long line
+    yaml.allow_unicode = True
+    yaml.indent(mapping=2, sequence=indent or 4, offset=offset if offset is not None else 2)
+    tree = yaml.load(text)
+    return _Document(path, raw, loaded, yaml, tree, raw.startswith(b"\xef\xbb\xbf"), crlf)
+
+
+def _dump(doc: _Document) -> bytes:
+    buffer = io.StringIO()
+    doc.yaml.dump(doc.tree, buffer)
+    text = buffer.getvalue()
+    if doc.crlf:
+        text = text.replace("\n", "\r\n")
+    return (b"\xef\xbb\xbf" if doc.bom else b"") + text.encode("utf-8")
+
+
+def _finish(
+    doc: _Document, summary: list[str], *, today: dt.date | None, dry_run: bool
+) -> EditResult:
+    """Validate the edited text as it would be read from disk, then write it atomically."""
+    after = _dump(doc)
+    try:
+        loaded = validate_text(
+            after.removeprefix(b"\xef\xbb\xbf"), source_name=str(doc.path), today=today
+        )
+    except ConfigError as exc:
+        raise EditError(
+            [
+                *exc.lines,
+                f"{doc.path}: the edit would make the ledger invalid (lines above are those of "
+                "the edited text); nothing was written",
+            ]
+        ) from None
+    before_warnings = {_strip_line(w) for w in doc.loaded.warnings}
+    new_warnings = [w for w in loaded.warnings if _strip_line(w) not in before_warnings]
+    result = EditResult(doc.path, doc.raw, after, summary, new_warnings)
+    if not dry_run:
+        write_atomic(doc.path, after, expected=doc.raw)
+        result.written = True
+    return result
+
+
+def _strip_line(problem: str) -> str:
+    """A problem without its line number, to compare before and after an edit."""
+    name, _, rest = problem.partition(":")
+    return name + ":" + rest.partition(":")[2]
+
+
+def write_atomic(path: Path, data: bytes, *, expected: bytes | None = None) -> None:
+    """Replace `path` with `data` atomically, keeping its permissions.
+
+    The new text goes to a temporary file in the same folder (so `os.replace` is atomic), is
+    flushed to disk, takes the old file's mode, and replaces it. A symlink is followed, not
+    replaced. With `expected`, the file must still hold those bytes (nobody edited it since it
+    was read), or EditError is raised and nothing changes.
+    """
+    target = path.resolve()
+    try:
+        old_stat = target.stat()
+    except FileNotFoundError:
+        old_stat = None
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if old_stat is not None:
+            os.chmod(tmp, stat.S_IMODE(old_stat.st_mode))
+            if (old_stat.st_uid, old_stat.st_gid) != (os.getuid(), os.getgid()):
+                with suppress(PermissionError):
+                    os.chown(tmp, old_stat.st_uid, old_stat.st_gid)
+        if expected is not None and target.read_bytes() != expected:
+            raise EditError(
+                [f"{path}: changed by someone else while editing; run the command again"]
+            )
+        os.replace(tmp, target)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    with suppress(OSError):  # make the rename itself durable where the platform allows
+        dir_fd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+# ---------------------------------------------------------------------------------------------
+# Keeping the blank line (and comments) that follow a block where they belong
+
+
+def _last_entry(node: Any) -> tuple[Any, Any, int] | None:
+    """Where ruamel.yaml keeps the comment that follows `node`: its deepest last block entry,
+    as (container, key or index, position in the comment list)."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    found = None
+    while isinstance(node, (CommentedMap, CommentedSeq)) and len(node):
+        if isinstance(node, CommentedMap):
+            key = next(reversed(node))
+            found = (node, key, 2)
+        else:
+            key = len(node) - 1
+            found = (node, key, 0)
+        child = node[key]
+        if not isinstance(child, (CommentedMap, CommentedSeq)) or child.fa.flow_style():
+            break
+        node = child
+    return found
+
+
+@contextmanager
+def _keeping_trailing_comment(node: Any) -> Iterator[None]:
+    """Detach the blank lines and comment lines that follow `node`'s last entry, let the caller
+    add entries at its end, then re-attach them after the new last entry."""
+    from ruamel.yaml.error import CommentMark
+    from ruamel.yaml.tokens import CommentToken
+
+    moved = ""
+    entry = _last_entry(node)
+    if entry is not None:
+        container, key, pos = entry
+        slots = container.ca.items.get(key)
+        token = slots[pos] if slots and len(slots) > pos else None
+        value = getattr(token, "value", None)
+        if isinstance(value, str) and "\n" in value:
+            cut = value.index("\n") + 1
+            keep, moved = value[:cut], value[cut:]
+            if keep.strip():
+                token.value = keep
+            else:
+                slots[pos] = None
+    yield
+    if not moved:
+        return
+    entry = _last_entry(node)
+    if entry is None:
+        return
+    container, key, pos = entry
+    slots = container.ca.items.setdefault(key, [None, None, None, None])
+    while len(slots) <= pos:
+        slots.append(None)
+    token = slots[pos]
+    if token is not None and isinstance(getattr(token, "value", None), str):
+        token.value = token.value + moved
+    else:
+        slots[pos] = CommentToken("\n" + moved, CommentMark(0), None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Register
+
+
+@dataclass
+class NewAccount:
+    """What `govmedia register` was told; None means not given."""
+
+    department: str | None = None
+    id: str | None = None
+    name: str | None = None
+    platform: str | None = None
+    source: str | None = None
+    uid: str | None = None
+    fakeid: str | None = None
+    mid: str | None = None
+    url: str | None = None
+    selectors: dict[str, str] | None = None
+    owner_name: str | None = None
+    owner_phone: str | None = None
+    owner_email: str | None = None
+    opened_on: dt.date | None = None
+    filed_on: dt.date | None = None
+    national: bool | None = None
+    provincial: bool | None = None
+    exception_basis: str | None = None
+    note: str | None = None
+    department_name: str | None = None  # for a department not yet in the ledger
+    level: str | None = None
+
+
+def needed_fields(new: NewAccount, config: Config) -> list[str]:
+    """The fields still needed before `new` can be registered, as attribute names, in the order
+    a clerk would be asked for them."""
+    missing = []
+    department = next((d for d in config.departments if d.id == new.department), None)
+    for name in ("department", "platform", "name", "id"):
+        if not getattr(new, name):
+            missing.append(name)
+    if new.department and department is None and not new.department_name:
+        missing.append("department_name")
+    source = _source_of(new)
+    identifier = SOURCE_IDENTIFIER_FIELD[source] if source else None
+    if identifier and source is not Source.WECHAT and not getattr(new, identifier):
+        missing.append(identifier)
+    if not new.owner_name:
+        missing.append("owner_name")
+    if not new.owner_phone and not new.owner_email:
+        missing.append("owner_phone")
+    level = (
+        department.level
+        if department is not None
+        else _level(new.level)
+        if new.level
+        else DepartmentLevel.DEPARTMENT
+    )
+    if (
+        config.policy.require_exception_basis
+        and level is not DepartmentLevel.COUNTY
+        and not new.exception_basis
+    ):
+        missing.append("exception_basis")
+    return missing
+
+
+def _source_of(new: NewAccount) -> Source | None:
+    try:
+        if new.source:
+            return Source(new.source)
+        return DEFAULT_SOURCE[Platform(new.platform)] if new.platform else None
+    except ValueError:
+        return None
+
+
+def _level(value: str) -> DepartmentLevel | None:
+    try:
+        return DepartmentLevel(value)
+    except ValueError:
+        return None
+
+
+def _account_map(new: NewAccount) -> Any:
+    from ruamel.yaml.comments import CommentedMap
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+    def quoted(value: str) -> Any:
+        return DoubleQuotedScalarString(value)
+
+    values: dict[str, Any] = {
+        "id": new.id,
+        "name": new.name,
+        "platform": new.platform,
+    }
+    platform_default = None
+    with suppress(ValueError, KeyError, TypeError):
+        platform_default = DEFAULT_SOURCE[Platform(new.platform)].value
+    if new.source and new.source != platform_default:
+        values["source"] = new.source
+    for key in ("uid", "fakeid", "mid", "url"):
+        if getattr(new, key):
+            values[key] = quoted(getattr(new, key))
+    if new.selectors:
+        selectors = CommentedMap(new.selectors.items())
+        values["selectors"] = selectors
+    owner = CommentedMap(name=new.owner_name)
+    if new.owner_phone:
+        owner["phone"] = quoted(new.owner_phone)
+    if new.owner_email:
+        owner["email"] = new.owner_email
+    owner.fa.set_flow_style()
+    values["owner"] = owner
+    if new.opened_on:
+        values["opened_on"] = new.opened_on
+    if new.filed_on:
+        values["filed_on"] = new.filed_on
+    if new.national is not None or new.provincial is not None:
+        supervised = CommentedMap(national=bool(new.national), provincial=bool(new.provincial))
+        supervised.fa.set_flow_style()
+        values["supervised"] = supervised
+    if new.exception_basis:
+        values["exception_basis"] = new.exception_basis
+    if new.note:
+        values["note"] = new.note
+    account = CommentedMap()
+    for key in ACCOUNT_KEY_ORDER:
+        if key in values:
+            account[key] = values[key]
+    return account
+
+
+def register_account(
+    path: Path, new: NewAccount, *, today: dt.date | None = None, dry_run: bool = False
+) -> EditResult:
+    """Add an account (and, if need be, its department) to config.yaml."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    doc = _open(path, today)
+    missing = needed_fields(new, doc.loaded.config)
+    if missing:
+        raise EditError(
+            [
+                f"missing: {', '.join(option_name(m) for m in missing)}; pass them as options "
+                "(govmedia register --help), or run it on a terminal to be asked"
+            ]
+        )
+    tree = doc.tree
+    summary: list[str] = []
+    departments = tree.get("departments")
+    if departments is None:
+        departments = tree["departments"] = CommentedSeq()
+    department = next(
+        (d for d in departments if isinstance(d, Mapping) and d.get("id") == new.department),
+        None,
+    )
+    account = _account_map(new)
+    if department is None:
+        department = CommentedMap()
+        department["id"] = new.department
+        department["name"] = new.department_name
+        department["level"] = new.level or DepartmentLevel.DEPARTMENT.value
+        department["accounts"] = CommentedSeq([account])
+        with _keeping_trailing_comment(tree):
+            departments.append(department)
+        summary.append(f"new department {new.department} ({new.department_name})")
+    else:
+        accounts = department.get("accounts")
+        if not isinstance(accounts, CommentedSeq) or (not accounts and accounts.fa.flow_style()):
+            with _keeping_trailing_comment(department):
+                department["accounts"] = CommentedSeq([account])
+        else:
+            with _keeping_trailing_comment(department):
+                accounts.append(account)
+    summary.append(
+        f"registered {new.id}: {new.name} on {new.platform}, department {new.department}"
+    )
+    return _finish(doc, summary, today=today, dry_run=dry_run)
+
+
+def option_name(field_name: str) -> str:
+    """The command-line option that gives a NewAccount field."""
+    if field_name == "owner_phone":
+        return "--owner-phone or --owner-email"
+    return "--" + field_name.replace("_", "-")
+
+
+# ---------------------------------------------------------------------------------------------
+# Close
+
+
+@dataclass
+class ClosureUpdate:
+    """What `govmedia close` was told; None means not given."""
+
+    reason: str | None = None
+    approved_on: dt.date | None = None
+    notice_on: dt.date | None = None
+    deregistered_on: dt.date | None = None
+    filed_on: dt.date | None = None
+    certificate: str | None = None
+
+    def given(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+def close_account(
+    path: Path,
+    account_id: str,
+    update: ClosureUpdate,
+    *,
+    today: dt.date | None = None,
+    dry_run: bool = False,
+) -> EditResult:
+    """Record an account's closure: closing once approved, closed once deregistered and filed.
+
+    Calling it again adds the later dates; a date given again with another value corrects it.
+    """
+    from ruamel.yaml.comments import CommentedMap
+
+    doc = _open(path, today)
+    config = doc.loaded.config
+    try:
+        _, current = config.account(account_id)
+    except KeyError:
+        known = [a.id for _, a in config.iter_accounts()]
+        close = difflib.get_close_matches(account_id, known, n=1)
+        hint = f"; did you mean {close[0]}?" if close else "; see govmedia accounts"
+        raise EditError([f"no account {account_id!r} in {path}{hint}"]) from None
+    given = update.given()
+    if not given:
+        raise EditError(["nothing to record: pass --reason and --approved-on, or the later dates"])
+    existing = current.closure.model_dump(exclude_none=True) if current.closure else {}
+    merged = {**existing, **given}
+    problems = []
+    if not merged.get("reason"):
+        problems.append("add --reason TEXT (why the account is closed)")
+    if not merged.get("approved_on"):
+        problems.append("add --approved-on DATE (the day the closure was approved)")
+    if problems:
+        raise EditError([f"{account_id}: {p}" for p in problems])
+    closed = merged.get("deregistered_on") is not None and merged.get("filed_on") is not None
+    new_status = AccountStatus.CLOSED if closed else AccountStatus.CLOSING
+    if current.status is AccountStatus.CLOSED:
+        new_status = AccountStatus.CLOSED
+
+    node = _find_account(doc.tree, account_id)
+    summary = []
+    with _keeping_trailing_comment(node):
+        if new_status is not current.status:
+            if "status" in node:
+                node["status"] = new_status.value
+            else:
+                _insert_in_order(node, "status", new_status.value, ACCOUNT_KEY_ORDER)
+        closure = node.get("closure")
+        if not isinstance(closure, CommentedMap):
+            closure = CommentedMap()
+            _insert_in_order(node, "closure", closure, ACCOUNT_KEY_ORDER)
+        for key in CLOSURE_KEY_ORDER:
+            if key not in given:
+                continue
+            value = given[key]
+            old = existing.get(key)
+            if old == value:
+                continue
+            if old is not None:
+                summary.append(f"{account_id}: closure.{key} {old} → {value}")
+            if key in closure:
+                closure[key] = value
+            else:
+                _insert_in_order(closure, key, value, CLOSURE_KEY_ORDER)
+    if new_status is not current.status:
+        summary.insert(0, f"{account_id}: {current.status.value} → {new_status.value}")
+    elif not summary and all(existing.get(k) == v for k, v in given.items()):
+        summary.append(f"{account_id}: already recorded; nothing changed")
+    else:
+        summary.insert(0, f"{account_id}: {new_status.value}, closure updated")
+    if new_status is AccountStatus.CLOSING:
+        waiting = [option_name(k) for k in ("deregistered_on", "filed_on") if merged.get(k) is None]
+        summary.append(f"{account_id} becomes closed once these are recorded: {', '.join(waiting)}")
+    return _finish(doc, summary, today=today, dry_run=dry_run)
+
+
+def _find_account(tree: Any, account_id: str) -> Any:
+    for department in tree.get("departments") or []:
+        for account in department.get("accounts") or []:
+            if isinstance(account, Mapping) and account.get("id") == account_id:
+                return account
+    raise KeyError(account_id)  # pragma: no cover - the validated config has it
+
+
+def _insert_in_order(mapping: Any, key: str, value: Any, order: tuple[str, ...]) -> None:
+    """Insert `key` after the last key that precedes it in `order` (unknown keys stay put)."""
+    rank = order.index(key)
+    position = 0
+    for index, existing in enumerate(mapping):
+        if existing in order and order.index(existing) < rank:
+            position = index + 1
+    if position >= len(mapping):
+        mapping[key] = value
+    else:
+        mapping.insert(position, key, value)
