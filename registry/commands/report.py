@@ -1,5 +1,254 @@
-"""Commands of the report area (filled in by its issue)."""
+"""`govmedia report`: the weekly report, the notice (通报) and the annual figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
 
 import click
 
-COMMANDS: list[click.Command] = []
+from registry.cli import config_option, load_or_exit, parse_instant
+from registry.config import output_dir, store_url
+
+FORMATS = ("html", "xlsx", "md", "csv")
+
+
+def _formats(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    chosen = [part.strip().lower() for part in value.split(",") if part.strip()]
+    bad = [f for f in chosen if f not in FORMATS]
+    if bad or not chosen:
+        raise click.BadParameter(
+            f"{(bad or [value])[0]!r} is not a format; use a comma-separated list of "
+            f"{', '.join(FORMATS)}",
+            param_hint="--format",
+        )
+    return chosen
+
+
+def _out(loaded, out: Path | None) -> Path:  # noqa: ANN001
+    return out if out is not None else output_dir(loaded)
+
+
+@click.group()
+def report() -> None:
+    """Reports for supervisors: the weekly report, the notice (通报), the annual figures.
+
+    \b
+    Example:
+      govmedia report weekly
+      govmedia report notice --month 2026-11
+      govmedia report annual --year 2026 --json
+    """
+
+
+@report.command()
+@config_option
+@click.option("--week", "week_text", help="ISO week, e.g. 2026-W48. Default: the last closed week.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (the report site). Default: output_dir of config.yaml.",
+)
+@click.option(
+    "--format",
+    "format_text",
+    help="Comma-separated formats: html,xlsx,md,csv. Default: reports.formats (all four).",
+)
+@click.option("--now", "now_text", hidden=True, help="The clock, for tests (ISO date-time).")
+@click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
+def weekly(
+    config_path: Path,
+    week_text: str | None,
+    out: Path | None,
+    format_text: str | None,
+    now_text: str | None,
+    as_json: bool,
+) -> None:
+    """Render the weekly compliance report (周报) of an ISO week.
+
+    Verdicts are taken at the week's monitoring time point, Sunday 23:59:59 Asia/Shanghai, and
+    stored. The output folder is a static site: index.html lists every report, and each account
+    has a page with its last 26 weeks.
+
+    \b
+    Example:
+      govmedia report weekly
+      govmedia report weekly --week 2026-W48 --out site --format html,xlsx
+    """
+    from registry.store import open_store, sync_ledger
+    from registry.weeks import IsoWeek
+    from reports import build
+    from reports.publish import render_weekly, summary_json
+
+    formats = _formats(format_text)
+    now = parse_instant(now_text, option="--now")
+    loaded = load_or_exit(config_path)
+    config = loaded.config
+    if week_text:
+        try:
+            week = IsoWeek.parse(week_text)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--week") from None
+        if build.week_point(week, config.tz) > now:
+            raise click.BadParameter(
+                f"{week} has not ended yet; its report is due after Sunday {week.sunday()}",
+                param_hint="--week",
+            )
+    else:
+        week = build.last_closed_week(now, config.tz)
+    engine = open_store(store_url(loaded))
+    sync_ledger(engine, config, now=now.astimezone(dt.UTC))
+    rendered = render_weekly(engine, config, _out(loaded, out), week, now=now, formats=formats)
+    if as_json:
+        click.echo(summary_json(rendered))
+        return
+    click.echo(f"weekly report {rendered.period}: {rendered.summary.get('line', '')}")
+    for fmt, path in rendered.files.items():
+        click.echo(f"  {fmt:5} {path}")
+    if rendered.account_pages:
+        click.echo(f"  pages {rendered.account_pages} account pages")
+    click.echo(f"  index {_out(loaded, out) / 'index.html'}")
+
+
+@report.command()
+@config_option
+@click.option("--month", "month_text", help="The month, e.g. 2026-11.")
+@click.option("--quarter", "quarter_text", help="The quarter, e.g. 2026-Q4.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (the report site). Default: output_dir of config.yaml.",
+)
+@click.option("--date", "date_text", help="Date of the notice, YYYY-MM-DD. Default: today.")
+@click.option("--now", "now_text", hidden=True, help="The clock, for tests (ISO date-time).")
+@click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
+def notice(
+    config_path: Path,
+    month_text: str | None,
+    quarter_text: str | None,
+    out: Path | None,
+    date_text: str | None,
+    now_text: str | None,
+    as_json: bool,
+) -> None:
+    """Render the notice (通报) of a month or a quarter, as Word and HTML, with its XLSX
+    attachment 不合格政务新媒体名单.
+
+    The period checks every natural week whose Sunday falls in it, each at Sunday 23:59:59.
+    The deadline of its 工作要求 is the notice's date plus reports.notice_deadline_days.
+
+    \b
+    Example:
+      govmedia report notice --month 2026-11
+      govmedia report notice --quarter 2026-Q4 --date 2027-01-05
+    """
+    from registry.store import open_store, sync_ledger
+    from reports.notice import period_point
+    from reports.periods import Period
+    from reports.publish import render_notice, summary_json
+
+    if bool(month_text) == bool(quarter_text):
+        raise click.UsageError("give one of --month 2026-11 or --quarter 2026-Q4")
+    try:
+        period = Period.month(month_text) if month_text else Period.quarter(quarter_text or "")
+    except ValueError as exc:
+        raise click.BadParameter(
+            str(exc), param_hint="--month" if month_text else "--quarter"
+        ) from None
+    issued_on = None
+    if date_text:
+        try:
+            issued_on = dt.date.fromisoformat(date_text)
+        except ValueError:
+            raise click.BadParameter(
+                f"{date_text!r} is not a date; write it as 2026-12-05", param_hint="--date"
+            ) from None
+    now = parse_instant(now_text, option="--now")
+    loaded = load_or_exit(config_path)
+    config = loaded.config
+    end = period_point(period, config.tz)
+    if end is None or end > now:
+        raise click.BadParameter(
+            f"{period} has not ended yet; its notice is due after {period.last_day}",
+            param_hint="--month" if month_text else "--quarter",
+        )
+    engine = open_store(store_url(loaded))
+    sync_ledger(engine, config, now=now.astimezone(dt.UTC))
+    rendered = render_notice(
+        engine, config, _out(loaded, out), period, now=now, issued_on=issued_on
+    )
+    if as_json:
+        click.echo(summary_json(rendered))
+        return
+    click.echo(f"notice {rendered.period}: {rendered.summary.get('line', '')}")
+    for fmt, path in rendered.files.items():
+        click.echo(f"  {fmt:5} {path}")
+
+
+@report.command()
+@config_option
+@click.option(
+    "--year", type=int, help="The calendar year, e.g. 2026. Default: the last complete year."
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (the report site). Default: output_dir of config.yaml.",
+)
+@click.option("--now", "now_text", hidden=True, help="The clock, for tests (ISO date-time).")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def annual(
+    config_path: Path, year: int | None, out: Path | None, now_text: str | None, as_json: bool
+) -> None:
+    """The new-media figures for the annual government-information-disclosure report
+    (政府信息公开工作年度报告), with a ready paragraph (现纳入国家、省监管平台共N家单位…).
+
+    Writes annual/YEAR/annual.json, .md and .html into the report site, and prints the
+    paragraph and the figures (or, with --json, the figures as JSON).
+
+    \b
+    Example:
+      govmedia report annual --year 2026
+      govmedia report annual --year 2026 --json
+    """
+    from registry.store import open_store, sync_ledger
+    from reports.publish import annual_json, render_annual
+
+    now = parse_instant(now_text, option="--now")
+    loaded = load_or_exit(config_path, quiet_warnings=as_json)
+    config = loaded.config
+    this_year = now.astimezone(config.tz).year
+    year = year if year is not None else this_year - 1
+    if not 2000 <= year <= this_year:
+        raise click.BadParameter(f"{year} is not a year with figures yet", param_hint="--year")
+    engine = open_store(store_url(loaded))
+    sync_ledger(engine, config, now=now.astimezone(dt.UTC))
+    rendered, ctx = render_annual(engine, config, _out(loaded, out), year, now=now)
+    if as_json:
+        click.echo(annual_json(ctx))
+        return
+    click.echo(ctx.paragraph)
+    click.echo("")
+    click.echo(f"accounts at year end: {ctx.accounts_at_year_end}")
+    for item in ctx.by_platform:
+        click.echo(f"  {item.platform.value:12} {item.count}")
+    click.echo(
+        f"units: {ctx.units_total} (national {ctx.units_national}, provincial "
+        f"{ctx.units_provincial}, either {ctx.units_supervised})"
+    )
+    click.echo(f"registrations: {len(ctx.registrations)}")
+    click.echo(
+        f"closures: {len(ctx.closures)} ({ctx.closures_with_certificate} with a certificate)"
+    )
+    click.echo(
+        f"checks: {ctx.monitoring_points} monitoring points, {ctx.verdicts} verdicts, "
+        f"{ctx.observations} observations"
+    )
+    click.echo(f"problems: {ctx.problems_found} found, {ctx.problems_fixed} fixed")
+    for path in rendered.files.values():
+        click.echo(f"  {path}")
+
+
+COMMANDS: list[click.Command] = [report]

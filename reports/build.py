@@ -1,0 +1,840 @@
+"""Context builders: read the store, ask the compliance rules, and choose the facts a report says.
+
+Each builder returns one typed context (reports/contexts.py); nothing here writes a file.
+
+The monitoring time point of a week (T) is its last second, Sunday 23:59:59 local time: the
+verdict at T then sees the whole natural week (`posts_this_week` is that week's count, not the
+next one's, as it would be at Monday 00:00), and the 14-day veto window ends with the week.
+
+合格率 (pass rate), after 国办秘函〔2019〕19号: an account passes at T when it posted within the
+veto window (ok, or warning — the county's one-week rule is an early alert, not a failure), and
+fails when it is veto (单项否决) or zombie. Unknown (无法核验) and exempt (免检) accounts are
+counted and listed but are neither passes nor failures: 合格率 = (ok + warning) ÷ (ok + warning +
+veto + zombie). The trend uses the same definition at each week's T.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Engine, and_, select
+
+from registry.compliance import Timeline, Verdict, WeekGrid, WeekVerdict
+from registry.config import Config
+from registry.constants import (
+    ACCOUNT_STATUS_LABELS,
+    DOC_CLOSURE,
+    DOC_HENAN_EXCEPTION,
+    DOC_LOCAL_CADENCE,
+    DOC_ONE_ACCOUNT,
+    DOC_VETO,
+    PLATFORM_LABELS,
+    VERDICT_LABELS,
+    VERDICT_SEVERITY,
+    AccountStatus,
+    DepartmentLevel,
+    EventKind,
+    Platform,
+    VerdictStatus,
+)
+from registry.store import account_events, accounts, departments, posts
+from registry.weeks import IsoWeek
+from reports.contexts import (
+    AccountPageContext,
+    AccountRow,
+    DepartmentSection,
+    Headline,
+    LedgerChange,
+    ListItem,
+    PolicySummary,
+    PostRow,
+    ProblemList,
+    RuleNote,
+    StatusCount,
+    TrendPoint,
+    WeekCell,
+    WeeklyContext,
+)
+from reports.render import days as whole_days
+from reports.site import account_page
+
+PASSING = frozenset({VerdictStatus.OK, VerdictStatus.WARNING})
+FAILING = frozenset({VerdictStatus.VETO, VerdictStatus.ZOMBIE})
+CHECKED = PASSING | FAILING
+SEVERITY = {status: rank for rank, status in enumerate(VERDICT_SEVERITY)}
+
+LEVEL_LABELS: dict[DepartmentLevel, str] = {
+    DepartmentLevel.COUNTY: "县政府",
+    DepartmentLevel.DEPARTMENT: "县直部门",
+    DepartmentLevel.TOWNSHIP: "乡镇（街道）",
+}
+
+PASS_RATE_DEFINITION = (
+    "合格率＝合格账号数÷有效核验账号数。监测时间点前{veto}天内有更新的账号为合格（含“预警”："
+    "连续{warn}天以上未更新但未满{veto}天，按本县最少一周更新一次的要求提醒，不计为不合格）；"
+    "{veto}天内无更新（单项否决，{doc_veto}）或连续{zombie}天以上未更新（僵尸账号）的为不合格；"
+    "无法核验（采集失败，不作为未更新处理）和免检（已关停、关停中已发停更公告、新开设未满"
+    "{grace}天）的账号不计入分母。"
+)
+
+
+def week_point(week: IsoWeek, tz: ZoneInfo) -> dt.datetime:
+    """T of a week: Sunday 23:59:59 local (aware)."""
+    return week.end(tz) - dt.timedelta(seconds=1)
+
+
+def last_closed_week(now: dt.datetime, tz: ZoneInfo) -> IsoWeek:
+    """The latest week that has ended at `now` (the default of `report weekly`)."""
+    return IsoWeek.containing(now, tz).previous()
+
+
+def pass_rate(passed: int, checked: int) -> float | None:
+    return passed / checked if checked else None
+
+
+def policy_summary(config: Config) -> PolicySummary:
+    p = config.policy
+    return PolicySummary(
+        warn_after_days=p.warn_after_days,
+        veto_after_days=p.veto_after_days,
+        zombie_after_days=p.zombie_after_days,
+        min_posts_per_week=p.min_posts_per_week,
+        flag_after_weeks=p.flag_after_weeks,
+    )
+
+
+def pass_rate_definition(config: Config) -> str:
+    p = config.policy
+    return PASS_RATE_DEFINITION.format(
+        veto=p.veto_after_days,
+        warn=p.warn_after_days,
+        zombie=p.zombie_after_days,
+        grace=p.new_account_grace_days,
+        doc_veto=DOC_VETO,
+    )
+
+
+def rule_notes(config: Config) -> list[RuleNote]:
+    p = config.policy
+    notes = [
+        (VerdictStatus.OK, f"最近{p.warn_after_days}天内有更新", DOC_LOCAL_CADENCE),
+        (
+            VerdictStatus.WARNING,
+            f"连续{p.warn_after_days}天以上未更新（最少一周更新一次），提醒整改",
+            DOC_LOCAL_CADENCE,
+        ),
+        (VerdictStatus.VETO, f"监测时间点前{p.veto_after_days}天内无更新，单项否决", DOC_VETO),
+        (VerdictStatus.ZOMBIE, f"连续{p.zombie_after_days}天以上未更新（僵尸账号）", DOC_CLOSURE),
+        (
+            VerdictStatus.UNKNOWN,
+            f"最近{p.stale_after_hours}小时内无成功观测，无法核验",
+            "本县监测规则",
+        ),
+        (VerdictStatus.EXEMPT, "已关停、关停中且已发布停更公告，或新开设暂无更新", DOC_CLOSURE),
+    ]
+    return [
+        RuleNote(status=s, label=VERDICT_LABELS[s], rule=rule, basis=basis)
+        for s, rule, basis in notes
+    ]
+
+
+def issuer(config: Config) -> str:
+    return config.reports.issuer or f"{config.jurisdiction}人民政府办公室"
+
+
+# ---------------------------------------------------------------------------------------------
+# The ledger as stored
+
+
+@dataclass(frozen=True)
+class LedgerAccount:
+    """An account row of the store, with the parts of its config data reports need."""
+
+    id: str
+    department_id: str
+    name: str
+    platform: Platform
+    identifier: str | None
+    status: AccountStatus
+    opened_on: dt.date | None
+    filed_on: dt.date | None
+    national: bool
+    provincial: bool
+    owner_name: str | None
+    owner_phone: str | None
+    owner_email: str | None
+    in_ledger: bool
+    exception_basis: str | None = None
+    closure: Mapping[str, Any] = field(default_factory=dict)
+
+    def closure_date(self, name: str) -> dt.date | None:
+        value = self.closure.get(name)
+        return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+@dataclass(frozen=True)
+class LedgerDepartment:
+    id: str
+    name: str
+    level: DepartmentLevel
+    contact: Mapping[str, Any] | None
+    in_ledger: bool
+
+
+@dataclass(frozen=True)
+class Ledger:
+    departments: dict[str, LedgerDepartment]
+    accounts: dict[str, LedgerAccount]
+
+
+def load_ledger(conn: Connection) -> Ledger:
+    """Departments and accounts as last synced (removed ones kept, marked not in the ledger)."""
+    depts = {
+        row.id: LedgerDepartment(
+            id=row.id,
+            name=row.name,
+            level=DepartmentLevel(row.level),
+            contact=row.contact,
+            in_ledger=bool(row.in_ledger),
+        )
+        for row in conn.execute(select(departments))
+    }
+    accts: dict[str, LedgerAccount] = {}
+    for row in conn.execute(select(accounts)):
+        data = row.data or {}
+        accts[row.id] = LedgerAccount(
+            id=row.id,
+            department_id=row.department_id,
+            name=row.name,
+            platform=Platform(row.platform),
+            identifier=row.identifier,
+            status=AccountStatus(row.status),
+            opened_on=row.opened_on,
+            filed_on=row.filed_on,
+            national=bool(row.national),
+            provincial=bool(row.provincial),
+            owner_name=row.owner_name,
+            owner_phone=row.owner_phone,
+            owner_email=row.owner_email,
+            in_ledger=bool(row.in_ledger),
+            exception_basis=data.get("exception_basis"),
+            closure=data.get("closure") or {},
+        )
+    return Ledger(depts, accts)
+
+
+@dataclass(frozen=True)
+class LedgerEvent:
+    account_id: str
+    kind: EventKind
+    old_status: str | None
+    new_status: str | None
+    at: dt.datetime
+    reason: str | None
+    initial: bool  # part of the store's first sync: the ledger's import, not news
+
+
+def load_events(conn: Connection, start: dt.datetime, end: dt.datetime) -> list[LedgerEvent]:
+    """Registrations and status changes recorded in [start, end)."""
+    first = conn.execute(
+        select(account_events.c.at)
+        .where(account_events.c.kind == EventKind.REGISTERED.value)
+        .order_by(account_events.c.at)
+        .limit(1)
+    ).scalar()
+    rows = conn.execute(
+        select(account_events)
+        .where(
+            and_(
+                account_events.c.at >= start,
+                account_events.c.at < end,
+                account_events.c.kind.in_(
+                    [EventKind.REGISTERED.value, EventKind.STATUS_CHANGED.value]
+                ),
+            )
+        )
+        .order_by(account_events.c.at, account_events.c.id)
+    )
+    return [
+        LedgerEvent(
+            account_id=row.account_id,
+            kind=EventKind(row.kind),
+            old_status=row.old_status,
+            new_status=row.new_status,
+            at=row.at,
+            reason=row.reason,
+            initial=row.kind == EventKind.REGISTERED.value and row.at == first,
+        )
+        for row in rows
+    ]
+
+
+def load_recent_posts(
+    conn: Connection, at: dt.datetime, limit: int = 5
+) -> dict[str, list[tuple[dt.datetime, str | None, str | None]]]:
+    """Each account's latest `limit` posts at or before `at`, newest first, in one statement
+    (the index on account and publish time serves each account's inner query)."""
+    inner = (
+        select(posts.c.id)
+        .where(and_(posts.c.account_id == accounts.c.id, posts.c.published_at <= at))
+        .order_by(posts.c.published_at.desc())
+        .limit(limit)
+        .correlate(accounts)
+        .scalar_subquery()
+    )
+    query = (
+        select(posts.c.account_id, posts.c.published_at, posts.c.title, posts.c.url)
+        .select_from(accounts.join(posts, posts.c.id.in_(inner)))
+        .order_by(posts.c.account_id, posts.c.published_at.desc())
+    )
+    out: dict[str, list[tuple[dt.datetime, str | None, str | None]]] = defaultdict(list)
+    for row in conn.execute(query):
+        out[row.account_id].append((row.published_at, row.title, row.url))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Assembly: pure functions of the facts
+
+
+def _local(value: dt.datetime | None, tz: ZoneInfo) -> dt.datetime | None:
+    return value.astimezone(tz) if value is not None else None
+
+
+def account_row(
+    verdict: Verdict,
+    account: LedgerAccount,
+    department: LedgerDepartment | None,
+    tz: ZoneInfo,
+    *,
+    missed_weeks: int | None = None,
+    flag_shutdown: bool | None = None,
+) -> AccountRow:
+    detail = verdict.detail or ""
+    flag_reason = getattr(verdict, "flag_reason", None)
+    flag = verdict.flag_shutdown if flag_shutdown is None else flag_shutdown
+    if flag and flag_reason and flag_reason not in detail:
+        detail = f"{detail}；{flag_reason}" if detail else flag_reason
+    return AccountRow(
+        account_id=account.id,
+        name=account.name,
+        department_id=account.department_id,
+        department_name=department.name if department else account.department_id,
+        platform=account.platform,
+        platform_label=PLATFORM_LABELS[account.platform],
+        ledger_status=account.status,
+        ledger_status_label=ACCOUNT_STATUS_LABELS[account.status],
+        status=verdict.status,
+        status_label=VERDICT_LABELS[verdict.status],
+        last_post_at=_local(verdict.last_post_at, tz),
+        days_silent=verdict.days_silent,
+        posts_7d=verdict.posts_7d,
+        posts_this_week=verdict.posts_this_week,
+        missed_weeks=verdict.missed_weeks if missed_weeks is None else missed_weeks,
+        flag_shutdown=flag,
+        relaunched=verdict.relaunched,
+        rule=verdict.rule,
+        basis=verdict.basis,
+        detail=detail,
+        owner_name=account.owner_name,
+        owner_phone=account.owner_phone,
+        owner_email=account.owner_email,
+        opened_on=account.opened_on,
+        filed_on=account.filed_on,
+        national=account.national,
+        provincial=account.provincial,
+        page=account_page(account.id),
+    )
+
+
+def _worst_first(row: AccountRow) -> tuple[int, bool, float, str]:
+    return (
+        SEVERITY[row.status],
+        not row.flag_shutdown,
+        -(row.days_silent or 0.0),
+        row.account_id,
+    )
+
+
+def tally(statuses: Iterable[VerdictStatus]) -> Counter[VerdictStatus]:
+    return Counter(statuses)
+
+
+def rate_of(counts: Mapping[VerdictStatus, int]) -> tuple[int, int, float | None]:
+    passed = sum(counts.get(s, 0) for s in PASSING)
+    checked = sum(counts.get(s, 0) for s in CHECKED)
+    return passed, checked, pass_rate(passed, checked)
+
+
+def headline(rows: Sequence[AccountRow], previous: Mapping[str, VerdictStatus] | None) -> Headline:
+    counts = tally(r.status for r in rows)
+    passed, checked, rate = rate_of(counts)
+    prev_counts = tally(previous.values()) if previous is not None else None
+    prev_rate = rate_of(prev_counts)[2] if prev_counts is not None else None
+    return Headline(
+        monitored=len(rows),
+        checked=checked,
+        passed=passed,
+        failed=sum(counts.get(s, 0) for s in FAILING),
+        unknown=counts.get(VerdictStatus.UNKNOWN, 0),
+        exempt=counts.get(VerdictStatus.EXEMPT, 0),
+        pass_rate=rate,
+        previous_pass_rate=prev_rate,
+        pass_rate_delta=(rate - prev_rate) if rate is not None and prev_rate is not None else None,
+        monitored_delta=len(rows) - len(previous) if previous is not None else None,
+        flagged=sum(1 for r in rows if r.flag_shutdown),
+        relaunched=sum(1 for r in rows if r.relaunched),
+        counts=[
+            StatusCount(
+                status=s,
+                label=VERDICT_LABELS[s],
+                count=counts.get(s, 0),
+                previous=prev_counts.get(s, 0) if prev_counts is not None else None,
+                delta=counts.get(s, 0) - prev_counts.get(s, 0) if prev_counts is not None else None,
+            )
+            for s in VERDICT_SEVERITY
+        ],
+    )
+
+
+def trend_point(week: IsoWeek, statuses: Iterable[VerdictStatus]) -> TrendPoint:
+    passed, checked, rate = rate_of(tally(statuses))
+    return TrendPoint(
+        week=str(week), label=f"W{week.week:02d}", pass_rate=rate, checked=checked, passed=passed
+    )
+
+
+def department_sections(
+    rows: Sequence[AccountRow], ledger: Ledger, order: Sequence[str]
+) -> list[DepartmentSection]:
+    """One section per department in ledger order, accounts worst first."""
+    grouped: dict[str, list[AccountRow]] = defaultdict(list)
+    for row in rows:
+        grouped[row.department_id].append(row)
+    known = [d for d in order if d in grouped] + sorted(set(grouped) - set(order))
+    sections = []
+    for dept_id in known:
+        items = sorted(grouped[dept_id], key=_worst_first)
+        counts = tally(r.status for r in items)
+        passed, checked, rate = rate_of(counts)
+        dept = ledger.departments.get(dept_id)
+        contact = None
+        if dept and dept.contact:
+            contact = " ".join(
+                str(v) for v in (dept.contact.get("name"), dept.contact.get("phone")) if v
+            )
+        sections.append(
+            DepartmentSection(
+                department_id=dept_id,
+                name=dept.name if dept else dept_id,
+                level_label=LEVEL_LABELS[dept.level] if dept else "—",
+                contact=contact or None,
+                accounts=items,
+                monitored=len(items),
+                checked=checked,
+                passed=passed,
+                failed=sum(counts.get(s, 0) for s in FAILING),
+                unknown=counts.get(VerdictStatus.UNKNOWN, 0),
+                pass_rate=rate,
+            )
+        )
+    return sections
+
+
+def _silence_note(row: AccountRow) -> str:
+    if row.days_silent is None:
+        return "未发现任何更新"
+    return f"已连续{whole_days(row.days_silent)}天未更新"
+
+
+def problem_lists(rows: Sequence[AccountRow], ledger: Ledger, config: Config) -> list[ProblemList]:
+    """The weekly report's lists, each worst first."""
+    p = config.policy
+    ordered = sorted(rows, key=_worst_first)
+
+    def items(pred: Any, note: Any) -> list[ListItem]:
+        return [ListItem(account=r, note=note(r)) for r in ordered if pred(r)]
+
+    def with_detail(r: AccountRow) -> str:
+        return f"{_silence_note(r)}；{r.detail}" if r.detail else _silence_note(r)
+
+    def unenrolled_note(r: AccountRow) -> str:
+        missing = [n for n, ok in (("国家", r.national), ("省级", r.provincial)) if not ok]
+        return f"未纳入{'、'.join(missing)}监管平台"
+
+    active = {AccountStatus.ACTIVE, AccountStatus.CLOSING}
+    return [
+        ProblemList(
+            key="veto",
+            title="单项否决",
+            rule=f"监测时间点前{p.veto_after_days}天内无更新",
+            basis=DOC_VETO,
+            items=items(lambda r: r.status is VerdictStatus.VETO, with_detail),
+        ),
+        ProblemList(
+            key="warning",
+            title="更新预警",
+            rule=f"连续{p.warn_after_days}天以上未更新（最少一周更新一次），未满{p.veto_after_days}天",
+            basis=DOC_LOCAL_CADENCE,
+            items=items(lambda r: r.status is VerdictStatus.WARNING, with_detail),
+        ),
+        ProblemList(
+            key="zombie",
+            title="僵尸账号",
+            rule=f"连续{p.zombie_after_days}天以上未更新",
+            basis=DOC_CLOSURE,
+            items=items(lambda r: r.status is VerdictStatus.ZOMBIE, with_detail),
+        ),
+        ProblemList(
+            key="unknown",
+            title="无法核验",
+            rule=f"最近{p.stale_after_hours}小时内无成功观测（不作为未更新处理，不据此要求关停）",
+            basis="本县监测规则",
+            items=items(
+                lambda r: r.status is VerdictStatus.UNKNOWN, lambda r: r.detail or "原因不明"
+            ),
+        ),
+        ProblemList(
+            key="flagged",
+            title="应申请关停",
+            rule=(
+                f"连续{p.flag_after_weeks}周未达到每周至少更新{p.min_posts_per_week}条的要求，"
+                "或成为僵尸账号；应申请关停下线，并提交关停证明和书面报告"
+            ),
+            basis=f"{DOC_CLOSURE}；{DOC_LOCAL_CADENCE}",
+            items=items(
+                lambda r: r.flag_shutdown,
+                lambda r: (
+                    f"连续{r.missed_weeks}周未达标；{_silence_note(r)}"
+                    + (f"；{r.detail}" if r.detail else "")
+                ),
+            ),
+        ),
+        ProblemList(
+            key="relaunched",
+            title="已关停账号违规复开",
+            rule="已关停注销的账号在注销后仍有更新",
+            basis=DOC_CLOSURE,
+            items=items(lambda r: r.relaunched, lambda r: r.detail or "注销后仍有更新"),
+        ),
+        ProblemList(
+            key="unfiled",
+            title="未报备登记",
+            rule="账号开设后应报备登记（全国政务新媒体信息报送系统）",
+            basis=DOC_ONE_ACCOUNT,
+            items=items(
+                lambda r: r.filed_on is None and r.ledger_status in active,
+                lambda r: (
+                    f"开设于{r.opened_on.isoformat()}，尚未报备" if r.opened_on else "尚未报备"
+                ),
+            ),
+        ),
+        ProblemList(
+            key="unenrolled",
+            title="未纳入监管平台",
+            rule="账号应纳入国家、省政务新媒体监管平台",
+            basis=f"{DOC_ONE_ACCOUNT}；{DOC_HENAN_EXCEPTION}",
+            items=items(
+                lambda r: (
+                    r.ledger_status is AccountStatus.ACTIVE and not (r.national and r.provincial)
+                ),
+                unenrolled_note,
+            ),
+        ),
+    ]
+
+
+def ledger_changes(
+    events: Sequence[LedgerEvent],
+    ledger: Ledger,
+    week: IsoWeek,
+    tz: ZoneInfo,
+) -> tuple[list[LedgerChange], list[LedgerChange]]:
+    """Accounts registered and accounts closed during the week.
+
+    Registered: a `registered` ledger event in the week (the store's first sync is the ledger's
+    import, not news). Closed: a status change to closed recorded in the week, or a
+    deregistration date (closure.deregistered_on) inside the week."""
+    registered: dict[str, LedgerChange] = {}
+    closed: dict[str, LedgerChange] = {}
+
+    def change(account: LedgerAccount, on: dt.date, note: str) -> LedgerChange:
+        dept = ledger.departments.get(account.department_id)
+        return LedgerChange(
+            account_id=account.id,
+            name=account.name,
+            department_name=dept.name if dept else account.department_id,
+            platform_label=PLATFORM_LABELS[account.platform],
+            on=on,
+            note=note,
+            page=account_page(account.id),
+        )
+
+    def closure_note(account: LedgerAccount, reason: str | None) -> str:
+        certificate = account.closure.get("certificate")
+        parts = [reason or account.closure.get("reason") or "已关停"]
+        parts.append(f"关停证明：{certificate}" if certificate else "尚无关停证明编号")
+        return "；".join(str(p) for p in parts)
+
+    for event in events:
+        account = ledger.accounts.get(event.account_id)
+        if account is None:
+            continue
+        day = event.at.astimezone(tz).date()
+        if event.kind is EventKind.REGISTERED and not event.initial:
+            filed = (
+                f"已于{account.filed_on.isoformat()}报备" if account.filed_on else "尚未报备登记"
+            )
+            opened = f"开设于{account.opened_on.isoformat()}；" if account.opened_on else ""
+            registered[account.id] = change(account, day, opened + filed)
+        if event.new_status == AccountStatus.CLOSED.value:
+            on = account.closure_date("deregistered_on") or day
+            closed[account.id] = change(account, on, closure_note(account, event.reason))
+    monday, sunday = week.monday(), week.sunday()
+    for account in ledger.accounts.values():
+        deregistered = account.closure_date("deregistered_on")
+        if (
+            account.status is AccountStatus.CLOSED
+            and deregistered is not None
+            and monday <= deregistered <= sunday
+            and account.id not in closed
+        ):
+            closed[account.id] = change(account, deregistered, closure_note(account, None))
+    by_day = lambda c: (c.on, c.department_name, c.account_id)  # noqa: E731
+    return sorted(registered.values(), key=by_day), sorted(closed.values(), key=by_day)
+
+
+# ---------------------------------------------------------------------------------------------
+# Facts from the compliance area
+
+
+class Evaluator:
+    """Every account's timeline, loaded once from the store, asked at many time points.
+
+    The stored verdict of a report's own T comes from `registry.verdicts.check` (which records
+    it); the trend's earlier points and the weeks are computed here from the same rules without
+    storing anything, so a report never writes history it did not witness."""
+
+    def __init__(self, config: Config, timelines: dict[str, Timeline]) -> None:
+        self.config = config
+        self.timelines = timelines
+
+    @classmethod
+    def load(
+        cls, engine: Engine, config: Config, *, upto: dt.datetime, since: dt.datetime
+    ) -> Evaluator:
+        """Facts for time points in [since, upto] (`since`: the earliest week start needed)."""
+        from registry.verdicts import load_facts
+
+        with engine.connect() as conn:
+            facts = load_facts(
+                conn, config.policy, upto=upto.astimezone(dt.UTC), since=since.astimezone(dt.UTC)
+            )
+        timelines = {
+            account.id: Timeline(
+                config.policy,
+                account,
+                facts.posts.get(account.id, ()),
+                facts.observations.get(account.id, ()),
+                config.tz,
+                presorted=True,
+            )
+            for account in facts.accounts
+        }
+        return cls(config, timelines)
+
+    def statuses_at(self, at: dt.datetime) -> dict[str, VerdictStatus]:
+        return {account_id: t.verdict(at).status for account_id, t in self.timelines.items()}
+
+    def verdicts_at(self, at: dt.datetime) -> dict[str, Verdict]:
+        return {account_id: t.verdict(at) for account_id, t in self.timelines.items()}
+
+    def weeks(self, weeks: Sequence[IsoWeek]) -> dict[str, list[WeekVerdict]]:
+        grid = WeekGrid(sorted(weeks), self.config.tz)
+        return {account_id: t.week_verdicts(grid, None) for account_id, t in self.timelines.items()}
+
+
+@dataclass
+class ComplianceFacts:
+    """What the compliance rules said: verdicts at T, at the trend's points, and weeks."""
+
+    at: dt.datetime
+    verdicts: dict[str, Verdict]
+    previous: dict[str, VerdictStatus] | None
+    trend: list[tuple[IsoWeek, list[VerdictStatus]]]
+    history: dict[str, list[WeekVerdict]]
+
+
+def weekly_context(
+    *,
+    config: Config,
+    ledger: Ledger,
+    week: IsoWeek,
+    facts: ComplianceFacts,
+    events: Sequence[LedgerEvent],
+    now: dt.datetime,
+) -> WeeklyContext:
+    """The weekly report's context from facts already loaded (pure: no store, no clock)."""
+    tz = config.tz
+    rows = []
+    for account_id, verdict in facts.verdicts.items():
+        account = ledger.accounts.get(account_id)
+        if account is None:
+            continue
+        this_week = _week_of(facts.history.get(account_id, ()), week)
+        rows.append(
+            account_row(
+                verdict,
+                account,
+                ledger.departments.get(account.department_id),
+                tz,
+                missed_weeks=this_week.missed_run if this_week else None,
+                flag_shutdown=(verdict.flag_shutdown or this_week.flag_shutdown)
+                if this_week
+                else None,
+            )
+        )
+    order = [d.id for d in config.departments]
+    registered, closed = ledger_changes(events, ledger, week, tz)
+    return WeeklyContext(
+        jurisdiction=config.jurisdiction,
+        title=f"{config.jurisdiction}政务新媒体监测周报",
+        week=str(week),
+        week_label=week.label(),
+        period_start=week.monday(),
+        period_end=week.sunday(),
+        at=facts.at.astimezone(tz),
+        generated_at=now.astimezone(tz),
+        issuer=issuer(config),
+        site_url=config.reports.site_url,
+        policy=policy_summary(config),
+        pass_rate_definition=pass_rate_definition(config),
+        rules=rule_notes(config),
+        headline=headline(rows, facts.previous),
+        trend=[trend_point(w, statuses) for w, statuses in facts.trend],
+        departments=department_sections(rows, ledger, order),
+        lists=problem_lists(rows, ledger, config),
+        registered=registered,
+        closed=closed,
+    )
+
+
+def _week_of(history: Iterable[WeekVerdict], week: IsoWeek) -> WeekVerdict | None:
+    for item in history:
+        if item.week == week:
+            return item
+    return None
+
+
+def account_pages(
+    ctx: WeeklyContext,
+    ledger: Ledger,
+    history: Mapping[str, Sequence[WeekVerdict]],
+    recent: Mapping[str, Sequence[tuple[dt.datetime, str | None, str | None]]],
+    weeks: Sequence[IsoWeek],
+    tz: ZoneInfo,
+) -> list[AccountPageContext]:
+    """One page context per account of the report, with its weeks (oldest first)."""
+    pages = []
+    for dept in ctx.departments:
+        for row in dept.accounts:
+            account = ledger.accounts[row.account_id]
+            by_week = {w.week: w for w in history.get(row.account_id, ())}
+            cells = []
+            for week in weeks:
+                wv = by_week.get(week)
+                cells.append(
+                    WeekCell(
+                        week=str(week),
+                        label=f"W{week.week:02d}",
+                        monday=week.monday(),
+                        posts=wv.posts if wv else 0,
+                        met_cadence=wv.met_cadence if wv else None,
+                        status=wv.worst_status if wv else None,
+                        status_label=VERDICT_LABELS[wv.worst_status] if wv else "无数据",
+                        missed_run=wv.missed_run if wv else 0,
+                        flag_shutdown=wv.flag_shutdown if wv else False,
+                    )
+                )
+            pages.append(
+                AccountPageContext(
+                    jurisdiction=ctx.jurisdiction,
+                    account=row,
+                    identifier=account.identifier,
+                    exception_basis=account.exception_basis,
+                    weeks=cells,
+                    recent_posts=[
+                        PostRow(published_at=at.astimezone(tz), title=title, url=url)
+                        for at, title, url in recent.get(row.account_id, ())
+                    ],
+                    report_week=ctx.week,
+                    root="../",
+                    generated_at=ctx.generated_at,
+                )
+            )
+    return pages
+
+
+# ---------------------------------------------------------------------------------------------
+# The weekly report from the store
+
+
+@dataclass
+class WeeklyBuild:
+    """The weekly report's context and what the site's account pages need beside it."""
+
+    context: WeeklyContext
+    ledger: Ledger
+    history: dict[str, list[WeekVerdict]]
+    history_weeks: list[IsoWeek]
+
+
+def build_weekly(engine: Engine, config: Config, week: IsoWeek, *, now: dt.datetime) -> WeeklyBuild:
+    """Check at the week's T (stored), then compute its trend and weeks, and assemble."""
+    from registry.verdicts import check
+
+    tz = config.tz
+    at = week_point(week, tz)
+    verdicts = {v.account_id: v for v in check(engine, config, at)}
+    trend_weeks = week.back(config.reports.trend_weeks)
+    history_weeks = week.back(config.reports.history_weeks)
+    earliest = min(trend_weeks[0], history_weeks[0], week.previous())
+    evaluator = Evaluator.load(engine, config, upto=at, since=earliest.start(tz))
+    history = evaluator.weeks(sorted(set(history_weeks) | {week}))
+    trend: list[tuple[IsoWeek, list[VerdictStatus]]] = []
+    previous: dict[str, VerdictStatus] | None = None
+    for w in trend_weeks:
+        if w == week:
+            statuses = {k: v.status for k, v in verdicts.items()}
+        else:
+            statuses = evaluator.statuses_at(week_point(w, tz))
+        if w == week.previous():
+            previous = statuses
+        trend.append((w, list(statuses.values())))
+    if previous is None:
+        previous = evaluator.statuses_at(week_point(week.previous(), tz))
+    with engine.connect() as conn:
+        ledger = load_ledger(conn)
+        events = load_events(conn, week.start(tz), week.end(tz))
+    facts = ComplianceFacts(
+        at=at, verdicts=verdicts, previous=previous, trend=trend, history=history
+    )
+    context = weekly_context(
+        config=config, ledger=ledger, week=week, facts=facts, events=events, now=now
+    )
+    return WeeklyBuild(context, ledger, history, history_weeks)
+
+
+def build_account_pages(
+    engine: Engine, config: Config, built: WeeklyBuild
+) -> list[AccountPageContext]:
+    with engine.connect() as conn:
+        recent = load_recent_posts(conn, built.context.at)
+    return account_pages(
+        built.context, built.ledger, built.history, recent, built.history_weeks, config.tz
+    )

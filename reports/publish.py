@@ -1,0 +1,182 @@
+"""Render a report end to end: build its context, write its files, refresh the site, record it.
+
+These are what the CLI and the cycle (issue 7) call. Each one writes every file atomically,
+then records the report in the store's `reports` table (kind + period, re-rendering replaces),
+so the cycle can tell from the store what is still due.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from registry.config import Config
+from registry.constants import ReportKind
+from registry.weeks import IsoWeek
+from reports import build, site, writers
+from reports.contexts import AccountListContext, AnnualContext
+from reports.files import write_text
+from reports.periods import Period
+from reports.render import pct, render
+
+
+@dataclass
+class Rendered:
+    """What one rendering wrote."""
+
+    kind: ReportKind
+    period: str
+    files: dict[str, Path]
+    main: Path
+    account_pages: int = 0
+    summary: dict[str, object] = field(default_factory=dict)
+
+
+def render_weekly(
+    engine: Engine,
+    config: Config,
+    out_dir: Path,
+    week: IsoWeek,
+    *,
+    now: dt.datetime,
+    formats: Sequence[str] | None = None,
+    account_pages: bool | None = None,
+) -> Rendered:
+    """The weekly report of `week` in `formats`, plus the site's index and account pages.
+
+    Account pages show the latest week: they are rewritten when `week` is the newest weekly
+    report in the folder (or when `account_pages` says so)."""
+    formats = list(formats or config.reports.formats)
+    unknown = sorted(set(formats) - set(writers.WEEKLY_FORMATS))
+    if unknown:
+        raise ValueError(f"unknown format {unknown[0]!r}; use {', '.join(writers.WEEKLY_FORMATS)}")
+    built = build.build_weekly(engine, config, week, now=now)
+    ctx = built.context
+    folder = site.report_dir(out_dir, ReportKind.WEEKLY, ctx.week)
+    files: dict[str, Path] = {}
+    for fmt in writers.WEEKLY_FORMATS:
+        if fmt not in formats:
+            continue
+        target = folder / f"report.{fmt}"
+        if fmt == "html":
+            write_text(target, writers.weekly_html(ctx))
+        elif fmt == "md":
+            write_text(target, writers.weekly_markdown(ctx))
+        elif fmt == "csv":
+            writers.write_weekly_csv(ctx, target)
+        elif fmt == "xlsx":
+            writers.write_weekly_xlsx(ctx, target)
+        files[fmt] = target
+    summary = site.weekly_summary(ctx, files, now)
+    site.write_summary(folder, summary)
+    latest = site.latest_weekly(out_dir)
+    pages = 0
+    if account_pages or (account_pages is None and (latest is None or ctx.week >= latest)):
+        contexts = build.build_account_pages(engine, config, built)
+        listing = AccountListContext(
+            jurisdiction=ctx.jurisdiction,
+            week=ctx.week,
+            accounts=site.account_links(contexts),
+            generated_at=ctx.generated_at,
+        )
+        pages = site.write_account_pages(out_dir, contexts, listing)
+    site.rebuild_index(out_dir, jurisdiction=config.jurisdiction, now=now)
+    main = next(iter(files.values()))
+    site.record_report(engine, ReportKind.WEEKLY, ctx.week, main, now)
+    return Rendered(ReportKind.WEEKLY, ctx.week, files, main, pages, summary)
+
+
+def summary_json(rendered: Rendered) -> str:
+    return json.dumps(
+        {
+            "kind": rendered.kind.value,
+            "period": rendered.period,
+            "main": str(rendered.main),
+            "files": {k: str(v) for k, v in rendered.files.items()},
+            "account_pages": rendered.account_pages,
+            **{
+                k: v
+                for k, v in rendered.summary.items()
+                if k in ("pass_rate", "monitored", "failed")
+            },
+        },
+        ensure_ascii=False,
+        indent=2,
+    )
+
+
+def render_notice(
+    engine: Engine,
+    config: Config,
+    out_dir: Path,
+    period: Period,
+    *,
+    now: dt.datetime,
+    issued_on: dt.date | None = None,
+) -> Rendered:
+    """The notice of a month or quarter: notice.docx, notice.html and its XLSX attachment."""
+    from reports.notice import build_notice
+
+    ctx = build_notice(engine, config, period, now=now, issued_on=issued_on)
+    folder = site.report_dir(out_dir, ReportKind.NOTICE, ctx.period)
+    files = {
+        "html": write_text(folder / "notice.html", writers.notice_html(ctx)),
+        "docx": writers.write_notice_docx(ctx, folder / "notice.docx"),
+        "xlsx": writers.write_notice_xlsx(ctx, folder / "unqualified.xlsx"),
+    }
+    summary: dict[str, object] = {
+        "kind": ReportKind.NOTICE.value,
+        "period": ctx.period,
+        "label": ctx.period_label + "通报",
+        "line": (
+            f"检查 {ctx.accounts_checked} 个，合格率 {pct(ctx.pass_rate)}，"
+            f"不合格 {ctx.accounts_failed} 个，其他问题 {len(ctx.others)} 项"
+        ),
+        "labels": {"unqualified.xlsx": f"附件：{ctx.attachment_title}"},
+        "pass_rate": ctx.pass_rate,
+        "failed": ctx.accounts_failed,
+        "rendered_at": now.isoformat(),
+    }
+    site.write_summary(folder, summary)
+    site.rebuild_index(out_dir, jurisdiction=config.jurisdiction, now=now)
+    site.record_report(engine, ReportKind.NOTICE, ctx.period, files["docx"], now)
+    return Rendered(ReportKind.NOTICE, ctx.period, files, files["docx"], 0, summary)
+
+
+def render_annual(
+    engine: Engine, config: Config, out_dir: Path, year: int, *, now: dt.datetime
+) -> tuple[Rendered, AnnualContext]:
+    """The annual figures as JSON, Markdown and HTML."""
+    from reports.annual import build_annual
+
+    ctx = build_annual(engine, config, year, now=now)
+    folder = site.report_dir(out_dir, ReportKind.ANNUAL, str(year))
+    files = {
+        "html": write_text(folder / "annual.html", render("annual.html.j2", ctx)),
+        "md": write_text(folder / "annual.md", render("annual.md.j2", ctx)),
+        "json": write_text(folder / "annual.json", annual_json(ctx) + "\n"),
+    }
+    summary: dict[str, object] = {
+        "kind": ReportKind.ANNUAL.value,
+        "period": str(year),
+        "label": f"{year}年",
+        "line": (
+            f"年末账号 {ctx.accounts_at_year_end} 个，纳入国家、省监管平台 {ctx.units_supervised} 家"
+            f"单位，新开设 {len(ctx.registrations)} 个，关停 {len(ctx.closures)} 个"
+        ),
+        "labels": {"annual.json": "JSON"},
+        "rendered_at": now.isoformat(),
+    }
+    site.write_summary(folder, summary)
+    site.rebuild_index(out_dir, jurisdiction=config.jurisdiction, now=now)
+    site.record_report(engine, ReportKind.ANNUAL, str(year), files["json"], now)
+    return Rendered(ReportKind.ANNUAL, str(year), files, files["json"], 0, summary), ctx
+
+
+def annual_json(ctx: AnnualContext) -> str:
+    return json.dumps(ctx.model_dump(mode="json"), ensure_ascii=False, indent=2)

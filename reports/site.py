@@ -1,0 +1,219 @@
+"""The output folder as a static site, and the `reports` table that says what was rendered.
+
+Layout (relative to `output_dir`):
+
+    index.html                       every report present, newest first
+    weekly/2026-W48/report.html      the weekly report (also .xlsx .md .csv) and summary.json
+    notices/2026-11/notice.html      the notice (also notice.docx, unqualified.xlsx), summary.json
+    annual/2026/annual.html          the annual figures (also annual.json, annual.md)
+    accounts/index.html              the account list
+    accounts/<id>.html               one page per account: its last 26 weeks
+
+The index is rebuilt from the files present, so a folder copied elsewhere, or pruned by hand,
+still lists exactly what it holds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from registry.constants import LOCAL_TZ, ReportKind
+from registry.store import reports as reports_table
+from reports.contexts import (
+    AccountLink,
+    AccountListContext,
+    AccountPageContext,
+    FormatLink,
+    IndexContext,
+    IndexEntry,
+)
+from reports.files import write_text
+from reports.render import pct, render
+from reports.writers import FORMAT_LABELS
+
+SUMMARY_FILE = "summary.json"
+KIND_DIRS: dict[ReportKind, str] = {
+    ReportKind.WEEKLY: "weekly",
+    ReportKind.NOTICE: "notices",
+    ReportKind.ANNUAL: "annual",
+}
+MAIN_FILES: dict[ReportKind, str] = {
+    ReportKind.WEEKLY: "report",
+    ReportKind.NOTICE: "notice",
+    ReportKind.ANNUAL: "annual",
+}
+
+
+def report_dir(out_dir: Path, kind: ReportKind, period: str) -> Path:
+    return out_dir / KIND_DIRS[kind] / period
+
+
+def account_page(account_id: str) -> str:
+    """An account page's path relative to the site root."""
+    return f"accounts/{account_id}.html"
+
+
+# ---------------------------------------------------------------------------------------------
+# The reports table
+
+
+def record_report(
+    engine: Engine, kind: ReportKind, period: str, path: Path, rendered_at: dt.datetime
+) -> None:
+    """Record (or replace) a rendered report: one row per kind and period."""
+    row = {
+        "kind": kind.value,
+        "period": period,
+        "path": str(path.resolve()),
+        "rendered_at": rendered_at,
+    }
+    with engine.begin() as conn:
+        conn.execute(
+            reports_table.delete().where(
+                (reports_table.c.kind == kind.value) & (reports_table.c.period == period)
+            )
+        )
+        conn.execute(reports_table.insert().values(**row))
+
+
+def recorded_reports(engine: Engine, kind: ReportKind | None = None) -> list[dict[str, Any]]:
+    """The reports table, newest period first."""
+    query = select(reports_table)
+    if kind is not None:
+        query = query.where(reports_table.c.kind == kind.value)
+    with engine.connect() as conn:
+        rows = [dict(row._mapping) for row in conn.execute(query)]
+    return sorted(rows, key=lambda r: (r["kind"], r["period"]), reverse=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Summaries: what the index shows about each report
+
+
+def write_summary(folder: Path, summary: dict[str, Any]) -> Path:
+    text = json.dumps(summary, ensure_ascii=False, indent=2, default=str)
+    return write_text(folder / SUMMARY_FILE, text + "\n")
+
+
+def _read_summary(folder: Path) -> dict[str, Any]:
+    try:
+        return json.loads((folder / SUMMARY_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _entry(out_dir: Path, kind: ReportKind, folder: Path) -> IndexEntry | None:
+    main = MAIN_FILES[kind]
+    files = sorted(
+        (p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")),
+        key=lambda p: (p.stem != main, p.suffix != ".html", p.name),
+    )
+    shown = [p for p in files if p.name != SUMMARY_FILE]
+    if not shown:
+        return None
+    summary = _read_summary(folder)
+    rendered_at = None
+    if summary.get("rendered_at"):
+        try:
+            rendered_at = dt.datetime.fromisoformat(summary["rendered_at"]).astimezone(LOCAL_TZ)
+        except ValueError:
+            rendered_at = None
+    links = [
+        FormatLink(
+            label=summary.get("labels", {}).get(p.name)
+            or FORMAT_LABELS.get(p.suffix.lstrip("."), p.suffix.lstrip(".")),
+            href=p.relative_to(out_dir).as_posix(),
+        )
+        for p in shown
+    ]
+    return IndexEntry(
+        kind=kind.value,
+        period=folder.name,
+        label=summary.get("label") or folder.name,
+        href=links[0].href,
+        files=links,
+        rendered_at=rendered_at,
+        summary=summary.get("line"),
+    )
+
+
+def rebuild_index(out_dir: Path, *, jurisdiction: str, now: dt.datetime) -> Path:
+    """Write index.html listing every report folder present under `out_dir`."""
+    found: dict[ReportKind, list[IndexEntry]] = {}
+    for kind, name in KIND_DIRS.items():
+        base = out_dir / name
+        folders = (
+            sorted((p for p in base.iterdir() if p.is_dir()), reverse=True) if base.is_dir() else []
+        )
+        found[kind] = [e for f in folders if (e := _entry(out_dir, kind, f)) is not None]
+    accounts_index = out_dir / "accounts" / "index.html"
+    ctx = IndexContext(
+        jurisdiction=jurisdiction,
+        weekly=found[ReportKind.WEEKLY],
+        notices=found[ReportKind.NOTICE],
+        annual=found[ReportKind.ANNUAL],
+        accounts_href="accounts/index.html" if accounts_index.exists() else None,
+        generated_at=now.astimezone(LOCAL_TZ),
+    )
+    return write_text(out_dir / "index.html", render("index.html.j2", ctx))
+
+
+def weekly_summary(ctx: Any, files: dict[str, Path], rendered_at: dt.datetime) -> dict[str, Any]:
+    h = ctx.headline
+    return {
+        "kind": ReportKind.WEEKLY.value,
+        "period": ctx.week,
+        "label": ctx.week_label,
+        "line": (
+            f"监测 {h.monitored} 个，合格率 {pct(h.pass_rate)}，不合格 {h.failed} 个，"
+            f"无法核验 {h.unknown} 个，应申请关停 {h.flagged} 个"
+        ),
+        "pass_rate": h.pass_rate,
+        "monitored": h.monitored,
+        "failed": h.failed,
+        "rendered_at": rendered_at.isoformat(),
+        "files": sorted(p.name for p in files.values()),
+    }
+
+
+def latest_weekly(out_dir: Path) -> str | None:
+    base = out_dir / KIND_DIRS[ReportKind.WEEKLY]
+    if not base.is_dir():
+        return None
+    periods = sorted(p.name for p in base.iterdir() if p.is_dir())
+    return periods[-1] if periods else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Account pages
+
+
+def write_account_pages(
+    out_dir: Path, pages: list[AccountPageContext], listing: AccountListContext
+) -> int:
+    """One page per account plus the list; pages of accounts no longer listed are left alone."""
+    folder = out_dir / "accounts"
+    for page in pages:
+        write_text(folder / f"{page.account.account_id}.html", render("account.html.j2", page))
+    write_text(folder / "index.html", render("accounts.html.j2", listing))
+    return len(pages)
+
+
+def account_links(pages: list[AccountPageContext]) -> list[AccountLink]:
+    return [
+        AccountLink(
+            account_id=p.account.account_id,
+            name=p.account.name,
+            department_name=p.account.department_name,
+            platform_label=p.account.platform_label,
+            status=p.account.status,
+            status_label=p.account.status_label,
+            href=p.account.page,
+        )
+        for p in pages
+    ]
