@@ -523,6 +523,9 @@ class ScheduleSettings(StrictModel):
         default_factory=NoticeAt, description="Notice (通报) due; null: no notices."
     )
     heartbeat_minutes: int = Field(15, ge=1, description="Minutes between heartbeat log lines.")
+    crawl_timeout_minutes: int = Field(
+        120, ge=1, description="A crawl running longer is stopped (its accounts stay unknown)."
+    )
 
     @field_validator("crawl_at", mode="before")
     @classmethod
