@@ -129,6 +129,38 @@ def select_targets(
     return targets, skipped
 
 
+def add_previous_coverage(engine: Any, targets: Sequence[Any]) -> None:
+    """Tell each target what its latest ok crawl observation already stored, so paging can
+    stop there (`seen_until`, `seen_since`). Only crawl observations of the same source count."""
+    from sqlalchemy import func, select
+
+    from registry.store import observations as obs
+
+    if not targets:
+        return
+    latest = (
+        select(obs.c.account_id, obs.c.source, func.max(obs.c.at).label("at"))
+        .where(obs.c.outcome == Outcome.OK.value, obs.c.crawl_id.is_not(None))
+        .group_by(obs.c.account_id, obs.c.source)
+        .subquery()
+    )
+    query = select(obs.c.account_id, obs.c.source, obs.c.at, obs.c.complete_since).join(
+        latest,
+        (obs.c.account_id == latest.c.account_id)
+        & (obs.c.source == latest.c.source)
+        & (obs.c.at == latest.c.at),
+    )
+    with engine.connect() as conn:
+        coverage = {
+            (row.account_id, row.source): (row.at, row.complete_since)
+            for row in conn.execute(query.where(obs.c.outcome == Outcome.OK.value))
+        }
+    for target in targets:
+        found = coverage.get((target.account_id, target.source.value))
+        if found is not None:
+            target.seen_until, target.seen_since = found
+
+
 # ---------------------------------------------------------------------------------------------
 # Settings
 
@@ -211,6 +243,7 @@ def run_crawl(
     if not targets:
         return run
 
+    add_previous_coverage(engine, targets)
     by_source: dict[Source, list[Any]] = {}
     for target in targets:
         by_source.setdefault(target.source, []).append(target)

@@ -105,7 +105,7 @@ class Job:
     notes: list[str] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)  # the subclass's own (e.g. a found fakeid)
     evidence: tuple[str, int, bytes] | None = None  # (url, status, body) of the first list page
-    stop: str = ""  # end | window | cap | failure
+    stop: str = ""  # end | known | window | cap | failure
 
 
 class SourceSpider(scrapy.Spider):
@@ -182,8 +182,9 @@ class SourceSpider(scrapy.Spider):
     ) -> Request | None:
         """Take a parsed list page; return the next page's request, or None when done.
 
-        Paging stops at the end of the list, once a non-pinned post is older than the look-back
-        window, or at the page cap. Pinned posts never stop it.
+        Paging stops at the end of the list, once a non-pinned post is older than what an earlier
+        crawl stored (`target.seen_until`) or than the look-back window, or at the page cap.
+        Pinned posts never stop it.
         """
         if job.pages == 0:
             job.evidence = (response.url, response.status, response.body)
@@ -196,6 +197,10 @@ class SourceSpider(scrapy.Spider):
             job.stop = "end"
             return None
         dated = [p.published_at for p in page.posts if not p.pinned]
+        seen_until = job.target.seen_until
+        if seen_until is not None and dated and min(dated) < seen_until:
+            job.stop = "known"  # older posts are stored from an earlier crawl
+            return None
         window_start = self.response_now(response) - dt.timedelta(days=self.crawl.lookback_days)
         if dated and min(dated) < window_start:
             job.stop = "window"
@@ -324,6 +329,9 @@ class SourceSpider(scrapy.Spider):
         dated = [p.published_at for p in posts if not p.pinned]
         latest = dated[0] if dated else None
         complete_since = None if job.stop == "end" else (dated[-1] if dated else None)
+        if job.stop == "known":
+            since = job.target.seen_since
+            complete_since = None if since is None else min(since, complete_since or since)
         pinned = len(posts) - len(dated)
         parts = [f"{len(posts)} posts on {job.pages} page{'s' if job.pages != 1 else ''}"]
         if pinned:

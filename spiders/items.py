@@ -25,6 +25,10 @@ class AccountTarget:
     name: str
     identifier: str | None  # uid, fakeid, mid or url; None for a WeChat account searched by name
     selectors: dict[str, str] | None = None
+    # What an earlier ok crawl already stored: every post up to `seen_until` (its fetch time), back
+    # to `seen_since` (None: the whole list). Paging stops once it reaches `seen_until`.
+    seen_until: dt.datetime | None = None
+    seen_since: dt.datetime | None = None
 
 
 @dataclass(slots=True)

@@ -65,7 +65,7 @@ class Malformed(ParseError):
 
 # Pages a platform serves instead of data when it suspects a robot (验证码, 环境异常, 访问过于频繁).
 _CHALLENGE = re.compile(
-    r"验证码|环境异常|访问过于频繁|安全验证|人机验证|captcha|geetest|slider", re.IGNORECASE
+    r"验证码|环境异常|过于频繁|安全验证|人机验证|captcha|geetest|slider", re.IGNORECASE
 )
 
 
