@@ -13,6 +13,9 @@ if TYPE_CHECKING:
 SPIDERS: dict[Source, str] = {
     Source.WEIBO: "spiders.sources.weibo.WeiboSpider",
     Source.WECHAT: "spiders.sources.wechat.WechatSpider",
+    Source.BILIBILI: "spiders.sources.bilibili.BilibiliSpider",
+    Source.FEED: "spiders.sources.feed.FeedSpider",
+    Source.WEB: "spiders.sources.web.WebSpider",
 }
 
 

@@ -104,6 +104,5 @@ def parse_videos(body: bytes) -> ParsedPage:
     page = data.get("page") if isinstance(data.get("page"), Mapping) else {}
     pn, ps, count = page.get("pn", 1), page.get("ps", len(vlist)), page.get("count", len(vlist))
     has_more = bool(vlist) and isinstance(count, int) and pn * ps < count
-    return ParsedPage(
-        posts=posts, detail=f"{len(posts)} videos on page {pn} ({count} in all)", has_more=has_more
-    )
+    detail = f"{count} videos in all" if pn == 1 else ""  # said once, not once per page
+    return ParsedPage(posts=posts, detail=detail, has_more=has_more)

@@ -19,7 +19,13 @@ import re
 from lxml import etree
 
 from registry.constants import LOCAL_TZ
-from spiders.parsers.common import Blocked, Malformed, ParsedPage, ParsedPost
+from spiders.parsers.common import (
+    Blocked,
+    Malformed,
+    ParsedPage,
+    ParsedPost,
+    looks_like_challenge,
+)
 from spiders.parsers.web import challenge_kind, decode_page
 from spiders.parsers.web import parse_date as parse_loose_date
 
@@ -73,6 +79,8 @@ def parse_feed(body: bytes, *, content_type: str | None = None, status: int = 20
         challenge = challenge_kind(text, status)
         if challenge:
             raise Blocked(f"{challenge} instead of the feed")
+        if looks_like_challenge(text):
+            raise Blocked("a captcha or 环境异常 page instead of the feed")
         raise Malformed("got an HTML page where an RSS or Atom feed was expected")
     body = _gb_as_utf8(body)
     try:

@@ -25,7 +25,13 @@ import lxml.html
 from lxml import etree
 
 from registry.constants import LOCAL_TZ
-from spiders.parsers.common import Blocked, Malformed, ParsedPage, ParsedPost
+from spiders.parsers.common import (
+    Blocked,
+    Malformed,
+    ParsedPage,
+    ParsedPost,
+    looks_like_challenge,
+)
 
 # --------------------------------------------------------------------------------------------
 # Decoding
@@ -374,6 +380,8 @@ def parse_column(
     if not posts:
         if any(marker in text for marker in _EMPTY_MARKERS):
             return ParsedPage(posts=[], detail=f"empty column (暂无信息); {encoding}")
+        if looks_like_challenge(text):
+            raise Blocked("a captcha or 环境异常 page instead of the column page")
         if selectors:
             raise Malformed(
                 f"selectors matched no dated rows (item {selectors['item']!r}); "
