@@ -273,6 +273,31 @@ class Account(StrictModel):
             raise ValueError(f"must be an http:// or https:// URL, got {value!r}")
         return value
 
+    @field_validator("selectors")
+    @classmethod
+    def _selectors(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        # The web parser's keys (spiders/parsers/web.py); a typo must not silently fall back.
+        if value is None:
+            return value
+        allowed = ("item", "title", "link", "date")
+        for key in value:
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1)
+                hint = f"did you mean `{close[0]}`?" if close else f"use {', '.join(allowed)}"
+                raise ValueError(f"unknown selector `{key}`; {hint}")
+        if "item" not in value:
+            raise ValueError("selectors need `item:`, the CSS selector of one list row")
+        from cssselect import GenericTranslator, SelectorError
+
+        for key, css in value.items():
+            try:
+                GenericTranslator().css_to_xpath(css)
+            except SelectorError as exc:
+                raise ValueError(
+                    f"selectors.{key}: {css!r} is not a CSS selector ({exc})"
+                ) from None
+        return value
+
     @model_validator(mode="before")
     @classmethod
     def _default_source(cls, data: Any) -> Any:

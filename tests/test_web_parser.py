@@ -242,3 +242,33 @@ def test_date_forms(text: str, expected: dt.datetime) -> None:
 @pytest.mark.parametrize("text", ["2026-02-30", "第2026-11号", "2026-11-24县委常委会"])
 def test_not_whole_dates(text: str) -> None:
     assert parse_date(text, CURRENT_TIME, whole=True) is None
+
+
+# selectors in config.yaml --------------------------------------------------------------------------
+
+
+def test_selector_typo_is_a_config_error_with_a_hint(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from registry.cli import main
+
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "jurisdiction: 测试县\n"
+        "policy: {require_exception_basis: false}\n"
+        "departments:\n"
+        "  - id: d\n"
+        "    name: 测试单位\n"
+        "    level: county\n"
+        "    accounts:\n"
+        "      - id: w\n"
+        "        name: 图片新闻\n"
+        "        platform: website\n"
+        '        url: "https://www.boai.gov.cn/tpxw/"\n'
+        "        owner: {name: 赵晓燕, phone: '13800000000'}\n"
+        "        selectors: {itme: article.card, date: time}\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["validate", "-c", str(config)])
+    assert result.exit_code == 2
+    assert "selectors: unknown selector `itme`; did you mean `item`?" in result.output
