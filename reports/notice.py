@@ -191,15 +191,11 @@ def notice_context(
             owner_phone=account.owner_phone or account.owner_email,
         )
 
-    ledger_order = {d.id: i for i, d in enumerate(config.departments)}
+    ledger_order = {a.id: i for i, (_, a) in enumerate(config.iter_accounts())}
 
-    def dept_order(account_id: str) -> tuple[int, str, str]:
-        account = ledger.accounts[account_id]
-        return (
-            ledger_order.get(account.department_id, len(ledger_order)),
-            account.department_id,
-            account_id,
-        )
+    def dept_order(account_id: str) -> tuple[int, str]:
+        """Ledger order: departments as in config.yaml, then their accounts."""
+        return (ledger_order.get(account_id, len(ledger_order)), account_id)
 
     veto: list[NoticeProblem] = []
     for k in sorted(failed, key=dept_order):
@@ -308,7 +304,7 @@ def notice_context(
     ]
 
     recheck: list[RecheckRow] = []
-    for k in sorted(previous, key=lambda k: dept_order(k) if k in ledger.accounts else ("", k)):
+    for k in sorted(previous, key=dept_order):
         before = previous[k]
         if not before.failed or k not in ledger.accounts:
             continue

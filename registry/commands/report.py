@@ -84,7 +84,7 @@ def weekly(
 
     formats = _formats(format_text)
     now = parse_instant(now_text, option="--now")
-    loaded = load_or_exit(config_path)
+    loaded = load_or_exit(config_path, quiet_warnings=as_json)
     config = loaded.config
     if week_text:
         try:
@@ -166,7 +166,7 @@ def notice(
                 f"{date_text!r} is not a date; write it as 2026-12-05", param_hint="--date"
             ) from None
     now = parse_instant(now_text, option="--now")
-    loaded = load_or_exit(config_path)
+    loaded = load_or_exit(config_path, quiet_warnings=as_json)
     config = loaded.config
     end = period_point(period, config.tz)
     if end is None or end > now:

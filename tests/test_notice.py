@@ -1,0 +1,200 @@
+"""The notice (通报): its periods, its context from a fixed store, and DOCX/HTML/XLSX read back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+import docx
+import pytest
+from lxml import html as lxml_html
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from registry.store import reports as reports_table
+from reports.notice import build_notice
+from reports.periods import Period
+from reports.publish import render_notice
+from reports.writers import write_notice_docx
+from tests.fixtures.reports import NOW, SCRIPT_NAME
+
+ISSUED = dt.date(2026, 12, 3)
+LATER = NOW + dt.timedelta(days=3)
+NOVEMBER = Period.month("2026-11")
+
+
+@pytest.fixture
+def ctx(report_store):
+    return build_notice(
+        report_store.engine, report_store.config, NOVEMBER, now=LATER, issued_on=ISSUED
+    )
+
+
+@pytest.fixture
+def rendered(report_store):
+    return render_notice(
+        report_store.engine,
+        report_store.config,
+        report_store.out_dir,
+        NOVEMBER,
+        now=LATER,
+        issued_on=ISSUED,
+    )
+
+
+def docx_text(path: Path) -> str:
+    document = docx.Document(str(path))
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            parts.append(" | ".join(cell.text for cell in row.cells))
+    return "\n".join(parts)
+
+
+# --- periods ------------------------------------------------------------------------------------
+
+
+def test_month_weeks_are_those_whose_sunday_is_inside():
+    assert [str(w) for w in NOVEMBER.weeks()] == [
+        "2026-W44",
+        "2026-W45",
+        "2026-W46",
+        "2026-W47",
+        "2026-W48",
+    ]
+    assert [str(w) for w in Period.month("2026-12").weeks()][0] == "2026-W49"
+
+
+def test_quarters_and_labels():
+    q4 = Period.quarter("2026-Q4")
+    assert (q4.first_day, q4.last_day) == (dt.date(2026, 10, 1), dt.date(2026, 12, 31))
+    assert q4.label() == "2026年第四季度" and str(q4.previous()) == "2026-Q3"
+    assert str(Period.month("2026-01").previous()) == "2025-12"
+    assert len(q4.weeks()) == 13
+
+
+@pytest.mark.parametrize("text", ["2026-13", "2026/11", "Nov"])
+def test_bad_month_names_the_form(text):
+    with pytest.raises(ValueError, match="write it as 2026-11"):
+        Period.month(text)
+
+
+# --- the context --------------------------------------------------------------------------------
+
+
+def test_totals(ctx):
+    assert (ctx.accounts_checked, ctx.accounts_passed, ctx.accounts_failed) == (9, 6, 3)
+    assert ctx.pass_rate == pytest.approx(6 / 9)
+
+
+def test_title_basis_and_deadline(ctx):
+    assert ctx.title == "关于2026年11月博爱县政务新媒体检查情况的通报"
+    for doc in ("国办秘函〔2019〕19号", "国办发〔2018〕123号", "豫政办明电〔2019〕28号"):
+        assert doc in ctx.basis_text
+    assert ctx.deadline == ISSUED + dt.timedelta(days=10)  # reports.notice_deadline_days
+    assert "2026年12月13日" in ctx.requirements[0]
+
+
+def test_pass_rate_by_platform_and_department(ctx):
+    platforms = {r.name: (r.checked, r.failed) for r in ctx.by_platform}
+    assert platforms["微信公众号"] == (5, 2)
+    assert ctx.by_department[0].name == "博爱县公安局"  # worst first
+    assert ctx.by_department[0].pass_rate == 0.0
+
+
+def test_veto_list_names_accounts_with_weeks(ctx):
+    assert [(p.account_id, p.problem) for p in ctx.veto] == [
+        ("gaj-weibo", "单项否决"),
+        ("gaj-wechat", "单项否决"),
+        ("jyj-wechat", "僵尸账号"),
+    ]
+    assert "第48周" in ctx.veto[0].description
+    assert [p.seq for p in ctx.veto] == [1, 2, 3]
+
+
+def test_other_problems(ctx):
+    kinds = {(p.account_id, p.problem) for p in ctx.others}
+    assert ("gaj-wechat", "应申请关停未申请") in kinds
+    assert ("xzf-weibo", "未按要求每周更新") in kinds
+    assert ("scjgj-weibo", "已关停账号违规复开") in kinds
+    assert ("yjglj-wechat", "未纳入监管平台") in kinds
+
+
+def test_problem_counts_and_shares(ctx):
+    counts = {c.key: (c.count, c.share) for c in ctx.problem_counts}
+    assert counts["veto"] == (2, pytest.approx(2 / 9))
+    assert counts["zombie"] == (1, pytest.approx(1 / 9))
+
+
+def test_recheck_of_last_periods_failures(ctx):
+    assert [(r.account_id, r.result, r.rectified) for r in ctx.recheck] == [
+        ("jyj-wechat", "未整改", False)
+    ]
+
+
+def test_unknown_is_never_named_as_a_failure(ctx):
+    named = {p.account_id for p in [*ctx.veto, *ctx.others]}
+    assert "jyj-web" not in named
+
+
+# --- files --------------------------------------------------------------------------------------
+
+
+def test_docx_reads_back_with_the_facts(rendered):
+    text = docx_text(rendered.files["docx"])
+    assert "关于2026年11月博爱县政务新媒体检查情况的通报" in text
+    assert "合格率66.7%" in text
+    assert "国办秘函〔2019〕19号" in text
+    assert "第44周至第48周" in text
+    assert SCRIPT_NAME in text  # escaped into the XML, read back as the same text
+    assert "2026年12月3日" in text and "附件：不合格政务新媒体名单" in text
+    assert "{{" not in text and "{%" not in text
+
+
+def test_docx_tables_repeat_rows(rendered):
+    document = docx.Document(str(rendered.files["docx"]))
+    veto_table = next(t for t in document.tables if t.rows[0].cells[0].text == "序号")
+    assert len(veto_table.rows) == 1 + 3
+
+
+def test_html_official_form(rendered):
+    doc = lxml_html.parse(str(rendered.files["html"])).getroot()
+    text = doc.text_content()
+    for heading in (
+        "一、检查范围和方法",
+        "二、总体情况",
+        "三、主要问题",
+        "四、上期问题整改复查",
+        "五、工作要求",
+    ):
+        assert heading in text
+    assert doc.findall(".//script") == []
+    assert SCRIPT_NAME in text
+
+
+def test_xlsx_attachment(rendered):
+    wb = load_workbook(rendered.files["xlsx"])
+    assert wb.sheetnames == ["不合格政务新媒体名单"]
+    ws = wb.active
+    assert ws.freeze_panes == "A2"
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    assert [r[0] for r in rows] == list(range(1, len(rows) + 1))
+    assert rows[0][4] == "单项否决"
+
+
+def test_recorded_as_notice(report_store, rendered):
+    with report_store.engine.connect() as conn:
+        rows = conn.execute(select(reports_table.c.kind, reports_table.c.period)).all()
+    assert [tuple(r) for r in rows] == [("notice", "2026-11")]
+
+
+def test_template_builds_reproducibly(tmp_path, ctx):
+    """The kept script rebuilds the template, and the rebuilt one renders the same text."""
+    script = Path("reports/templates/notice/build_template.py").resolve()
+    rebuilt = tmp_path / "notice.docx"
+    subprocess.run([sys.executable, str(script), str(rebuilt)], check=True, capture_output=True)
+    ours = write_notice_docx(ctx, tmp_path / "a.docx", template=rebuilt)
+    kept = write_notice_docx(ctx, tmp_path / "b.docx")
+    assert docx_text(ours) == docx_text(kept)

@@ -1,0 +1,316 @@
+"""The weekly report: its context from a fixed store, and every format read back."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+
+import pytest
+from lxml import html as lxml_html
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from registry.constants import LOCAL_TZ, ReportKind, VerdictStatus
+from registry.store import reports as reports_table
+from registry.store import verdicts as verdicts_table
+from reports import build
+from reports.publish import render_weekly
+from tests.fixtures.reports import JS_URL, NOW, SCRIPT_NAME, SCRIPT_TITLE, WEEK
+
+
+@pytest.fixture
+def built(report_store):
+    return build.build_weekly(report_store.engine, report_store.config, WEEK, now=NOW)
+
+
+@pytest.fixture
+def ctx(built):
+    return built.context
+
+
+@pytest.fixture
+def rendered(report_store):
+    return render_weekly(
+        report_store.engine, report_store.config, report_store.out_dir, WEEK, now=NOW
+    )
+
+
+def lists(ctx) -> dict[str, list[str]]:
+    return {lst.key: [item.account.account_id for item in lst.items] for lst in ctx.lists}
+
+
+def row(ctx, account_id: str):
+    return next(r for d in ctx.departments for r in d.accounts if r.account_id == account_id)
+
+
+# --- the context ------------------------------------------------------------------------------
+
+
+def test_monitoring_point_is_sunday_last_second(ctx):
+    assert ctx.at == dt.datetime(2026, 11, 29, 23, 59, 59, tzinfo=ctx.at.tzinfo)
+    assert ctx.at.utcoffset() == dt.timedelta(hours=8)
+
+
+def test_headline_counts_every_account_once(ctx):
+    h = ctx.headline
+    assert h.monitored == 11
+    assert sum(c.count for c in h.counts) == h.monitored
+
+
+def test_pass_rate_is_ok_and_warning_over_judged(ctx):
+    h = ctx.headline
+    assert (h.passed, h.failed, h.checked) == (3, 3, 6)  # 2 ok + 1 warning; 2 veto + 1 zombie
+    assert h.pass_rate == pytest.approx(0.5)
+
+
+def test_unknown_and_exempt_are_outside_the_rate(ctx):
+    assert (ctx.headline.unknown, ctx.headline.exempt) == (1, 4)
+
+
+def test_change_against_last_week(ctx):
+    # gaj-weibo was 13 days silent at last week's T (warning, a pass) and is veto now.
+    h = ctx.headline
+    assert h.previous_pass_rate == pytest.approx(5 / 7)
+    assert h.pass_rate_delta == pytest.approx(0.5 - 5 / 7)
+    veto = next(c for c in h.counts if c.status is VerdictStatus.VETO)
+    assert (veto.count, veto.previous, veto.delta) == (2, 1, 1)
+
+
+def test_trend_has_twelve_weeks_ending_with_this_one(ctx):
+    assert [p.week for p in ctx.trend][-2:] == ["2026-W47", "2026-W48"]
+    assert len(ctx.trend) == 12
+    assert ctx.trend[-1].pass_rate == ctx.headline.pass_rate
+
+
+def test_lists(ctx):
+    assert lists(ctx) == {
+        "veto": ["gaj-wechat", "gaj-weibo"],
+        "warning": ["xzf-weibo"],
+        "zombie": ["jyj-wechat"],
+        "unknown": ["jyj-web"],
+        "flagged": ["jyj-wechat", "gaj-wechat"],
+        "relaunched": ["scjgj-weibo"],
+        "unfiled": ["qhz-kuaishou"],
+        "unenrolled": ["yjglj-wechat", "qhz-kuaishou"],
+    }
+
+
+def test_unknown_shows_the_reason(ctx):
+    item = next(lst for lst in ctx.lists if lst.key == "unknown").items[0]
+    assert "blocked" in item.note and "HTTP 412" in item.note
+
+
+def test_every_verdict_names_rule_and_document(ctx):
+    for dept in ctx.departments:
+        for r in dept.accounts:
+            assert r.rule and r.basis, r.account_id
+    assert row(ctx, "gaj-weibo").basis == "国办秘函〔2019〕19号"
+
+
+def test_consecutive_missed_weeks_include_the_report_week(ctx):
+    assert row(ctx, "gaj-wechat").missed_weeks == 4
+    assert row(ctx, "gaj-wechat").flag_shutdown
+    assert row(ctx, "gaj-weibo").missed_weeks == 2
+    assert not row(ctx, "gaj-weibo").flag_shutdown
+
+
+def test_registered_this_week_skips_the_first_import(ctx):
+    assert [c.account_id for c in ctx.registered] == ["qhz-kuaishou"]
+
+
+def test_closed_this_week_with_certificate(ctx):
+    assert [c.account_id for c in ctx.closed] == ["rsj-wechat"]
+    assert ctx.closed[0].on == dt.date(2026, 11, 25)
+    assert "博政媒关〔2026〕9号" in ctx.closed[0].note
+
+
+def test_departments_in_ledger_order_worst_first(ctx):
+    assert [d.department_id for d in ctx.departments][:3] == ["xzf", "gaj", "jyj"]
+    gaj = next(d for d in ctx.departments if d.department_id == "gaj")
+    assert [r.account_id for r in gaj.accounts] == ["gaj-wechat", "gaj-weibo"]
+    assert gaj.pass_rate == 0.0
+
+
+def test_check_stored_the_verdicts_at_t(report_store, ctx):
+    with report_store.engine.connect() as conn:
+        stored = conn.execute(select(verdicts_table.c.at).distinct()).scalars().all()
+    assert [s.replace(tzinfo=dt.UTC) if s.tzinfo is None else s for s in stored] == [
+        ctx.at.astimezone(dt.UTC)
+    ]
+
+
+def test_pass_rate_definition_is_printed(ctx):
+    assert "合格率＝合格账号数÷有效核验账号数" in ctx.pass_rate_definition
+    assert "国办秘函〔2019〕19号" in ctx.pass_rate_definition
+
+
+def test_account_pages_have_26_weeks(report_store, built):
+    pages = build.build_account_pages(report_store.engine, report_store.config, built)
+    page = next(p for p in pages if p.account.account_id == "gaj-wechat")
+    assert len(page.weeks) == 26 and page.weeks[-1].week == "2026-W48"
+    assert page.weeks[-1].met_cadence is False and page.weeks[-1].missed_run == 4
+
+
+def test_recent_posts_newest_first_up_to_t(report_store, built):
+    pages = build.build_account_pages(report_store.engine, report_store.config, built)
+    page = next(p for p in pages if p.account.account_id == "xzf-wechat")
+    assert page.recent_posts[0].title == SCRIPT_TITLE
+    assert all(p.published_at <= built.context.at for p in page.recent_posts)
+    assert len(page.recent_posts) == 5
+
+
+# --- pure pieces ------------------------------------------------------------------------------
+
+
+def test_headline_with_nothing_checked_has_no_rate():
+    h = build.headline([], None)
+    assert h.pass_rate is None and h.previous_pass_rate is None and h.monitored_delta is None
+
+
+def test_last_closed_week_is_the_one_before_now():
+    monday_morning = dt.datetime(2026, 11, 30, 8, 0, tzinfo=LOCAL_TZ)
+    sunday_night = dt.datetime(2026, 11, 29, 23, 59, tzinfo=LOCAL_TZ)
+    assert str(build.last_closed_week(monday_morning, LOCAL_TZ)) == "2026-W48"
+    assert str(build.last_closed_week(sunday_night, LOCAL_TZ)) == "2026-W47"
+
+
+# --- files ------------------------------------------------------------------------------------
+
+
+def test_html_parses_and_names_each_section(rendered):
+    doc = lxml_html.parse(str(rendered.files["html"])).getroot()
+    ids = {el.get("id") for el in doc.iter() if el.get("id")}
+    assert {"summary", "charts", "lists", "ledger", "departments", "notes"} <= ids
+    assert len(doc.findall(".//svg")) == 2
+    assert "50.0%" in doc.text_content()
+
+
+def test_html_is_self_contained(rendered):
+    doc = lxml_html.parse(str(rendered.files["html"])).getroot()
+    assert doc.findall(".//script") == []
+    assert doc.findall(".//link") == [] and doc.findall(".//img") == []
+    assert "@media print" in doc.find(".//style").text
+    assert "size: A4" in doc.find(".//style").text
+
+
+def test_html_escapes_platform_text(rendered):
+    text = rendered.files["html"].read_text(encoding="utf-8")
+    assert "<script>" not in text
+    assert "&lt;script&gt;alert(&#34;name&#34;)&lt;/script&gt;" in text
+    doc = lxml_html.parse(str(rendered.files["html"])).getroot()
+    assert SCRIPT_NAME in doc.text_content()
+
+
+def test_account_page_shows_hostile_title_as_text_and_drops_js_link(rendered):
+    page = rendered.files["html"].parents[2] / "accounts" / "xzf-wechat.html"
+    doc = lxml_html.parse(str(page)).getroot()
+    assert doc.findall(".//script") == []
+    assert SCRIPT_TITLE in doc.text_content()
+    assert not any(JS_URL in (a.get("href") or "") for a in doc.iter("a"))
+
+
+def test_xlsx_sheets_frozen_headers_and_dates(rendered):
+    wb = load_workbook(rendered.files["xlsx"])
+    assert wb.sheetnames == ["汇总", "账号明细", "问题清单", "关停跟踪"]
+    for ws in wb.worksheets:
+        assert ws.freeze_panes == "A2", ws.title
+        assert ws.column_dimensions["A"].width and ws.column_dimensions["A"].width > 5
+    detail = wb["账号明细"]
+    header = [c.value for c in detail[1]]
+    last_post = header.index("最近更新") + 1
+    opened = header.index("开设日期") + 1
+    values = [detail.cell(row=r, column=last_post).value for r in range(2, detail.max_row + 1)]
+    assert any(isinstance(v, dt.datetime) for v in values)
+    assert isinstance(detail.cell(row=2, column=opened).value, dt.datetime)
+    assert detail.max_row == 1 + 11
+
+
+def test_xlsx_problem_and_shutdown_sheets(rendered):
+    wb = load_workbook(rendered.files["xlsx"])
+    kinds = {row[0] for row in wb["问题清单"].iter_rows(min_row=2, values_only=True)}
+    assert {"单项否决", "僵尸账号", "无法核验", "应申请关停"} <= kinds
+    stages = [row[0] for row in wb["关停跟踪"].iter_rows(min_row=2, values_only=True)]
+    assert stages.count("应申请关停") == 2 and "本周关停" in stages and "已关停复开" in stages
+    summary = {row[0]: row[1] for row in wb["汇总"].iter_rows(min_row=2, values_only=True)}
+    assert summary["合格率"] == pytest.approx(0.5)
+    assert isinstance(summary["监测时间点"], dt.datetime)
+
+
+def test_csv_has_bom_and_one_row_per_account(rendered):
+    raw = rendered.files["csv"].read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows[0][:3] == ["单位", "账号ID", "账号名称"]
+    assert len(rows) == 12
+    assert any(SCRIPT_NAME in r for r in rows)
+
+
+def test_markdown_has_lists_and_inert_names(rendered):
+    text = rendered.files["md"].read_text(encoding="utf-8")
+    assert "### 单项否决（2个）" in text
+    assert "<script>" not in text and "&lt;script&gt;" in text
+    assert "合格率 50.0%" in text
+
+
+def test_reports_table_records_and_rerender_replaces(report_store, rendered):
+    later = NOW + dt.timedelta(hours=2)
+    render_weekly(report_store.engine, report_store.config, report_store.out_dir, WEEK, now=later)
+    with report_store.engine.connect() as conn:
+        rows = conn.execute(select(reports_table)).all()
+    assert [(r.kind, r.period) for r in rows] == [(ReportKind.WEEKLY.value, "2026-W48")]
+    assert rows[0].rendered_at.replace(tzinfo=dt.UTC) == later.astimezone(dt.UTC).replace(
+        tzinfo=dt.UTC
+    )
+    assert rows[0].path == str(rendered.files["html"].resolve())
+
+
+def test_index_lists_every_week_present(report_store, rendered):
+    earlier = WEEK.previous()
+    render_weekly(report_store.engine, report_store.config, report_store.out_dir, earlier, now=NOW)
+    doc = lxml_html.parse(str(report_store.out_dir / "index.html")).getroot()
+    hrefs = [a.get("href") for a in doc.iter("a")]
+    assert hrefs.index("weekly/2026-W48/report.html") < hrefs.index("weekly/2026-W47/report.html")
+    assert "accounts/index.html" in hrefs
+
+
+def test_older_week_leaves_account_pages_of_the_newest(report_store, rendered):
+    page = report_store.out_dir / "accounts" / "gaj-wechat.html"
+    before = page.read_text(encoding="utf-8")
+    result = render_weekly(
+        report_store.engine, report_store.config, report_store.out_dir, WEEK.previous(), now=NOW
+    )
+    assert result.account_pages == 0
+    assert page.read_text(encoding="utf-8") == before
+
+
+def test_summary_json_beside_the_report(rendered):
+    summary = json.loads((rendered.files["html"].parent / "summary.json").read_text("utf-8"))
+    assert summary["period"] == "2026-W48" and summary["pass_rate"] == 0.5
+
+
+def test_only_requested_formats(report_store):
+    result = render_weekly(
+        report_store.engine,
+        report_store.config,
+        report_store.out_dir,
+        WEEK,
+        now=NOW,
+        formats=["md"],
+    )
+    assert list(result.files) == ["md"]
+    assert not (report_store.out_dir / "weekly" / "2026-W48" / "report.html").exists()
+
+
+def test_no_secret_reaches_a_report(report_store, monkeypatch):
+    secret = "s3cr3t-Tok3n-value"
+    for name in ("GOVMEDIA_SMTP_PASSWORD", "GOVMEDIA_WECHAT_TOKEN", "GOVMEDIA_WEIBO_COOKIE"):
+        monkeypatch.setenv(name, secret)
+    result = render_weekly(
+        report_store.engine, report_store.config, report_store.out_dir, WEEK, now=NOW
+    )
+    written = [p for p in report_store.out_dir.rglob("*") if p.is_file()]
+    assert len(written) > len(result.files)
+    for path in written:
+        assert secret.encode() not in path.read_bytes(), path
