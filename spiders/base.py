@@ -34,6 +34,13 @@ from typing import Any, ClassVar
 from urllib.parse import urlencode, urlsplit
 
 import scrapy
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    ResponseDataLossError,
+)
 from scrapy.http import Request, Response
 from twisted.internet.error import (
     ConnectError,
@@ -268,13 +275,16 @@ class SourceSpider(scrapy.Spider):
             yield self.fail(job, self.breaker.tripped, self.breaker.reason, counted=False)
             return
         retries = self.crawl.retries
-        if failure.check(TimeoutError, TCPTimedOutError):
+        if failure.check(DownloadTimeoutError, TimeoutError, TCPTimedOutError):
             detail = f"no answer within {self.crawl.timeout:g} s ({retries} retries)"
-        elif failure.check(ConnectionRefusedError, ConnectError):
+        elif failure.check(DownloadConnectionRefusedError, ConnectionRefusedError, ConnectError):
             detail = f"connection refused by {urlsplit(request.url).netloc} ({retries} retries)"
-        elif failure.check(DNSLookupError):
+        elif failure.check(CannotResolveHostError, DNSLookupError):
             detail = f"cannot resolve {urlsplit(request.url).hostname} ({retries} retries)"
-        elif failure.check(ConnectionLost):
+        elif failure.check(ResponseDataLossError):
+            yield self.fail(job, Outcome.MALFORMED, "the body was cut off before its end")
+            return
+        elif failure.check(ConnectionLost, DownloadFailedError):
             detail = f"connection lost ({retries} retries)"
         else:
             detail = f"{failure.type.__name__}: {failure.getErrorMessage()} ({retries} retries)"

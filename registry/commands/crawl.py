@@ -36,14 +36,16 @@ CRAWLED_SOURCES = [s.value for s in Source if s is not Source.MANUAL]
     metavar="ISO",
     help="Record observations at this instant (replays, the simulated platforms); default: now.",
 )
-@click.option("-v", "--verbose", is_flag=True, help="Log Scrapy's progress (INFO) to stderr.")
+@click.option(
+    "-v", "--verbose", count=True, help="Log progress to stderr (-v: INFO, -vv: every request)."
+)
 def crawl(
     config_path: Path,
     only: tuple[str, ...],
     source: str | None,
     as_json: bool,
     now_text: str | None,
-    verbose: bool,
+    verbose: int,
 ) -> None:
     """Observe accounts' recent posts; store the posts and one observation per account.
 
@@ -93,7 +95,7 @@ def crawl(
             now=now,
             on_start=on_start,
             on_result=on_result,
-            log_level="INFO" if verbose else "WARNING",
+            log_level=_LEVELS[min(verbose, 2)],
         )
     finally:
         if progress is not None:
@@ -105,12 +107,14 @@ def crawl(
     _print_summary(run)
 
 
-def _configure_logging(loaded: Any, verbose: bool) -> None:
-    """Redacted logs to stderr; Scrapy's own chatter only with --verbose."""
+_LEVELS = ("WARNING", "INFO", "DEBUG")
 
+
+def _configure_logging(loaded: Any, verbose: int) -> None:
+    """Redacted logs to stderr (registry/logging_setup.py); Scrapy's chatter only with -v."""
     from registry.logging_setup import configure_logging
 
-    configure_logging(loaded, level="INFO" if verbose else "WARNING")
+    configure_logging(loaded, level=_LEVELS[min(verbose, 2)])
 
 
 def _progress(console: Any) -> Any:

@@ -1,0 +1,182 @@
+"""The crawl's pure pieces: circuit breaker, pipelines, batched store writes, selection, JSON."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import hashlib
+
+import pytest
+from sqlalchemy import select
+
+from registry.config import validate_data
+from registry.constants import Outcome, Source
+from registry.crawling import CrawlResult, CrawlSelectionError, select_targets, source_settings
+from registry.store import observations, open_store, posts, prune_evidence, record_observations
+from spiders.base import CircuitBreaker
+from spiders.items import ObservationItem, PostItem
+from spiders.pipelines import (
+    EvidencePipeline,
+    HonestOutcomePipeline,
+    RedactPipeline,
+    observation_row,
+    post_rows,
+)
+from tests.fixtures.simulator import SIM_NOW, sample_data
+
+UTC_NOW = SIM_NOW.astimezone(dt.UTC)
+
+
+def post(key: str, hours_ago: float, pinned: bool = False) -> PostItem:
+    return PostItem(key, UTC_NOW - dt.timedelta(hours=hours_ago), f"t{key}", None, pinned)
+
+
+def item(outcome: Outcome = Outcome.OK, **fields) -> ObservationItem:  # type: ignore[no-untyped-def]
+    return ObservationItem("gaj-weibo", Source.WEIBO, "c1", UTC_NOW, outcome, **fields)
+
+
+# --- circuit breaker --------------------------------------------------------------------------
+
+
+def test_breaker_trips_after_consecutive_blocks() -> None:
+    breaker = CircuitBreaker(Source.WEIBO, 3)
+    for _ in range(3):
+        breaker.record(Outcome.BLOCKED)
+    assert breaker.tripped is Outcome.BLOCKED
+
+
+def test_breaker_resets_on_an_ok_answer() -> None:
+    breaker = CircuitBreaker(Source.WEIBO, 3)
+    for outcome in (Outcome.BLOCKED, Outcome.BLOCKED, Outcome.OK, Outcome.BLOCKED):
+        breaker.record(outcome)
+    assert breaker.tripped is None
+
+
+def test_breaker_ignores_network_errors() -> None:
+    breaker = CircuitBreaker(Source.WEIBO, 2)
+    for outcome in (Outcome.BLOCKED, Outcome.NETWORK_ERROR, Outcome.BLOCKED):
+        breaker.record(outcome)
+    assert breaker.tripped is Outcome.BLOCKED
+
+
+def test_breaker_trips_on_expired_logins_too() -> None:
+    breaker = CircuitBreaker(Source.WECHAT, 2)
+    breaker.record(Outcome.AUTH_EXPIRED)
+    breaker.record(Outcome.AUTH_EXPIRED)
+    assert breaker.tripped is Outcome.AUTH_EXPIRED
+
+
+# --- pipelines --------------------------------------------------------------------------------
+
+
+def test_failure_never_carries_posts() -> None:
+    honest = HonestOutcomePipeline().process_item(
+        item(Outcome.BLOCKED, posts=[post("a", 1)], latest_post_at=UTC_NOW)
+    )
+    assert (honest.posts, honest.latest_post_at) == ([], None)
+
+
+def test_pinned_post_never_sets_the_latest() -> None:
+    honest = HonestOutcomePipeline().process_item(
+        item(posts=[post("pin", 0.5, pinned=True), post("a", 30)])
+    )
+    assert honest.latest_post_at == UTC_NOW - dt.timedelta(hours=30)
+
+
+def test_evidence_is_gzip_with_the_raw_sha256() -> None:
+    done = EvidencePipeline().process_item(item(raw=b'{"ok":1}'))
+    assert (gzip.decompress(done.evidence), done.evidence_sha256) == (
+        b'{"ok":1}',
+        hashlib.sha256(b'{"ok":1}').hexdigest(),
+    )
+
+
+def test_evidence_drops_the_raw_body() -> None:
+    assert EvidencePipeline().process_item(item(raw=b"x")).raw is None
+
+
+def test_token_is_redacted_from_the_url() -> None:
+    done = RedactPipeline().process_item(item(url="http://x/cgi-bin/appmsg?fakeid=F&token=98765"))
+    assert "98765" not in done.url
+
+
+# --- batched store writes ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def engine(tmp_path):  # type: ignore[no-untyped-def]
+    return open_store(f"sqlite:///{tmp_path / 's.sqlite3'}")
+
+
+def test_record_observations_links_posts(engine) -> None:  # type: ignore[no-untyped-def]
+    ok = item(posts=[post("a", 1), post("b", 2)])
+    [obs_id] = record_observations(engine, [observation_row(ok)], [post_rows(ok)])
+    with engine.connect() as conn:
+        linked = set(conn.execute(select(posts.c.observation_id)).scalars())
+    assert linked == {obs_id}
+
+
+def test_record_observations_keeps_a_post_once(engine) -> None:  # type: ignore[no-untyped-def]
+    ok = item(posts=[post("a", 1)])
+    for _ in range(2):
+        record_observations(engine, [observation_row(ok)], [post_rows(ok)])
+    with engine.connect() as conn:
+        assert len(conn.execute(select(posts)).all()) == 1
+
+
+def test_record_observations_returns_ids_in_order(engine) -> None:  # type: ignore[no-untyped-def]
+    rows = [observation_row(item()) for _ in range(3)]
+    ids = record_observations(engine, rows, [[], [], []])
+    assert ids == sorted(ids) and len(set(ids)) == 3
+
+
+def test_prune_evidence_keeps_the_hash(engine) -> None:  # type: ignore[no-untyped-def]
+    old = EvidencePipeline().process_item(item(raw=b"old"))
+    record_observations(engine, [observation_row(old)], [[]])
+    prune_evidence(engine, before=UTC_NOW + dt.timedelta(seconds=1))
+    with engine.connect() as conn:
+        row = conn.execute(select(observations)).one()
+    assert (row.evidence, row.evidence_sha256) == (None, hashlib.sha256(b"old").hexdigest())
+
+
+# --- selection and output -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def config():  # type: ignore[no-untyped-def]
+    return validate_data(sample_data(), source_name="config.yaml", today=SIM_NOW.date()).config
+
+
+def test_closed_accounts_are_skipped(config) -> None:  # type: ignore[no-untyped-def]
+    _targets, skipped = select_targets(config)
+    assert ("scjgj-weibo", "closed") in {(s.account, s.reason) for s in skipped}
+
+
+def test_manual_accounts_are_skipped(config) -> None:  # type: ignore[no-untyped-def]
+    targets, _skipped = select_targets(config)
+    assert "xzf-toutiao" not in {t.account_id for t in targets}
+
+
+def test_source_filter(config) -> None:  # type: ignore[no-untyped-def]
+    targets, _skipped = select_targets(config, source=Source.WEIBO)
+    assert {t.source for t in targets} == {Source.WEIBO}
+
+
+def test_unknown_only_id_names_itself(config) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(CrawlSelectionError, match="no account 'nope' in the ledger"):
+        select_targets(config, only=["nope"])
+
+
+def test_source_politeness_comes_from_config(config) -> None:  # type: ignore[no-untyped-def]
+    assert source_settings(config, Source.WECHAT)["CONCURRENT_REQUESTS_PER_DOMAIN"] == 1
+
+
+def test_json_shape_is_designs() -> None:
+    result = CrawlResult("a", Source.WEIBO, Outcome.OK, UTC_NOW, 3, "d")
+    assert result.to_json() == {
+        "account": "a",
+        "outcome": "ok",
+        "latest_post_at": "2026-11-28T09:00:00+08:00",
+        "posts_seen": 3,
+        "detail": "d",
+    }
