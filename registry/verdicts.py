@@ -20,8 +20,10 @@ one scan of `posts` grouped by account for the columns the rules read, never a q
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +31,6 @@ from sqlalchemy import (
     Connection,
     Engine,
     String,
-    and_,
     bindparam,
     func,
     select,
@@ -44,6 +45,8 @@ from registry.compliance import (
     Verdict,
     WeekGrid,
     WeekVerdict,
+    aware,
+    naive_utc,
 )
 from registry.config import Config, Policy
 from registry.constants import AccountStatus, Outcome, Platform, Source, VerdictStatus
@@ -78,7 +81,7 @@ def _naive(value: Any) -> dt.datetime:
 
 
 def _aware(value: Any) -> dt.datetime | None:
-    return None if value is None else _naive(value).replace(tzinfo=UTC)
+    return None if value is None else aware(_naive(value))
 
 
 def _raw(column: Any) -> Any:
@@ -88,40 +91,35 @@ def _raw(column: Any) -> Any:
 
 def load_accounts(conn: Connection) -> list[AccountFacts]:
     """The accounts of the ledger copy in the store, with their closure dates."""
-    rows = conn.execute(
-        select(
-            accounts.c.id,
-            accounts.c.department_id,
-            accounts.c.platform,
-            accounts.c.status,
-            accounts.c.opened_on,
-            accounts.c.filed_on,
-        )
-        .where(accounts.c.in_ledger.is_(True))
-        .order_by(accounts.c.id)
-    ).all()
+    a = accounts.c
+    query = (
+        select(a.id, a.department_id, a.platform, a.status, a.opened_on, a.filed_on)
+        .where(a.in_ledger.is_(True))
+        .order_by(a.id)
+    )
+    rows = [row for batch in _batches(conn, query) for row in batch]
     closures: dict[str, dict[str, Any]] = {}
-    non_active = [r.id for r in rows if r.status != AccountStatus.ACTIVE.value]
+    non_active = [r[0] for r in rows if r[3] != AccountStatus.ACTIVE.value]
     for chunk in _chunks(non_active):
-        for r in conn.execute(
-            select(accounts.c.id, accounts.c.data).where(accounts.c.id.in_(chunk))
-        ):
+        for r in conn.execute(select(a.id, a.data).where(a.id.in_(chunk))):
             closures[r.id] = (r.data or {}).get("closure") or {}
+    platforms = {p.value: p for p in Platform}
+    statuses = {s.value: s for s in AccountStatus}
     out: list[AccountFacts] = []
-    for r in rows:
-        closure = closures.get(r.id, {})
+    for account_id, department_id, platform, status, opened_on, filed_on in rows:
+        closure = closures.get(account_id, {})
         out.append(
             AccountFacts(
-                id=r.id,
-                department_id=r.department_id,
-                platform=Platform(r.platform),
-                status=AccountStatus(r.status),
-                opened_on=r.opened_on,
-                filed_on=r.filed_on,
-                approved_on=_date(closure.get("approved_on")),
-                notice_on=_date(closure.get("notice_on")),
-                deregistered_on=_date(closure.get("deregistered_on")),
-                closure_filed_on=_date(closure.get("filed_on")),
+                account_id,
+                department_id,
+                platforms[platform],
+                statuses[status],
+                _date(opened_on),
+                _date(filed_on),
+                _date(closure.get("approved_on")),
+                _date(closure.get("notice_on")),
+                _date(closure.get("deregistered_on")),
+                _date(closure.get("filed_on")),
             )
         )
     return out
@@ -140,20 +138,29 @@ def _date(value: Any) -> dt.date | None:
 def load_posts(
     conn: Connection, *, upto: dt.datetime, since: dt.datetime | None = None
 ) -> dict[str, list[dt.datetime]]:
-    """Publish instants per account (naive UTC, ascending) up to `upto`.
+    """Publish instants per account (naive UTC, ascending) up to `upto`; see `iter_posts`."""
+    return dict(iter_posts(conn, upto=upto, since=since))
+
+
+def iter_posts(
+    conn: Connection, *, upto: dt.datetime, since: dt.datetime | None = None
+) -> Iterator[tuple[str, list[dt.datetime]]]:
+    """(account id, publish instants as naive UTC, ascending) for each ledger account with posts
+    up to `upto`, streamed from one scan of the posts index, so that a caller can judge one
+    account and drop its posts before the next.
 
     With `since`, only what the rules can tell apart when `min_posts_per_week` ≤ 1: each
     account's first post, its last post before `since`, and every post from `since` on. Any week
     before `since` with a post then still has one, so runs, silences and firsts come out the same.
     """
     p = posts.c
-    out: dict[str, list[dt.datetime]] = {}
     in_ledger = select(accounts.c.id).where(accounts.c.in_ledger.is_(True))
     query = (
         select(p.account_id, _raw(p.published_at))
         .where(p.account_id.in_(in_ledger), p.published_at <= upto)
         .order_by(p.account_id, p.published_at)
     )
+    edges: dict[str, list[dt.datetime]] = {}
     if since is not None:
         since_n, upto_n = _naive_utc(since), _naive_utc(upto)
         query = query.where(p.published_at >= since)
@@ -164,24 +171,78 @@ def load_posts(
             .where(p.account_id == a.id, p.published_at < since, p.published_at <= upto)
             .scalar_subquery()
         )
-        for account_id, first_at, before_at in conn.execute(
-            select(a.id, first, before).where(a.in_ledger.is_(True))
+        for account_id, first_at, before_at in _rows(
+            conn, select(a.id, first, before).where(a.in_ledger.is_(True))
         ):
-            edges = sorted({_naive(v) for v in (first_at, before_at) if v is not None})
-            edges = [e for e in edges if e < since_n and e <= upto_n]
-            if edges:
-                out[account_id] = edges
+            found = sorted({_naive(v) for v in (first_at, before_at) if v is not None})
+            found = [e for e in found if e < since_n and e <= upto_n]
+            if found:
+                edges[account_id] = found
     fromiso = dt.datetime.fromisoformat
     current: list[dt.datetime] = []
     current_id: str | None = None
-    result = conn.execute(query)
-    while rows := result.fetchmany(50_000):
+    for rows in _batches(conn, query):
         for account_id, value in rows:
             if account_id != current_id:
-                current = out.setdefault(account_id, [])
+                if current_id is not None:
+                    yield current_id, current
                 current_id = account_id
+                current = edges.pop(account_id, [])
             current.append(fromiso(value) if isinstance(value, str) else _naive(value))
+    if current_id is not None:
+        yield current_id, current
+    yield from edges.items()  # accounts with no post since `since`
+
+
+def load_posts_of(
+    conn: Connection, account_ids: Sequence[str], *, upto: dt.datetime
+) -> dict[str, list[dt.datetime]]:
+    """Every post up to `upto` of a few accounts (naive UTC, ascending)."""
+    p = posts.c
+    out: dict[str, list[dt.datetime]] = {}
+    for chunk in _chunks(account_ids):
+        query = (
+            select(p.account_id, _raw(p.published_at))
+            .where(p.account_id.in_(chunk), p.published_at <= upto)
+            .order_by(p.account_id, p.published_at)
+        )
+        for account_id, value in _rows(conn, query):
+            out.setdefault(account_id, []).append(_naive(value))
     return out
+
+
+def _batches(conn: Connection, query: Any, size: int = 50_000) -> Iterator[Sequence[Any]]:
+    """The rows of a query whose columns need no conversion, in batches straight from the
+    driver's cursor: SQLAlchemy's per-row wrapping would cost more than the scan itself."""
+    result = conn.execute(query)
+    cursor = getattr(result, "cursor", None)
+    if cursor is None or result._metadata is None:  # pragma: no cover - other result kinds
+        while rows := result.fetchmany(size):
+            yield rows
+        return
+    try:
+        while rows := cursor.fetchmany(size):
+            yield rows
+    finally:
+        result.close()
+
+
+def _rows(conn: Connection, query: Any) -> Iterator[Any]:
+    for batch in _batches(conn, query):
+        yield from batch
+
+
+@contextmanager
+def _bulk() -> Iterator[None]:
+    """No cyclic garbage collection while millions of acyclic objects are built: the collector
+    would walk them again and again for nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _naive_utc(instant: dt.datetime) -> dt.datetime:
@@ -211,7 +272,7 @@ def load_observations(conn: Connection) -> dict[str, list[ObservationFacts]]:
         ok_at(o.at.desc(), o.at),
         ok_at(o.at.desc(), o.latest_post_at),
     ).where(a.in_ledger.is_(True))
-    for account_id, first_at, last_at, latest in conn.execute(edges):
+    for account_id, first_at, last_at, latest in _rows(conn, edges):
         if first_at is None:
             continue
         out[account_id].append(ObservationFacts(at=_aware(first_at), outcome=Outcome.OK))
@@ -221,7 +282,7 @@ def load_observations(conn: Connection) -> dict[str, list[ObservationFacts]]:
     manual = select(
         o.account_id, _raw(o.at), _raw(o.latest_post_at), o.posts_this_week, o.detail
     ).where(_MANUAL, o.outcome == Outcome.OK.value)
-    for account_id, at, latest, n, detail in conn.execute(manual):
+    for account_id, at, latest, n, detail in _rows(conn, manual):
         out[account_id].append(
             ObservationFacts(
                 at=_aware(at),
@@ -294,18 +355,22 @@ def check(engine: Engine, config: Config, at: dt.datetime) -> list[Verdict]:
     at_utc = at.astimezone(UTC)
     week_start = IsoWeek.containing(local, config.tz).start(config.tz)
     since = min(week_start, local - dt.timedelta(days=7))
-    with engine.connect() as conn:
+    with _bulk(), engine.connect() as conn:
         facts = load_facts(conn, config.policy, upto=at_utc, since=since)
         result = compute(config, facts, local)
         unknown = [v.account_id for v in result if v.status is VerdictStatus.UNKNOWN]
         if unknown:
-            # Only unknown verdicts show the last failure: read failures for those alone.
+            # Only unknown verdicts show the last failure, and only their missed run can walk
+            # back over unknown weeks past the posts read: read both for those alone.
+            full = load_posts_of(conn, unknown, upto=at_utc)
+            for account_id in unknown:
+                facts.posts[account_id] = full.get(account_id, [])
             failures = load_last_failures(conn, unknown)
             for account_id, failure in failures.items():
                 facts.observations.setdefault(account_id, []).append(failure)
             by_id = {a.id: a for a in facts.accounts}
             redo = Facts(
-                accounts=[by_id[i] for i in failures],
+                accounts=[by_id[i] for i in unknown],
                 posts=facts.posts,
                 observations=facts.observations,
             )
@@ -337,6 +402,7 @@ def _verdict_row(v: Verdict, at_utc: dt.datetime, now: dt.datetime) -> dict[str,
     }
 
 
+# What a stored verdict is compared on, to tell whether recomputing the same T changed it.
 _COMPARED = (
     "status",
     "last_post_at",
@@ -353,20 +419,18 @@ _COMPARED = (
     "rule_key",
     "ledger_status",
 )
+_LAST_POST = _COMPARED.index("last_post_at")
+_BOOLS = (_COMPARED.index("flag_shutdown"), _COMPARED.index("relaunched"))
 
 
-def _same(stored: Any, row: dict[str, Any]) -> bool:
-    for key in _COMPARED:
-        a, b = getattr(stored, key), row[key]
-        if key == "last_post_at" and a is not None:
-            a = _aware(a)
-        if key == "days_silent" and a is not None and b is not None:
-            if abs(a - b) > 1e-9:
-                return False
-            continue
-        if a != b:
-            return False
-    return True
+def _comparable(values: Sequence[Any]) -> tuple[Any, ...]:
+    """A verdict's compared values in one form, whether read raw from the store or computed."""
+    out = list(values)
+    if out[_LAST_POST] is not None:
+        out[_LAST_POST] = _naive(out[_LAST_POST])
+    for i in _BOOLS:
+        out[i] = bool(out[i])
+    return tuple(out)
 
 
 def store_verdicts(
@@ -377,9 +441,17 @@ def store_verdicts(
     with engine.begin() as conn:
         latest_at = conn.execute(select(func.max(verdicts.c.at))).scalar()
         forward = latest_at is None or at_utc >= _aware(latest_at)
-        existing = {
-            r.account_id: r for r in conn.execute(select(verdicts).where(verdicts.c.at == at_utc))
-        }
+        columns = [
+            _raw(verdicts.c[name]) if name == "last_post_at" else verdicts.c[name]
+            for name in _COMPARED
+        ]
+        existing: dict[str, tuple[int, tuple[Any, ...]]] = {}
+        query = select(verdicts.c.account_id, verdicts.c.id, *columns).where(
+            verdicts.c.at == at_utc
+        )
+        for rows in _batches(conn, query):
+            for account_id, row_id, *values in rows:
+                existing[account_id] = (row_id, _comparable(values))
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         for v in result:
@@ -387,8 +459,8 @@ def store_verdicts(
             old = existing.get(v.account_id)
             if old is None:
                 inserts.append(row)
-            elif not _same(old, row):
-                updates.append({**row, "b_id": old.id})
+            elif old[1] != _comparable([row[name] for name in _COMPARED]):
+                updates.append({**row, "b_id": old[0]})
         if inserts:
             conn.execute(verdicts.insert(), inserts)
         if updates:
@@ -422,20 +494,16 @@ def store_verdicts(
 
 def current_states(conn: Connection) -> dict[str, tuple[VerdictStatus, bool, bool]]:
     """Each account's current (status, flag, relaunched): its latest status_changes row."""
-    latest = (
-        select(func.max(status_changes.c.id).label("id"))
-        .group_by(status_changes.c.account_id)
-        .subquery()
-    )
     sc = status_changes.c
-    rows = conn.execute(
-        select(sc.account_id, sc.new_status, sc.flag_shutdown, sc.relaunched).join(
-            latest, and_(sc.id == latest.c.id)
-        )
+    latest = select(func.max(sc.id).label("id")).group_by(sc.account_id).subquery()
+    query = select(sc.account_id, sc.new_status, sc.flag_shutdown, sc.relaunched).join(
+        latest, sc.id == latest.c.id
     )
+    statuses = {s.value: s for s in VerdictStatus}
     return {
-        r.account_id: (VerdictStatus(r.new_status), bool(r.flag_shutdown), bool(r.relaunched))
-        for r in rows
+        account_id: (statuses[status], bool(flag), bool(relaunched))
+        for rows in _batches(conn, query)
+        for account_id, status, flag, relaunched in rows
     }
 
 
@@ -462,18 +530,57 @@ def weekly_history(
     *,
     at: dt.datetime | None = None,
 ) -> dict[str, list[WeekVerdict]]:
-    """Week verdicts per account for `weeks` (computed, not stored). With `at`, weeks starting
-    after it are left out and the week holding it is judged at `at` (a week in progress)."""
+    """Week verdicts per account for `weeks` (computed, not stored), in account id order. With
+    `at`, weeks starting after it are left out and the week holding it is judged at `at` (a
+    week in progress). Posts are streamed: each account's are dropped once its weeks are judged.
+    """
     grid = WeekGrid(sorted(weeks), config.tz)
     if not grid.weeks:
         return {}
-    upto = grid.ends[-1].replace(tzinfo=UTC)
+    upto = aware(grid.ends[-1])
     if at is not None:
         upto = min(upto, at.astimezone(UTC))
-    since = grid.starts[0].replace(tzinfo=UTC)
-    with engine.connect() as conn:
-        facts = load_facts(conn, config.policy, upto=upto, since=since)
-    return history_from_facts(config, facts, grid, at)
+    since = aware(grid.starts[0]) if config.policy.min_posts_per_week <= 1 else None
+    policy, tz = config.policy, config.tz
+    out: dict[str, list[WeekVerdict]] = {}
+    with _bulk(), engine.connect() as conn:
+        by_id = {account.id: account for account in load_accounts(conn)}
+        observed = load_observations(conn)
+
+        # An account last seen before the first week walks back over unknown weeks whose posts
+        # the window leaves out (see `iter_posts`): it is judged on all of its posts.
+        seen_by = grid.starts[0] - dt.timedelta(hours=policy.stale_after_hours)
+        full_history = [
+            account_id
+            for account_id, obs in observed.items()
+            if since is not None
+            and account_id in by_id
+            and (last := _last_ok(obs)) is not None
+            and last < seen_by
+        ]
+
+        def judge(account: AccountFacts, instants: list[dt.datetime]) -> None:
+            timeline = Timeline(
+                policy, account, instants, observed.get(account.id, ()), tz, presorted=True
+            )
+            out[account.id] = timeline.week_verdicts(grid, at)
+
+        skip = set(full_history)
+        for account_id, instants in iter_posts(conn, upto=upto, since=since):
+            if account_id in by_id and account_id not in skip:
+                judge(by_id[account_id], instants)
+        for account_id, instants in load_posts_of(conn, full_history, upto=upto).items():
+            judge(by_id[account_id], instants)
+        for account_id, account in by_id.items():
+            if account_id not in out:
+                judge(account, [])
+    return {account_id: out[account_id] for account_id in sorted(out)}
+
+
+def _last_ok(observations: Sequence[ObservationFacts]) -> dt.datetime | None:
+    """The latest ok observation, as a naive UTC instant."""
+    ats = [o.at for o in observations if o.outcome is Outcome.OK]
+    return naive_utc(max(ats)) if ats else None
 
 
 def history_from_facts(
