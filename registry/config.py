@@ -611,6 +611,19 @@ class ReportSettings(StrictModel):
         return value.rstrip("/") + "/" if value else value
 
 
+class FilingSettings(StrictModel):
+    """Closure filings (关停申请表、停更公告、关停证明、书面报告), see `govmedia filings`."""
+
+    templates: str | None = Field(
+        None,
+        description="Folder of .docx/.html templates that override the built-in ones "
+        "(relative to config.yaml); copy reports/templates/filings/ to start.",
+    )
+    supervisor: str | None = Field(
+        None, description="主送 of the written report; default: {jurisdiction}人民政府办公室."
+    )
+
+
 class Config(StrictModel):
     """The whole of config.yaml."""
 
@@ -629,6 +642,9 @@ class Config(StrictModel):
     logging: LoggingSettings = Field(default_factory=LoggingSettings, description="Logs.")
     reports: ReportSettings = Field(
         default_factory=ReportSettings, description="Reports and notices (通报)."
+    )
+    filings: FilingSettings = Field(
+        default_factory=FilingSettings, description="Closure filings (关停材料)."
     )
 
     @field_validator("timezone")
