@@ -81,6 +81,10 @@ class Redactor:
                 name.startswith("GOVMEDIA_") and any(w in name for w in SECRET_ENV_NAME_WORDS)
             ):
                 values.add(value)
+        for value in list(values):  # a cookie's pairs may show up one by one
+            if ";" in value or "=" in value:
+                for part in re.split(r";\s*", value):
+                    values.add(part.partition("=")[2])
         out: set[str] = set()
         for value in values:
             if len(value) < _MIN_SECRET_LENGTH:
@@ -195,10 +199,16 @@ class JsonFormatter(KeyValueFormatter):
         return json.dumps(out, ensure_ascii=False, default=str)
 
 
+# A parent process (the cycle) sets these for its child crawl, whose stderr it relays into its
+# own log: the child then writes JSON lines to stderr and no file of its own.
+ENV_LOG_FILE = "GOVMEDIA_LOG_FILE"  # a path, or "-" for stderr only
+ENV_LOG_FORMAT = "GOVMEDIA_LOG_FORMAT"  # kv | json
+
+
 def log_path(loaded: LoadedConfig) -> Path | None:
     """The log file, relative to config.yaml unless absolute; None when logs go to stderr only."""
-    name = loaded.config.logging.file
-    if not name:
+    name = os.environ.get(ENV_LOG_FILE) or loaded.config.logging.file
+    if not name or name == "-":
         return None
     path = Path(name)
     return path if path.is_absolute() else loaded.base_dir / path
@@ -209,10 +219,12 @@ def configure_logging(
     *,
     level: str | None = None,
     stream: TextIO | None = None,
+    stderr_level: str | None = None,
     secret_env_names: Iterable[str] = (),
 ) -> Path | None:
     """Send every logger's records, redacted, to stderr and (given a config) its rotating file.
 
+    `stderr_level` quietens stderr alone (cron: warnings only; the file keeps everything).
     Calling it again replaces the handlers it installed before. Returns the log file's path.
     """
     settings = loaded.config.logging if loaded is not None else LoggingSettings()
@@ -221,15 +233,17 @@ def configure_logging(
         for channel in loaded.config.notify.channels:
             names.extend(channel.secret_envs)
     REDACTOR.add_env_names(names)
-    formatter: logging.Formatter = (
-        JsonFormatter() if settings.format == "json" else KeyValueFormatter()
-    )
+    form = os.environ.get(ENV_LOG_FORMAT) or settings.format
+    formatter: logging.Formatter = JsonFormatter() if form == "json" else KeyValueFormatter()
     root = logging.getLogger()
     for handler in list(root.handlers):
         if getattr(handler, _HANDLER_MARK, False):
             root.removeHandler(handler)
             handler.close()
-    handlers: list[logging.Handler] = [logging.StreamHandler(stream or sys.stderr)]
+    console = logging.StreamHandler(stream or sys.stderr)
+    if stderr_level:
+        console.setLevel(stderr_level.upper())
+    handlers: list[logging.Handler] = [console]
     path = log_path(loaded) if loaded is not None else None
     if path is not None:
         try:
@@ -257,3 +271,41 @@ def configure_logging(
 def fields(**values: Any) -> Mapping[str, Any]:
     """`extra=` for a structured record, skipping None values."""
     return {key: value for key, value in values.items() if value is not None}
+
+
+_LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "critical": 50}
+_SCRAPY_LINE = re.compile(r"\[(?P<logger>[\w.]+)\] (?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL):")
+
+
+def relay_line(line: str, *, default_logger: str = "govmedia.child") -> None:
+    """Log one line a child process wrote to stderr, as if it were ours (redacted on the way).
+
+    A JSON log line keeps its logger, level, message and fields; any other line (a Scrapy line,
+    a traceback) is logged as it is, at the level it names, else as a warning.
+    """
+    line = line.rstrip("\r\n")
+    if not line.strip():
+        return
+    data: Any = None
+    if line.startswith("{"):
+        try:
+            data = json.loads(line)
+        except ValueError:
+            data = None
+    if isinstance(data, dict) and "msg" in data:
+        level = _LEVELS.get(str(data.get("level", "info")).lower(), logging.INFO)
+        logger = logging.getLogger(str(data.get("logger") or default_logger))
+        extra = {
+            key: value
+            for key, value in data.items()
+            if key not in {"ts", "level", "logger", "msg"} and key not in _STANDARD_ATTRS
+        }
+        extra.setdefault("child", True)
+        logger.log(level, "%s", data["msg"], extra=extra)
+        return
+    match = _SCRAPY_LINE.search(line)
+    if match:
+        logger = logging.getLogger(match.group("logger"))
+        logger.log(_LEVELS[match.group("level").lower()], "%s", line, extra={"child": True})
+        return
+    logging.getLogger(default_logger).warning("%s", line, extra={"child": True})

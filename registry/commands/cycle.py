@@ -1,5 +1,300 @@
-"""Commands of the cycle area (filled in by its issue)."""
+"""Cycle commands: `run` (one cycle), `schedule` (the loop), `cron` (its crontab), `demo`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import shlex
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
 
 import click
 
-COMMANDS: list[click.Command] = []
+from registry.cli import EXIT_PARTIAL, config_option, load_or_exit, parse_instant
+
+log = logging.getLogger("govmedia.cycle")
+
+
+@click.command()
+@config_option
+@click.option(
+    "--skip-crawl",
+    is_flag=True,
+    help="Check, render what is due and notify, without crawling (the weekly and notice jobs).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print what the cycle did as JSON.")
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Only warnings and errors on stderr, and no summary unless something failed (cron).",
+)
+@click.option("--now", "now_text", hidden=True, help="The clock, for tests (ISO date-time).")
+def run(
+    config_path: Path, skip_crawl: bool, as_json: bool, quiet: bool, now_text: str | None
+) -> None:
+    """One full cycle: sync the ledger, crawl, check, render reports when due, notify.
+
+    The weekly report is rendered once its week has closed and schedule.weekly_report's day and
+    time have come; the notice likewise on schedule.notice's day. What is due is read from the
+    store, so a restart neither skips nor repeats a report. Only one cycle runs at a time: a
+    second one exits at once, naming the first.
+
+    Exit 0 ok; 1 partial (a source failed as a whole — all its accounts blocked, login expired
+    or unreachable — or the crawl did not run, or a message could not be sent; or another cycle
+    was running); 2 bad config.
+
+    \b
+    Example:
+      govmedia run -c config.yaml
+      govmedia run --skip-crawl --quiet
+    """
+    from registry.cycle import dumps, run_cycle, summary_text
+    from registry.locking import LockHeld
+    from registry.logging_setup import configure_logging
+
+    loaded = load_or_exit(config_path, quiet_warnings=quiet or as_json)
+    now = parse_instant(now_text, option="--now") if now_text else None
+    configure_logging(loaded, stderr_level="WARNING" if quiet or as_json else None)
+    try:
+        result = run_cycle(loaded, now=now, crawl=not skip_crawl)
+    except LockHeld as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_PARTIAL)
+    if as_json:
+        click.echo(dumps(result))
+    elif not quiet or result.exit_code:
+        click.echo(summary_text(result))
+    sys.exit(result.exit_code)
+
+
+@click.command("schedule")
+@config_option
+@click.option("--run-now", is_flag=True, help="Run a full cycle at start, then keep the timetable.")
+def schedule_command(config_path: Path, run_now: bool) -> None:
+    """Run the cycle on the timetable of config `schedule:` until SIGTERM or SIGINT.
+
+    A full cycle at each of schedule.crawl_at; the weekly report's job on its day and time; the
+    notice's job on its day. Times are in the ledger's time zone (Asia/Shanghai). The timetable is
+    logged at start and a heartbeat line every schedule.heartbeat_minutes; a job that fails is
+    logged and the loop goes on. config.yaml is read again for every job (ledger edits take
+    effect; a timetable edit needs a restart). SIGTERM stops the loop between jobs. See README.md
+    for a systemd unit.
+
+    \b
+    Example:
+      govmedia schedule -c /srv/govmedia/config.yaml
+      govmedia schedule --run-now
+    """
+    from registry.constants import JobKind
+    from registry.logging_setup import configure_logging
+    from registry.scheduler import Loop, build_scheduler, guarded, log_timetable
+
+    loaded = load_or_exit(config_path)
+    log_file = configure_logging(loaded)
+    settings, tz_name = loaded.config.schedule, loaded.config.timezone
+
+    def run_job(job: JobKind) -> str:
+        return _scheduled_cycle(config_path, job)
+
+    scheduler = build_scheduler(settings, tz_name, run_job)
+    log.info(
+        "govmedia schedule starting",
+        extra={
+            "config": str(config_path.resolve()),
+            "log_file": str(log_file) if log_file else None,
+        },
+    )
+    log_timetable(settings, tz_name, scheduler)
+    if run_now:
+        guarded("cycle@start", lambda: run_job(JobKind.CYCLE))()
+    sys.exit(Loop(scheduler).run())
+
+
+def _scheduled_cycle(config_path: Path, job: Any) -> str:
+    """One job of the loop: read config.yaml afresh, run the cycle, say how it went."""
+    from registry.config import ConfigError, load_config
+    from registry.constants import JobKind
+    from registry.cycle import run_cycle
+    from registry.locking import LockHeld
+
+    try:
+        loaded = load_config(config_path)
+    except ConfigError as exc:
+        for line in exc.lines:
+            log.error("config: %s", line)
+        return "bad config; fix it, the next job reads it again"
+    try:
+        result = run_cycle(loaded, crawl=job is JobKind.CYCLE, command="schedule")
+    except LockHeld as exc:
+        log.warning("%s", exc)
+        return "skipped: another cycle was running"
+    return f"exit {result.exit_code}"
+
+
+@click.command()
+@config_option
+def cron(config_path: Path) -> None:
+    """Print the timetable of config `schedule:` as crontab lines (CRON_TZ=Asia/Shanghai).
+
+    The same timetable as `govmedia schedule`; use one or the other. Cron implementations
+    without CRON_TZ need the machine's time zone set to the ledger's.
+
+    \b
+    Example:
+      govmedia cron -c /srv/govmedia/config.yaml | crontab -
+    """
+    from registry.scheduler import crontab, timetable
+
+    loaded = load_or_exit(config_path, quiet_warnings=True)
+    lines = crontab(
+        timetable(loaded.config.schedule),
+        tz_name=loaded.config.timezone,
+        executable=shlex.quote(_executable()),
+        config=shlex.quote(str(config_path.resolve())),
+    )
+    click.echo("\n".join(lines))
+
+
+def _executable() -> str:
+    """The absolute path of this `govmedia` (cron has no virtualenv on its PATH)."""
+    invoked = Path(sys.argv[0])
+    if invoked.name == "govmedia" and invoked.exists():
+        return str(invoked.resolve())
+    found = shutil.which("govmedia")
+    return str(Path(found).resolve()) if found else "govmedia"
+
+
+@click.command()
+@config_option
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the demo here instead of a new temporary folder.",
+)
+@click.option("--now", "now_text", hidden=True, help="The clock, for tests (ISO date-time).")
+def demo(config_path: Path, folder: Path | None, now_text: str | None) -> None:
+    """Run a full cycle on the sample ledger against the simulated platforms, offline.
+
+    Starts the simulated Weibo, WeChat and other platforms on 127.0.0.1, copies the ledger into a
+    temporary folder pointed at them, and runs a full cycle there: crawl, check, the weekly report,
+    and closure documents for the accounts flagged for shutdown. No message is sent. Prints a
+    summary and where the report is.
+
+    \b
+    Example:
+      govmedia demo
+      govmedia demo --dir /tmp/govmedia-demo
+    """
+    import tempfile
+
+    from registry.config import ConfigError, load_config, output_dir, read_yaml, to_plain
+    from registry.cycle import run_cycle
+    from registry.logging_setup import configure_logging
+    from registry.weeks import IsoWeek
+    from spiders.simulator import (
+        SIMULATOR_WECHAT_COOKIE,
+        SIMULATOR_WECHAT_TOKEN,
+        World,
+        point_config_at,
+        start_simulator,
+    )
+
+    sample = load_or_exit(config_path, quiet_warnings=True)
+    now = parse_instant(now_text, option="--now").astimezone(sample.config.tz)
+    folder = Path(folder or tempfile.mkdtemp(prefix="govmedia-demo-")).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    world = World.from_config(sample.config, now)
+    with start_simulator(world, now=now) as sim:
+        data = point_config_at(to_plain(read_yaml(config_path)), sim.url)
+        for settings in data["sources"].values():  # the simulator is local: no need to be polite
+            settings.update(delay=0, concurrency=8)
+        data["crawl"] = {**(data.get("crawl") or {}), "autothrottle": False}
+        data.update(
+            store="data/govmedia.sqlite3",
+            output_dir="out",
+            logging={"file": "data/govmedia.log"},
+            notify={},  # a demo never sends real messages
+        )
+        demo_config = folder / "config.yaml"
+        demo_config.write_text(
+            json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8"
+        )
+        try:
+            loaded = load_config(demo_config)
+        except ConfigError as exc:  # the sample itself is broken: say where
+            for line in exc.lines:
+                click.echo(f"error: {line}", err=True)
+            sys.exit(2)
+        log_file = configure_logging(loaded, stderr_level="WARNING")
+        click.echo(f"simulated platforms at {sim.url}; demo folder {folder}")
+        result = run_cycle(
+            loaded,
+            now=now,
+            env={
+                "GOVMEDIA_WECHAT_TOKEN": SIMULATOR_WECHAT_TOKEN,
+                "GOVMEDIA_WECHAT_COOKIE": SIMULATOR_WECHAT_COOKIE,
+            },
+            weekly=[IsoWeek.containing(now, loaded.config.tz).previous()],
+            filings=True,
+            command="demo",
+        )
+    _print_demo(loaded, result)
+    index = output_dir(loaded) / "index.html"
+    click.echo(f"\nlog: {log_file}")
+    click.echo(f"report: {index}")
+    if result.errors or not index.exists():
+        sys.exit(EXIT_PARTIAL)
+
+
+def _print_demo(loaded: Any, result: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from registry.constants import PLATFORM_LABELS, VERDICT_LABELS, VERDICT_SEVERITY
+
+    config = loaded.config
+    outcomes = {r.account: r.outcome for r in result.crawl.results}
+    accounts = {a.id: a for _, a in config.iter_accounts()}
+    order = {status: i for i, status in enumerate(VERDICT_SEVERITY)}
+    table = Table(title=f"{config.jurisdiction}政务新媒体监测 {result.now:%Y-%m-%d %H:%M}")
+    for heading in ("account", "platform", "crawl", "status", "silent", "flagged"):
+        table.add_column(heading, no_wrap=heading != "account")
+    for verdict in sorted(result.verdicts, key=lambda v: (order[v.status], v.account_id)):
+        account = accounts.get(verdict.account_id)
+        outcome = outcomes.get(verdict.account_id)
+        table.add_row(
+            verdict.account_id,
+            PLATFORM_LABELS[account.platform] if account else "",
+            "—" if outcome is None else outcome.value,
+            VERDICT_LABELS[verdict.status],
+            "" if verdict.days_silent is None else f"{verdict.days_silent:.0f}d",
+            "应申请关停" if verdict.flag_shutdown else "",
+        )
+    console = Console()
+    console.print(table)
+    counts = result.status_counts()
+    console.print(
+        "  ".join(
+            f"{VERDICT_LABELS[status]} {counts[status.value]}"
+            for status in VERDICT_SEVERITY
+            if counts[status.value]
+        )
+    )
+    for report in result.rendered:
+        console.print(f"{report.kind.value} report {report.period}: {report.path}")
+    if result.filings:
+        console.print(f"closure documents: {len(result.filings)} files, e.g. {result.filings[0]}")
+    for error in result.errors:
+        console.print(f"[red]error:[/red] {error}")
+
+
+def _iso(value: dt.datetime) -> str:
+    return value.isoformat(timespec="minutes")
+
+
+COMMANDS: list[click.Command] = [run, schedule_command, cron, demo]
