@@ -352,9 +352,11 @@ def _render_alert(
 
 
 def report_location(config: Config, report_path: Path, output_dir: Path) -> str:
-    """The report's URL under `notify.report_base_url`, else its path on this machine."""
-    base = config.notify.report_base_url
+    """The report's URL under `reports.site_url` (where output_dir is published), else its path
+    on this machine."""
+    base = config.reports.site_url
     if base:
+        base = base.rstrip("/") + "/"
         try:
             relative = report_path.resolve().relative_to(output_dir.resolve())
         except ValueError:

@@ -490,17 +490,7 @@ class NotifySettings(StrictModel):
     unknown_alert_after_days: int = Field(
         3, ge=1, description="Alert when an account has been unknown this many days."
     )
-    report_base_url: str | None = Field(
-        None, description="Where output_dir is published; messages link reports under it."
-    )
     retry: RetrySettings = Field(default_factory=RetrySettings, description="Retries.")
-
-    @field_validator("report_base_url")
-    @classmethod
-    def _base_url(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^https?://[^\s/]+", value):
-            raise ValueError(f"must be an http:// or https:// URL, got {value!r}")
-        return value.rstrip("/") + "/" if value else value
 
     @model_validator(mode="after")
     def _unique_ids(self) -> NotifySettings:

@@ -25,6 +25,7 @@ from registry.alerts import (
     next_attempt_at,
     queue_alerts,
     queue_summary,
+    report_location,
 )
 from registry.config import LoadedConfig, load_config, store_url
 from registry.constants import LOCAL_TZ, AlertKind, Outcome
@@ -39,9 +40,9 @@ DAY = dt.timedelta(days=1)
 class Alerting:
     """A ledger with notify channels, its real store, and shortcuts to seed and read it."""
 
-    def __init__(self, folder: Path, notify: dict[str, Any]) -> None:
+    def __init__(self, folder: Path, notify: dict[str, Any], **sections: Any) -> None:
         self.loaded: LoadedConfig = load_config(
-            write_ledger(folder, ledger_data(notify=notify)), today=T.date()
+            write_ledger(folder, ledger_data(notify=notify, **sections)), today=T.date()
         )
         self.config = self.loaded.config
         self.engine = open_store(store_url(self.loaded))
@@ -352,9 +353,9 @@ def test_a_crash_after_queueing_loses_nothing(tmp_path, smtp_factory):
 
 
 def test_the_weekly_summary_goes_to_supervisors_once_with_the_report_url(tmp_path):
-    notify = mail_and_group(2525)
-    notify["report_base_url"] = "https://zwgk.boai.gov.cn/govmedia"
-    a = Alerting(tmp_path, notify)
+    a = Alerting(
+        tmp_path, mail_and_group(2525), reports={"site_url": "https://zwgk.boai.gov.cn/govmedia"}
+    )
     a.silent_since("gaj-weibo", T - 15 * DAY, T)
     a.silent_since("gaj-wechat", T - 2 * DAY, T)
     a.seed.check(T)
@@ -367,7 +368,7 @@ def test_the_weekly_summary_goes_to_supervisors_once_with_the_report_url(tmp_pat
             kind=AlertKind.WEEKLY_SUMMARY,
             period="2026-W48",
             period_label="2026年第48周（11月23日—11月29日）",
-            report=f"https://zwgk.boai.gov.cn/govmedia/{report.relative_to(tmp_path / 'out')}",
+            report=report_location(a.config, report, a.loaded.base_dir / "out"),
             as_of=T,
             now=T,
         )
