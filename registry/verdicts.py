@@ -349,8 +349,15 @@ def compute(config: Config, facts: Facts, at: dt.datetime) -> list[Verdict]:
 
 def check(engine: Engine, config: Config, at: dt.datetime) -> list[Verdict]:
     """Compute every account's verdict at T, store it, and record status changes."""
+    result = evaluate(engine, config, at)
+    store_verdicts(engine, result, at.astimezone(UTC), now=dt.datetime.now(UTC))
+    return result
+
+
+def evaluate(engine: Engine, config: Config, at: dt.datetime) -> list[Verdict]:
+    """Every account's verdict at T, computed from the store and stored nowhere."""
     if at.tzinfo is None:
-        raise ValueError("check: `at` must be an aware datetime")
+        raise ValueError("evaluate: `at` must be an aware datetime")
     local = at.astimezone(config.tz)
     at_utc = at.astimezone(UTC)
     week_start = IsoWeek.containing(local, config.tz).start(config.tz)
@@ -376,7 +383,6 @@ def check(engine: Engine, config: Config, at: dt.datetime) -> list[Verdict]:
             )
             again = {v.account_id: v for v in compute(config, redo, local)}
             result = [again.get(v.account_id, v) for v in result]
-    store_verdicts(engine, result, at_utc, now=dt.datetime.now(UTC))
     return result
 
 
@@ -505,6 +511,21 @@ def current_states(conn: Connection) -> dict[str, tuple[VerdictStatus, bool, boo
         for rows in _batches(conn, query)
         for account_id, status, flag, relaunched in rows
     }
+
+
+def flagged_since(engine: Engine) -> dict[str, dt.datetime]:
+    """For each account whose current state is flagged for shutdown, when the flag was raised:
+    the status change that began its current run of flagged states."""
+    sc = status_changes.c
+    query = select(sc.account_id, _raw(sc.at), sc.flag_shutdown).order_by(sc.account_id, sc.id)
+    out: dict[str, dt.datetime] = {}
+    with engine.connect() as conn:
+        for account_id, at, flag in _rows(conn, query):
+            if not flag:
+                out.pop(account_id, None)
+            elif account_id not in out:
+                out[account_id] = aware(_naive(at))
+    return out
 
 
 def change_reason(v: Verdict, old: tuple[VerdictStatus, bool, bool] | None) -> str:

@@ -68,44 +68,44 @@ def _print_table(config, verdicts, at: dt.datetime) -> None:  # noqa: ANN001 - r
     from rich.table import Table
 
     from registry.compliance import floor2, severity
-    from registry.constants import PLATFORM_LABELS, Platform
 
     tz = config.tz
     names = {d.id: d.name for d in config.departments}
-    accounts = {a.id: (d.id, a) for d, a in config.iter_accounts()}
+    department_of = {a.id: d.id for d, a in config.iter_accounts()}
     by_department: dict[str, list] = {}
     for v in verdicts:
-        department_id = accounts[v.account_id][0] if v.account_id in accounts else "?"
+        department_id = department_of.get(v.account_id, "?")
         by_department.setdefault(department_id, []).append(v)
 
-    def worst(vs: list) -> tuple[int, int, int]:
+    def worst(vs: list) -> tuple[int, int]:
         return (
             min(severity(v.status) for v in vs),
             -sum(v.flag_shutdown or v.relaunched for v in vs),
-            0,
         )
 
     table = Table(
         title=f"{config.jurisdiction}: compliance at {at.astimezone(tz):%Y-%m-%d %H:%M %Z}",
-        show_lines=False,
+        caption="days: days silent; 7d: posts in the 7 days before T; week: posts this ISO "
+        "week; missed: consecutive missed weeks",
     )
     for heading, justify in (
         ("account", "left"),
-        ("name", "left"),
-        ("platform", "left"),
         ("status", "left"),
         ("last post", "left"),
-        ("days silent", "right"),
+        ("days", "right"),
         ("7d", "right"),
         ("week", "right"),
-        ("missed wks", "right"),
-        ("alert", "left"),
-        ("rule / detail", "left"),
+        ("missed", "right"),
+        ("note", "left"),
     ):
         table.add_column(heading, justify=justify)  # type: ignore[arg-type]
+    ledger_order = list(names)
     for department_id in sorted(
         by_department,
-        key=lambda d: (worst(by_department[d]), list(names).index(d) if d in names else 0),
+        key=lambda d: (
+            worst(by_department[d]),
+            ledger_order.index(d) if d in names else len(ledger_order),
+        ),
     ):
         vs = sorted(
             by_department[department_id],
@@ -114,24 +114,25 @@ def _print_table(config, verdicts, at: dt.datetime) -> None:  # noqa: ANN001 - r
         table.add_section()
         table.add_row(f"[bold]{names.get(department_id, department_id)}[/bold]")
         for v in vs:
-            account = accounts.get(v.account_id, (None, None))[1]
             style = _STATUS_STYLE[v.status.value]
-            alert = "FLAG: apply to shut down" if v.flag_shutdown else ""
             if v.relaunched:
-                alert = "RELAUNCHED after closure"
+                note = "[bold red]RELAUNCHED after closure[/bold red]"
+            elif v.flag_shutdown:
+                note = "[bold red]FLAG: apply to shut down[/bold red]"
+            elif v.status.value == "unknown":
+                note = v.detail or ""
+            else:
+                note = ""
             days = floor2(v.days_silent)
             table.add_row(
                 v.account_id,
-                account.name if account else "",
-                PLATFORM_LABELS[Platform(account.platform)] if account else "",
                 f"[{style}]{v.status.value}[/{style}]",
                 f"{v.last_post_at.astimezone(tz):%Y-%m-%d %H:%M}" if v.last_post_at else "-",
                 f"{days:.1f}" if days is not None else "-",
                 str(v.posts_7d),
                 str(v.posts_this_week),
                 str(v.missed_weeks),
-                f"[bold red]{alert}[/bold red]" if alert else "",
-                v.detail or v.rule,
+                note,
             )
     console = Console()
     console.print(table)
@@ -147,4 +148,165 @@ def _print_table(config, verdicts, at: dt.datetime) -> None:  # noqa: ANN001 - r
     )
 
 
-COMMANDS: list[click.Command] = [check]
+@click.command()
+@config_option
+@click.option("--account", "account_id", metavar="ID", help="Only this account (any status).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write into (default: <output_dir>/filings).",
+)
+@click.option(
+    "--status",
+    "show_status",
+    is_flag=True,
+    help="Show the tracking view instead: flagged, closing, and closed accounts still posting.",
+)
+@click.option("--at", "at_text", metavar="ISO", help="Time point of the evidence (default: now).")
+@click.option("--json", "as_json", is_flag=True, help="With --status: print a JSON array.")
+def filings(
+    config_path: Path,
+    account_id: str | None,
+    out_dir: Path | None,
+    show_status: bool,
+    at_text: str | None,
+    as_json: bool,
+) -> None:
+    """Render the closure documents of every flagged or closing account, or track closures.
+
+    For each account flagged for shutdown (应申请关停) or closing, writes four documents as Word
+    (.docx) and HTML: 关停申请表 (application), 停更公告 (notice), 关停证明 (certificate) and 书面报告
+    (report), named OUT/<account>/<account>-<document>.docx|.html, with OUT/index.html listing
+    them. Templates come from reports/templates/filings/ unless config.yaml names a folder under
+    `filings: {templates: …}`. Exit 0.
+
+    \b
+    Example:
+      govmedia filings
+      govmedia filings --account wjw-weibo --out out/filings
+      govmedia filings --status
+    """
+    from registry.config import output_dir
+    from registry.filings import (
+        FilingRenderer,
+        FilingTemplateError,
+        filing_context,
+        needs_filing,
+        tracking,
+        write_filings,
+    )
+    from registry.store import open_store, sync_ledger
+    from registry.verdicts import evaluate, flagged_since
+
+    loaded = load_or_exit(config_path, quiet_warnings=as_json)
+    config = loaded.config
+    at = parse_instant(at_text)
+    if account_id is not None:
+        known = [a.id for _, a in config.iter_accounts()]
+        if account_id not in known:
+            raise click.BadParameter(
+                f"no account {account_id!r} in {config_path}; see `govmedia accounts`",
+                param_hint="--account",
+            )
+    engine = open_store(store_url(loaded))
+    try:
+        sync_ledger(engine, config, now=dt.datetime.now(dt.UTC))
+        verdicts = {v.account_id: v for v in evaluate(engine, config, at)}
+        since = flagged_since(engine) if show_status else {}
+    finally:
+        engine.dispose()
+
+    if show_status:
+        rows = tracking(config, verdicts.values(), since, at)
+        if account_id is not None:
+            rows = [r for r in rows if r.account_id == account_id]
+        if as_json:
+            click.echo(json.dumps([r.as_json() for r in rows], ensure_ascii=False, indent=2))
+        else:
+            _print_tracking(config, rows, at)
+        return
+
+    selected = [
+        (department, account)
+        for department, account in config.iter_accounts()
+        if (account.id == account_id)
+        or (account_id is None and needs_filing(account, verdicts.get(account.id)))
+    ]
+    if not selected:
+        click.echo("No account is flagged for shutdown or closing: nothing to render.")
+        return
+    templates = config.filings.templates
+    override = None
+    if templates:
+        override = Path(templates)
+        if not override.is_absolute():
+            override = loaded.base_dir / override
+        if not override.is_dir():
+            click.echo(
+                f"error: {config_path}: filings.templates: no folder {override}; "
+                "copy reports/templates/filings/ there or remove the setting",
+                err=True,
+            )
+            raise SystemExit(2)
+    today = at.astimezone(config.tz).date()
+    contexts = [
+        filing_context(config, department, account, verdicts[account.id], today=today)
+        for department, account in selected
+    ]
+    target = out_dir or output_dir(loaded) / "filings"
+    try:
+        written = write_filings(
+            FilingRenderer(override),
+            contexts,
+            target,
+            heading=f"{config.jurisdiction}政务新媒体账号关停材料（{today.isoformat()}）",
+        )
+    except FilingTemplateError as exc:
+        # An office's own template names a fact the context lacks, or is malformed.
+        click.echo(
+            f"error: filing template {exc.template}: {exc.message}; the facts a template can "
+            "use are the fields of FilingContext in registry/filings.py",
+            err=True,
+        )
+        raise SystemExit(2) from None
+    for item in written:
+        click.echo(f"{item.account_id}: {item.document.value}: {item.docx} {item.html}")
+    click.echo(
+        f"wrote {len(written) * 2} files for {len(contexts)} account(s); index: "
+        f"{target / 'index.html'}"
+    )
+
+
+def _print_tracking(config, rows, at: dt.datetime) -> None:  # noqa: ANN001
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(
+        title=f"{config.jurisdiction}: closures at {at.astimezone(config.tz):%Y-%m-%d %H:%M}",
+        caption=f"overdue: flagged more than {config.policy.filing_overdue_days} days ago "
+        "(policy.filing_overdue_days)",
+    )
+    for heading in ("stage", "account", "department", "since", "days", "next step"):
+        table.add_column(heading)
+    for row in rows:
+        style = "bold red" if row.overdue else ""
+        table.add_row(
+            f"[{style}]{row.stage.value}[/{style}]" if style else row.stage.value,
+            row.account_id,
+            row.department,
+            row.since.isoformat() if row.since else "-",
+            str(row.days) if row.days is not None else "-",
+            row.next_step,
+        )
+    console = Console()
+    if rows:
+        console.print(table)
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.stage.value] = counts.get(row.stage.value, 0) + 1
+    summary = ", ".join(f"{n} {stage}" for stage, n in counts.items()) or "nothing to track"
+    console.print(f"closures: {summary}")
+
+
+COMMANDS: list[click.Command] = [check, filings]

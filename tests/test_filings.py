@@ -1,0 +1,247 @@
+"""Closure filings on the sample 博爱县 ledger: which accounts, what the documents say (read back
+from the .docx), escaping, template overrides, the tracking view."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import docx
+import pytest
+from click.testing import CliRunner
+
+from registry.cli import main
+from registry.config import load_config, store_url
+from registry.constants import LOCAL_TZ, FilingDocument, FilingStage, Outcome
+from registry.store import open_store, status_changes, sync_ledger
+from tests.fixtures.compliance import ComplianceStore
+
+CURRENT_TIME = dt.datetime(2026, 11, 28, 9, 0, tzinfo=LOCAL_TZ)
+T = CURRENT_TIME
+DAY = dt.timedelta(days=1)
+AT = ["--at", T.isoformat()]
+
+
+def docx_text(path: Path) -> str:
+    """Every paragraph and table cell of a .docx, as python-docx reads it back."""
+    document = docx.Document(str(path))
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            parts.extend(cell.text for cell in row.cells)
+    return "\n".join(parts)
+
+
+@pytest.fixture
+def ledger(sample_config: Path) -> tuple[Path, ComplianceStore]:
+    """The sample ledger with its store: every active account watched and posting yesterday,
+    except xzf-weibo (silent 100 days: a zombie, flagged) and scjgj-weibo (closed on 2026-07-01,
+    yet posting again)."""
+    loaded = load_config(sample_config, today=T.date())
+    engine = open_store(store_url(loaded))
+    sync_ledger(engine, loaded.config, now=T)
+    store = ComplianceStore(engine, loaded.config)
+    for _, account in loaded.config.iter_accounts():
+        store.observe(account.id, T - 300 * DAY)
+        store.observe(account.id, T - dt.timedelta(hours=1))
+        last = {
+            "xzf-weibo": T - 100 * DAY,
+            "scjgj-weibo": dt.datetime(2026, 11, 20, 10, tzinfo=LOCAL_TZ),
+        }.get(account.id, T - DAY)
+        store.posts(account.id, [T - 200 * DAY, last])
+    yield sample_config, store
+    engine.dispose()
+
+
+def run(*args: str) -> object:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result
+
+
+def test_documents_for_flagged_and_closing_accounts_carry_their_facts(ledger, tmp_path):
+    config, _ = ledger
+    out = tmp_path / "filings"
+    result = run("filings", "-c", str(config), "--out", str(out), *AT)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["index.html", "wjw-weibo", "xzf-weibo"]
+    for account_id in ("xzf-weibo", "wjw-weibo"):
+        names = sorted(p.name for p in (out / account_id).iterdir())
+        assert names == sorted(
+            f"{account_id}-{d.value}.{ext}" for d in FilingDocument for ext in ("docx", "html")
+        )
+    application = docx_text(out / "xzf-weibo" / "xzf-weibo-application.docx")
+    for fact in (
+        "政务新媒体账号关停申请表",
+        "博爱县人民政府办公室",  # the unit
+        "博爱发布",  # the account
+        "微博UID：2803301701",  # platform and identifier
+        "2013年8月20日",  # opened
+        "2016年6月1日",  # filed
+        "李明（13903910002）",  # owner
+        "2026年8月20日 09:00",  # last post, 100 days before T
+        "100天",  # days silent
+        "僵尸账号",  # the rule
+        "国办发〔2018〕123号",  # its source
+        "负责人签字：＿＿＿＿＿＿",  # blank approvals
+    ):
+        assert fact in application, fact
+    assert "{{" not in application and "{%" not in application
+
+
+def test_the_notice_report_and_certificate_read_right(ledger, tmp_path):
+    config, _ = ledger
+    out = tmp_path / "f"
+    assert run("filings", "-c", str(config), "--out", str(out), *AT).exit_code == 0
+    notice = docx_text(out / "wjw-weibo" / "wjw-weibo-notice.docx")
+    assert "关于“健康博爱”微博账号停止更新的公告" in notice
+    assert "自2026年11月5日起停止更新" in notice
+    report = docx_text(out / "wjw-weibo" / "wjw-weibo-report.docx")
+    assert report.startswith("关于申请关停“健康博爱”微博账号的书面报告")
+    assert "无力持续运维，内容并入“健康博爱”微信公众号" in report  # the cause
+    assert "1. 已于2026年11月2日经批准启动关停程序。" in report  # measures taken
+    assert "3. 拟公告期满后在平台注销账号（待办）。" in report
+    assert "孙红梅（0391-8624120）" in report  # contacts
+    certificate = docx_text(out / "wjw-weibo" / "wjw-weibo-certificate.docx")
+    assert "全国政务新媒体信息报送系统" in certificate
+    assert "证明编号：＿＿＿＿" in certificate  # not closed yet: left to fill in
+
+
+def test_a_closed_accounts_certificate_has_its_number_and_dates(ledger, tmp_path):
+    config, _ = ledger
+    out = tmp_path / "f"
+    result = run("filings", "-c", str(config), "--account", "scjgj-weibo", "--out", str(out), *AT)
+    assert result.exit_code == 0, result.output
+    certificate = docx_text(out / "scjgj-weibo" / "scjgj-weibo-certificate.docx")
+    assert "博政媒关〔2026〕3号" in certificate
+    assert "已于2026年7月1日在平台完成注销" in certificate
+    assert "并于2026年7月3日在全国政务新媒体信息报送系统完成关停备案" in certificate
+    html = (out / "scjgj-weibo" / "scjgj-weibo-certificate.html").read_text("utf-8")
+    assert "博政媒关〔2026〕3号" in html
+
+
+def test_unknown_account_is_a_clear_error(ledger):
+    config, _ = ledger
+    result = CliRunner().invoke(main, ["filings", "-c", str(config), "--account", "nope"])
+    assert result.exit_code == 2
+    assert "no account 'nope'" in result.output
+
+
+def test_text_from_the_ledger_is_escaped(ledger, tmp_path):
+    config, _ = ledger
+    text = config.read_text("utf-8").replace(
+        "name: 健康博爱\n        platform: weibo", 'name: "健康<b>&博爱"\n        platform: weibo'
+    )
+    config.write_text(text, "utf-8")
+    out = tmp_path / "f"
+    assert run("filings", "-c", str(config), "--out", str(out), *AT).exit_code == 0
+    html = (out / "wjw-weibo" / "wjw-weibo-application.html").read_text("utf-8")
+    assert "健康&lt;b&gt;&amp;博爱" in html and "<b>" not in html
+    assert "健康<b>&博爱" in docx_text(out / "wjw-weibo" / "wjw-weibo-application.docx")
+
+
+def test_a_template_folder_in_config_overrides_the_built_ins(ledger, tmp_path):
+    config, _ = ledger
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "notice.html.j2").write_text("<p>本单位公告：{{ account.name }}</p>", "utf-8")
+    config.write_text(config.read_text("utf-8") + f"\nfilings:\n  templates: {own}\n", "utf-8")
+    out = tmp_path / "f"
+    assert run("filings", "-c", str(config), "--out", str(out), *AT).exit_code == 0
+    assert (out / "wjw-weibo" / "wjw-weibo-notice.html").read_text("utf-8") == (
+        "<p>本单位公告：健康博爱</p>"
+    )
+    assert "申请表" in (out / "wjw-weibo" / "wjw-weibo-application.html").read_text("utf-8")
+
+
+def test_a_template_naming_a_missing_fact_fails_clearly(ledger, tmp_path):
+    config, _ = ledger
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "report.html.j2").write_text("<p>{{ account.nickname }}</p>", "utf-8")
+    config.write_text(config.read_text("utf-8") + f"\nfilings:\n  templates: {own}\n", "utf-8")
+    out = tmp_path / "f"
+    result = CliRunner().invoke(main, ["filings", "-c", str(config), "--out", str(out), *AT])
+    assert result.exit_code == 2
+    assert "report.html.j2" in result.output and "nickname" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_writes_leave_no_temporary_files(ledger, tmp_path):
+    config, _ = ledger
+    out = tmp_path / "f"
+    for _ in range(2):  # rendering again replaces the files in place
+        assert run("filings", "-c", str(config), "--out", str(out), *AT).exit_code == 0
+    assert not [p for p in out.rglob("*") if p.name.startswith(".") or p.suffix == ".tmp"]
+
+
+def test_tracking_view(ledger):
+    config, store = ledger
+    # The zombie was flagged by a check 40 days ago: overdue after 30 days.
+    with store.engine.begin() as conn:
+        conn.execute(
+            status_changes.insert().values(
+                account_id="xzf-weibo",
+                old_status="veto",
+                new_status="zombie",
+                at=T - 40 * DAY,
+                reason="test",
+                flag_shutdown=True,
+                relaunched=False,
+            )
+        )
+    result = run("filings", "-c", str(config), "--status", "--json", *AT)
+    assert result.exit_code == 0, result.output
+    rows = {r["account"]: r for r in json.loads(result.output)}
+    assert rows["xzf-weibo"]["stage"] == FilingStage.OVERDUE.value
+    assert rows["xzf-weibo"]["days"] == 40 and rows["xzf-weibo"]["overdue"] is True
+    assert rows["wjw-weibo"]["stage"] == FilingStage.CLOSING.value
+    assert "closure.deregistered_on" in rows["wjw-weibo"]["next_step"]
+    assert rows["scjgj-weibo"]["stage"] == FilingStage.RELAUNCHED.value
+    assert list(rows)[0] == "scjgj-weibo"  # worst first
+    assert set(rows) == {"xzf-weibo", "wjw-weibo", "scjgj-weibo"}
+    table = run("filings", "-c", str(config), "--status", *AT)
+    assert "overdue" in table.output and "relaunched" in table.output
+
+
+def test_tracking_flagged_recently_is_not_overdue(ledger):
+    config, _ = ledger
+    result = run("filings", "-c", str(config), "--status", "--json", *AT)
+    rows = {r["account"]: r for r in json.loads(result.output)}
+    assert rows["xzf-weibo"]["stage"] == FilingStage.FLAGGED.value
+    assert rows["xzf-weibo"]["days"] == 0
+
+
+def test_nothing_to_render(sample_config, tmp_path):
+    text = sample_config.read_text("utf-8")
+    start = text.index("        status: closing")
+    end = text.index("  - id: rsj")
+    sample_config.write_text(text[:start] + "\n" + text[end:], "utf-8")
+    result = run("filings", "-c", str(sample_config), "--out", str(tmp_path / "f"), *AT)
+    assert result.exit_code == 0
+    assert "nothing to render" in result.output
+
+
+def test_help_ends_with_an_example():
+    for command in ("check", "filings"):
+        result = CliRunner().invoke(main, [command, "--help"])
+        assert result.exit_code == 0
+        assert "Example:" in result.output.split("Options:")[0]
+
+
+def test_failing_observations_are_never_filed(ledger, tmp_path):
+    config, store = ledger
+    store.observe("xzf-weibo", T - dt.timedelta(minutes=30), Outcome.BLOCKED)
+    with store.engine.begin() as conn:
+        from registry.store import observations
+
+        conn.execute(
+            observations.delete().where(
+                observations.c.account_id == "xzf-weibo",
+                observations.c.outcome == "ok",
+                observations.c.at > T - 10 * DAY,
+            )
+        )
+    out = tmp_path / "f"
+    assert run("filings", "-c", str(config), "--out", str(out), *AT).exit_code == 0
+    assert not (out / "xzf-weibo").exists()  # unknown, not inactive: no shutdown filing
