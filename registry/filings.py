@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -509,3 +509,72 @@ def write_filings(
         written.extend(mine)
     write_text(out_dir / "index.html", renderer.render_index(entries, heading=heading, out=out_dir))
     return written
+
+
+def templates_folder(config: Config, base_dir: Path | None = None) -> Path | None:
+    """The override folder named in config.yaml (relative to `base_dir`, config.yaml's folder),
+    or None. Raises FilingTemplateError when it is named but missing."""
+    named = config.filings.templates
+    if not named:
+        return None
+    folder = Path(named)
+    if not folder.is_absolute():
+        folder = (base_dir or Path.cwd()) / folder
+    if not folder.is_dir():
+        raise FilingTemplateError(
+            f"filings.templates: {folder}",
+            "no such folder; copy reports/templates/filings/ there or remove the setting",
+        )
+    return folder
+
+
+def render_filings(
+    engine: Any,
+    config: Config,
+    output_root: Path,
+    account_ids: Sequence[str] | None = None,
+    *,
+    now: dt.datetime,
+    out: Path | None = None,
+    verdicts: Mapping[str, Verdict] | None = None,
+    base_dir: Path | None = None,
+) -> list[Path]:
+    """Render the closure documents, as `govmedia filings` does, into `out` (default
+    `<output_root>/filings`) for `account_ids` (default: every account flagged for shutdown and
+    still active, or closing). The evidence is each account's verdict at `now` (computed from
+    the store unless `verdicts` are given). Returns the paths written, index.html last.
+
+    Raises FilingTemplateError for a missing override folder or a template that cannot render.
+    """
+    from registry.verdicts import evaluate
+
+    override = templates_folder(config, base_dir)
+    if verdicts is None:
+        verdicts = {v.account_id: v for v in evaluate(engine, config, now)}
+    wanted = set(account_ids) if account_ids is not None else None
+    selected = [
+        (department, account)
+        for department, account in config.iter_accounts()
+        if account.id in verdicts
+        and (
+            account.id in wanted
+            if wanted is not None
+            else needs_filing(account, verdicts.get(account.id))
+        )
+    ]
+    if not selected:
+        return []
+    today = now.astimezone(config.tz).date()
+    contexts = [
+        filing_context(config, department, account, verdicts[account.id], today=today)
+        for department, account in selected
+    ]
+    target = out or output_root / "filings"
+    written = write_filings(
+        FilingRenderer(override),
+        contexts,
+        target,
+        heading=f"{config.jurisdiction}政务新媒体账号关停材料（{today.isoformat()}）",
+    )
+    paths = [path for item in written for path in (item.docx, item.html)]
+    return [*paths, target / "index.html"]

@@ -159,6 +159,14 @@ observations = Table(
         sqlite_where=text("source = 'manual'"),
         postgresql_where=text("source = 'manual'"),
     ),
+    # Each account's last failure (shown on unknown verdicts), without walking its ok crawls.
+    Index(
+        "ix_observations_failed",
+        "account_id",
+        "at",
+        sqlite_where=text("outcome <> 'ok'"),
+        postgresql_where=text("outcome <> 'ok'"),
+    ),
 )
 
 # One row per platform post, deduplicated by the platform's own key.

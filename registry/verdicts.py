@@ -296,35 +296,66 @@ def load_observations(conn: Connection) -> dict[str, list[ObservationFacts]]:
     return dict(out)
 
 
-def load_last_failures(conn: Connection, account_ids: Sequence[str]) -> dict[str, ObservationFacts]:
-    """Each account's latest failed observation (outcome other than ok)."""
+def load_last_failures(
+    conn: Connection, account_ids: Sequence[str] | None = None
+) -> dict[str, ObservationFacts]:
+    """Each account's latest failed observation (outcome other than ok), for all accounts or a
+    few. Reads the partial index of failures, never the ok crawls."""
     o = observations.c
+    failed = text(f"observations.outcome <> '{Outcome.OK.value}'")  # a literal: the index's
+    latest = select(o.account_id, func.max(o.at).label("at")).where(failed)
+    if account_ids is not None:
+        latest = latest.where(o.account_id.in_(account_ids))
+    latest_q = latest.group_by(o.account_id).subquery()
+    query = (
+        select(o.account_id, _raw(o.at), o.outcome, o.detail, o.source)
+        .join(latest_q, (o.account_id == latest_q.c.account_id) & (o.at == latest_q.c.at))
+        .where(failed)
+        .order_by(o.account_id, o.id)
+    )
+    outcomes = {x.value: x for x in Outcome}
     out: dict[str, ObservationFacts] = {}
-    for chunk in _chunks(account_ids):
-        rows = conn.execute(
-            select(o.account_id, _raw(o.at), o.outcome, o.detail, o.source)
-            .where(o.account_id.in_(chunk), o.outcome != Outcome.OK.value)
-            .order_by(o.account_id, o.at)
+    for account_id, at, outcome, detail, source in _rows(conn, query):
+        out[account_id] = ObservationFacts(
+            at=_aware(at), outcome=outcomes[outcome], detail=detail, source=source
         )
-        for account_id, at, outcome, detail, source in rows:
-            out[account_id] = ObservationFacts(
-                at=_aware(at), outcome=Outcome(outcome), detail=detail, source=source
-            )
     return out
 
 
 def load_facts(
     conn: Connection, policy: Policy, *, upto: dt.datetime, since: dt.datetime | None = None
 ) -> Facts:
-    """The facts for time points up to `upto`. `since` (the earliest instant whose week counts
-    are needed) narrows the posts read when the policy allows it (min_posts_per_week ≤ 1)."""
+    """The facts the rules need for any time point in [`since`, `upto`], exactly.
+
+    `since` (the earliest instant whose week counts are needed) narrows the posts read when the
+    policy allows it (min_posts_per_week ≤ 1, see `iter_posts`). An account last seen before
+    `since` − `stale_after_hours` gets all of its posts: its missed run walks back over unknown
+    weeks, past the posts the window would leave out.
+    """
     if policy.min_posts_per_week > 1:
         since = None
-    return Facts(
-        accounts=load_accounts(conn),
-        posts=load_posts(conn, upto=upto, since=since),
-        observations=load_observations(conn),
-    )
+    observed = load_observations(conn)
+    for account_id, failure in load_last_failures(conn).items():
+        observed.setdefault(account_id, []).append(failure)
+    posts_by_account = load_posts(conn, upto=upto, since=since)
+    if since is not None:
+        full = _needs_full_history(observed, since, policy)
+        for account_id, instants in load_posts_of(conn, full, upto=upto).items():
+            posts_by_account[account_id] = instants
+        for account_id in full:
+            posts_by_account.setdefault(account_id, [])
+    return Facts(accounts=load_accounts(conn), posts=posts_by_account, observations=observed)
+
+
+def _needs_full_history(
+    observed: dict[str, list[ObservationFacts]], since: dt.datetime, policy: Policy
+) -> list[str]:
+    threshold = naive_utc(since) - dt.timedelta(hours=policy.stale_after_hours)
+    return [
+        account_id
+        for account_id, obs in observed.items()
+        if (last := _last_ok(obs)) is not None and last < threshold
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -364,26 +395,7 @@ def evaluate(engine: Engine, config: Config, at: dt.datetime) -> list[Verdict]:
     since = min(week_start, local - dt.timedelta(days=7))
     with _bulk(), engine.connect() as conn:
         facts = load_facts(conn, config.policy, upto=at_utc, since=since)
-        result = compute(config, facts, local)
-        unknown = [v.account_id for v in result if v.status is VerdictStatus.UNKNOWN]
-        if unknown:
-            # Only unknown verdicts show the last failure, and only their missed run can walk
-            # back over unknown weeks past the posts read: read both for those alone.
-            full = load_posts_of(conn, unknown, upto=at_utc)
-            for account_id in unknown:
-                facts.posts[account_id] = full.get(account_id, [])
-            failures = load_last_failures(conn, unknown)
-            for account_id, failure in failures.items():
-                facts.observations.setdefault(account_id, []).append(failure)
-            by_id = {a.id: a for a in facts.accounts}
-            redo = Facts(
-                accounts=[by_id[i] for i in unknown],
-                posts=facts.posts,
-                observations=facts.observations,
-            )
-            again = {v.account_id: v for v in compute(config, redo, local)}
-            result = [again.get(v.account_id, v) for v in result]
-    return result
+        return compute(config, facts, local)
 
 
 def _verdict_row(v: Verdict, at_utc: dt.datetime, now: dt.datetime) -> dict[str, Any]:
@@ -569,16 +581,12 @@ def weekly_history(
         observed = load_observations(conn)
 
         # An account last seen before the first week walks back over unknown weeks whose posts
-        # the window leaves out (see `iter_posts`): it is judged on all of its posts.
-        seen_by = grid.starts[0] - dt.timedelta(hours=policy.stale_after_hours)
-        full_history = [
-            account_id
-            for account_id, obs in observed.items()
+        # the window leaves out (see `load_facts`): it is judged on all of its posts.
+        full_history = (
+            [i for i in _needs_full_history(observed, since, policy) if i in by_id]
             if since is not None
-            and account_id in by_id
-            and (last := _last_ok(obs)) is not None
-            and last < seen_by
-        ]
+            else []
+        )
 
         def judge(account: AccountFacts, instants: list[dt.datetime]) -> None:
             timeline = Timeline(

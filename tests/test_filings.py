@@ -245,3 +245,22 @@ def test_failing_observations_are_never_filed(ledger, tmp_path):
     out = tmp_path / "f"
     assert run("filings", "-c", str(config), "--out", str(out), *AT).exit_code == 0
     assert not (out / "xzf-weibo").exists()  # unknown, not inactive: no shutdown filing
+
+
+def test_a_missing_template_folder_is_a_clear_error(ledger, tmp_path):
+    config, _ = ledger
+    config.write_text(config.read_text("utf-8") + "\nfilings:\n  templates: nowhere\n", "utf-8")
+    result = CliRunner().invoke(main, ["filings", "-c", str(config), *AT])
+    assert result.exit_code == 2
+    assert "filings.templates" in result.output and "no such folder" in result.output
+
+
+def test_render_filings_api_for_the_cycle(ledger, tmp_path):
+    from registry.filings import render_filings
+
+    _, store = ledger
+    paths = render_filings(store.engine, store.config, tmp_path, ["xzf-weibo"], now=T)
+    assert paths[-1] == tmp_path / "filings" / "index.html"
+    assert len(paths) == 9 and all(p.is_file() for p in paths)
+    assert {p.parent.name for p in paths[:-1]} == {"xzf-weibo"}
+    assert render_filings(store.engine, store.config, tmp_path, [], now=T) == []

@@ -188,14 +188,7 @@ def filings(
       govmedia filings --status
     """
     from registry.config import output_dir
-    from registry.filings import (
-        FilingRenderer,
-        FilingTemplateError,
-        filing_context,
-        needs_filing,
-        tracking,
-        write_filings,
-    )
+    from registry.filings import FilingTemplateError, render_filings, tracking
     from registry.store import open_store, sync_ledger
     from registry.verdicts import evaluate, flagged_since
 
@@ -227,40 +220,16 @@ def filings(
             _print_tracking(config, rows, at)
         return
 
-    selected = [
-        (department, account)
-        for department, account in config.iter_accounts()
-        if (account.id == account_id)
-        or (account_id is None and needs_filing(account, verdicts.get(account.id)))
-    ]
-    if not selected:
-        click.echo("No account is flagged for shutdown or closing: nothing to render.")
-        return
-    templates = config.filings.templates
-    override = None
-    if templates:
-        override = Path(templates)
-        if not override.is_absolute():
-            override = loaded.base_dir / override
-        if not override.is_dir():
-            click.echo(
-                f"error: {config_path}: filings.templates: no folder {override}; "
-                "copy reports/templates/filings/ there or remove the setting",
-                err=True,
-            )
-            raise SystemExit(2)
-    today = at.astimezone(config.tz).date()
-    contexts = [
-        filing_context(config, department, account, verdicts[account.id], today=today)
-        for department, account in selected
-    ]
-    target = out_dir or output_dir(loaded) / "filings"
     try:
-        written = write_filings(
-            FilingRenderer(override),
-            contexts,
-            target,
-            heading=f"{config.jurisdiction}政务新媒体账号关停材料（{today.isoformat()}）",
+        paths = render_filings(
+            None,
+            config,
+            output_dir(loaded),
+            [account_id] if account_id else None,
+            now=at,
+            out=out_dir,
+            verdicts=verdicts,
+            base_dir=loaded.base_dir,
         )
     except FilingTemplateError as exc:
         # An office's own template names a fact the context lacks, or is malformed.
@@ -270,12 +239,14 @@ def filings(
             err=True,
         )
         raise SystemExit(2) from None
-    for item in written:
-        click.echo(f"{item.account_id}: {item.document.value}: {item.docx} {item.html}")
-    click.echo(
-        f"wrote {len(written) * 2} files for {len(contexts)} account(s); index: "
-        f"{target / 'index.html'}"
-    )
+    if not paths:
+        click.echo("No account is flagged for shutdown or closing: nothing to render.")
+        return
+    *documents, index = paths
+    for path in documents:
+        click.echo(str(path))
+    accounts = len({path.parent for path in documents})
+    click.echo(f"wrote {len(documents)} documents for {accounts} account(s); index: {index}")
 
 
 def _print_tracking(config, rows, at: dt.datetime) -> None:  # noqa: ANN001
