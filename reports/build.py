@@ -60,6 +60,7 @@ from reports.contexts import (
     WeekCell,
     WeeklyContext,
 )
+from reports.render import STATUS_CLASS
 from reports.render import days as whole_days
 from reports.site import account_page
 
@@ -740,25 +741,44 @@ def account_pages(
     tz: ZoneInfo,
 ) -> list[AccountPageContext]:
     """One page context per account of the report, with its weeks (oldest first)."""
+    # Tens of thousands of pages: keep this loop lean (labels computed once per week).
+    weeks = sorted(weeks)
+    labels = [(str(w), f"W{w.week:02d}", w.monday()) for w in weeks]
+    no_data = {"posts": 0, "met_cadence": None, "status": None, "status_label": "无数据"}
     pages = []
     for dept in ctx.departments:
         for row in dept.accounts:
             account = ledger.accounts[row.account_id]
-            by_week = {w.week: w for w in history.get(row.account_id, ())}
+            items = history.get(row.account_id, [])
+            if len(items) == len(weeks):  # the usual case: one verdict per week, in order
+                aligned: list[WeekVerdict | None] = list(items)
+            else:
+                by_week = {w.week: w for w in items}
+                aligned = [by_week.get(w) for w in weeks]
             cells = []
-            for week in weeks:
-                wv = by_week.get(week)
+            for wv, (name, label, monday) in zip(aligned, labels, strict=True):
                 cells.append(
                     WeekCell(
-                        week=str(week),
-                        label=f"W{week.week:02d}",
-                        monday=week.monday(),
-                        posts=wv.posts if wv else 0,
-                        met_cadence=wv.met_cadence if wv else None,
-                        status=wv.worst_status if wv else None,
-                        status_label=VERDICT_LABELS[wv.worst_status] if wv else "无数据",
-                        missed_run=wv.missed_run if wv else 0,
-                        flag_shutdown=wv.flag_shutdown if wv else False,
+                        week=name,
+                        label=label,
+                        monday=monday,
+                        posts=wv.posts,
+                        met_cadence=wv.met_cadence,
+                        status=wv.worst_status,
+                        status_label=VERDICT_LABELS[wv.worst_status],
+                        css=STATUS_CLASS[wv.worst_status],
+                        missed_run=wv.missed_run,
+                        flag_shutdown=wv.flag_shutdown,
+                    )
+                    if wv
+                    else WeekCell(
+                        week=name,
+                        label=label,
+                        monday=monday,
+                        css="none",
+                        missed_run=0,
+                        flag_shutdown=False,
+                        **no_data,
                     )
                 )
             pages.append(
@@ -794,30 +814,63 @@ class WeeklyBuild:
     history_weeks: list[IsoWeek]
 
 
+def stored_statuses(
+    engine: Engine, points: Sequence[dt.datetime]
+) -> dict[dt.datetime, dict[str, VerdictStatus]]:
+    """Verdicts already stored at these time points (by earlier weekly reports or checks)."""
+    from registry.store import verdicts as verdicts_table
+
+    wanted = {p.astimezone(dt.UTC).replace(tzinfo=None): p for p in points}
+    out: dict[dt.datetime, dict[str, VerdictStatus]] = {}
+    v = verdicts_table.c
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(v.at, v.account_id, v.status).where(
+                v.at.in_([p.astimezone(dt.UTC) for p in points])
+            )
+        )
+        for at, account_id, status in rows:
+            key = wanted.get(at.astimezone(dt.UTC).replace(tzinfo=None) if at.tzinfo else at)
+            if key is not None:
+                out.setdefault(key, {})[account_id] = VerdictStatus(status)
+    return out
+
+
 def build_weekly(engine: Engine, config: Config, week: IsoWeek, *, now: dt.datetime) -> WeeklyBuild:
-    """Check at the week's T (stored), then compute its trend and weeks, and assemble."""
+    """Check at the week's T (stored), then gather the trend and the week's runs, and assemble.
+
+    The trend reads the verdicts stored at each earlier week's T (what that week's report said);
+    a week never checked is computed now, from the same rules, without storing anything."""
     from registry.verdicts import check
 
     tz = config.tz
     at = week_point(week, tz)
     verdicts = {v.account_id: v for v in check(engine, config, at)}
     trend_weeks = week.back(config.reports.trend_weeks)
-    history_weeks = week.back(config.reports.history_weeks)
-    earliest = min(trend_weeks[0], history_weeks[0], week.previous())
-    evaluator = Evaluator.load(engine, config, upto=at, since=earliest.start(tz))
-    history = evaluator.weeks(sorted(set(history_weeks) | {week}))
-    trend: list[tuple[IsoWeek, list[VerdictStatus]]] = []
-    previous: dict[str, VerdictStatus] | None = None
-    for w in trend_weeks:
-        if w == week:
-            statuses = {k: v.status for k, v in verdicts.items()}
-        else:
-            statuses = evaluator.statuses_at(week_point(w, tz))
-        if w == week.previous():
-            previous = statuses
-        trend.append((w, list(statuses.values())))
-    if previous is None:
-        previous = evaluator.statuses_at(week_point(week.previous(), tz))
+    earlier = [w for w in trend_weeks if w != week]
+    if week.previous() not in earlier:
+        earlier.append(week.previous())
+    stored = stored_statuses(engine, [week_point(w, tz) for w in earlier])
+    missing = [w for w in earlier if week_point(w, tz) not in stored]
+    first = min([week, *missing])
+    # Facts from a week before the earliest point computed here: enough for every silence,
+    # run and count those points need (the loader keeps each account's earlier edges).
+    evaluator = Evaluator.load(
+        engine, config, upto=at, since=first.start(tz) - dt.timedelta(days=7)
+    )
+    for w in missing:
+        stored[week_point(w, tz)] = evaluator.statuses_at(week_point(w, tz))
+    history = evaluator.weeks([week])
+    trend = [
+        (
+            w,
+            [v.status for v in verdicts.values()]
+            if w == week
+            else list(stored[week_point(w, tz)].values()),
+        )
+        for w in trend_weeks
+    ]
+    previous = stored[week_point(week.previous(), tz)]
     with engine.connect() as conn:
         ledger = load_ledger(conn)
         events = load_events(conn, week.start(tz), week.end(tz))
@@ -827,14 +880,20 @@ def build_weekly(engine: Engine, config: Config, week: IsoWeek, *, now: dt.datet
     context = weekly_context(
         config=config, ledger=ledger, week=week, facts=facts, events=events, now=now
     )
-    return WeeklyBuild(context, ledger, history, history_weeks)
+    return WeeklyBuild(context, ledger, history, week.back(config.reports.history_weeks))
 
 
 def build_account_pages(
     engine: Engine, config: Config, built: WeeklyBuild
 ) -> list[AccountPageContext]:
+    """Each account's page: the report's verdict, its last weeks (computed here, for the site
+    only) and its latest posts."""
+    tz = config.tz
+    weeks = built.history_weeks
+    evaluator = Evaluator.load(
+        engine, config, upto=built.context.at, since=weeks[0].start(tz) - dt.timedelta(days=7)
+    )
+    history = evaluator.weeks(weeks)
     with engine.connect() as conn:
         recent = load_recent_posts(conn, built.context.at)
-    return account_pages(
-        built.context, built.ledger, built.history, recent, built.history_weeks, config.tz
-    )
+    return account_pages(built.context, built.ledger, history, recent, weeks, tz)

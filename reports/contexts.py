@@ -211,6 +211,7 @@ class WeekCell(Context):
     met_cadence: bool | None = Field(description="Posts ≥ the minimum; None when unknown.")
     status: VerdictStatus | None = Field(description="The week's worst status; None: no data.")
     status_label: str = Field(description="That status in Chinese, or 无数据.")
+    css: str = Field(description="The status's CSS class (ok, veto … or none).")
     missed_run: int = Field(description="Consecutive missed weeks up to this one.")
     flag_shutdown: bool = Field(description="Flagged for shutdown that week.")
 

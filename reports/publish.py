@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -35,6 +37,24 @@ class Rendered:
     main: Path
     account_pages: int = 0
     summary: dict[str, object] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per step
+
+
+# From this many accounts on, the XLSX file (openpyxl's slowest output) is written by a forked
+# child process while the parent writes the other formats and the account pages.
+PARALLEL_MIN_ACCOUNTS = 2000
+
+
+def _forked(target: Callable[..., object], *args: object) -> Any:
+    """Start `target(*args)` in a forked child (the context is inherited, not pickled), or
+    return None where fork is unavailable."""
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    process = multiprocessing.get_context("fork").Process(target=target, args=args, daemon=True)
+    process.start()
+    return process
 
 
 def render_weekly(
@@ -46,6 +66,7 @@ def render_weekly(
     now: dt.datetime,
     formats: Sequence[str] | None = None,
     account_pages: bool | None = None,
+    parallel_min_accounts: int = PARALLEL_MIN_ACCOUNTS,
 ) -> Rendered:
     """The weekly report of `week` in `formats`, plus the site's index and account pages.
 
@@ -55,13 +76,22 @@ def render_weekly(
     unknown = sorted(set(formats) - set(writers.WEEKLY_FORMATS))
     if unknown:
         raise ValueError(f"unknown format {unknown[0]!r}; use {', '.join(writers.WEEKLY_FORMATS)}")
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
     built = build.build_weekly(engine, config, week, now=now)
     ctx = built.context
+    timings["build"] = time.perf_counter() - started
     folder = site.report_dir(out_dir, ReportKind.WEEKLY, ctx.week)
     files: dict[str, Path] = {}
+    child = None
+    if "xlsx" in formats and ctx.headline.monitored >= parallel_min_accounts:
+        folder.mkdir(parents=True, exist_ok=True)
+        engine.dispose()  # the child must not share the parent's pooled connections
+        child = _forked(writers.write_weekly_xlsx, ctx, folder / "report.xlsx")
     for fmt in writers.WEEKLY_FORMATS:
         if fmt not in formats:
             continue
+        started = time.perf_counter()
         target = folder / f"report.{fmt}"
         if fmt == "html":
             write_text(target, writers.weekly_html(ctx))
@@ -69,14 +99,14 @@ def render_weekly(
             write_text(target, writers.weekly_markdown(ctx))
         elif fmt == "csv":
             writers.write_weekly_csv(ctx, target)
-        elif fmt == "xlsx":
+        elif fmt == "xlsx" and child is None:
             writers.write_weekly_xlsx(ctx, target)
         files[fmt] = target
-    summary = site.weekly_summary(ctx, files, now)
-    site.write_summary(folder, summary)
+        timings[fmt] = time.perf_counter() - started
     latest = site.latest_weekly(out_dir)
     pages = 0
     if account_pages or (account_pages is None and (latest is None or ctx.week >= latest)):
+        started = time.perf_counter()
         contexts = build.build_account_pages(engine, config, built)
         listing = AccountListContext(
             jurisdiction=ctx.jurisdiction,
@@ -85,10 +115,19 @@ def render_weekly(
             generated_at=ctx.generated_at,
         )
         pages = site.write_account_pages(out_dir, contexts, listing)
+        timings["pages"] = time.perf_counter() - started
+    if child is not None:
+        started = time.perf_counter()
+        child.join()
+        timings["xlsx (waited)"] = time.perf_counter() - started
+        if child.exitcode != 0:
+            raise RuntimeError(f"writing {folder / 'report.xlsx'} failed (exit {child.exitcode})")
+    summary = site.weekly_summary(ctx, files, now)
+    site.write_summary(folder, summary)
     site.rebuild_index(out_dir, jurisdiction=config.jurisdiction, now=now)
     main = next(iter(files.values()))
     site.record_report(engine, ReportKind.WEEKLY, ctx.week, main, now)
-    return Rendered(ReportKind.WEEKLY, ctx.week, files, main, pages, summary)
+    return Rendered(ReportKind.WEEKLY, ctx.week, files, main, pages, summary, timings)
 
 
 def summary_json(rendered: Rendered) -> str:

@@ -314,3 +314,18 @@ def test_no_secret_reaches_a_report(report_store, monkeypatch):
     assert len(written) > len(result.files)
     for path in written:
         assert secret.encode() not in path.read_bytes(), path
+
+
+def test_xlsx_written_by_a_forked_child_is_the_same_workbook(report_store):
+    result = render_weekly(
+        report_store.engine,
+        report_store.config,
+        report_store.out_dir,
+        WEEK,
+        now=NOW,
+        parallel_min_accounts=0,
+    )
+    assert "xlsx (waited)" in result.timings
+    wb = load_workbook(result.files["xlsx"])
+    assert wb.sheetnames == ["汇总", "账号明细", "问题清单", "关停跟踪"]
+    assert wb["账号明细"].max_row == 12
