@@ -12,7 +12,6 @@ appended to `MIGRATIONS`; a released step is never edited.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -375,7 +374,7 @@ class SyncSummary:
 
 
 def _account_row(department_id: str, account: Any, now: dt.datetime) -> dict[str, Any]:
-    data = json.loads(account.model_dump_json(exclude_none=True))
+    data = account.model_dump(mode="json", exclude_none=True)
     return {
         "id": account.id,
         "department_id": department_id,

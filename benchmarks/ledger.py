@@ -1,0 +1,233 @@
+"""Benchmark: validate and sync a 20,000-account ledger.
+
+Generates a varied, valid ledger (every platform and source, county departments and townships,
+closing and closed accounts, unfiled ones that warn, web columns with selectors), writes it as
+config.yaml in a temporary folder, then measures in this process:
+
+- validate: `load_config` (read, parse YAML with line numbers, validate, check the whole ledger);
+- sync: `open_store` + `sync_ledger` into a fresh SQLite file (first sync: every account is
+  registered), then an unchanged re-sync and one with 1% of accounts edited;
+
+and, as baselines on the same data, `json.loads` of it as JSON and PyYAML's C loader
+(`yaml.CSafeLoader`). Seconds are wall-clock (best of --repeat); peak memory is measured in a
+separate pass under tracemalloc (Python allocations), since tracing slows the timed run.
+Targets on the project's machine (2 cores): validate ≤ 2 s, sync ≤ 5 s.
+
+    .venv/bin/python benchmarks/ledger.py [--accounts 20000] [--repeat 3] [--ruamel]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import json
+import random
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from registry.config import load_config, store_url  # noqa: E402
+from registry.store import open_store, sync_ledger  # noqa: E402
+
+TODAY = dt.date(2026, 11, 28)
+NOW = dt.datetime(2026, 11, 28, 1, 0, tzinfo=dt.UTC)
+
+PLATFORMS = [
+    # platform, source line, identifier line (n → text)
+    ("wechat", None, lambda n: f'fakeid: "Mz{n:010d}=="'),
+    ("weibo", None, lambda n: f'uid: "{5_000_000_000 + n}"'),
+    ("bilibili", None, lambda n: f'mid: "{300_000_000 + n}"'),
+    ("website", None, lambda n: f'url: "https://www.boai.gov.cn/u{n}/tzgg/"'),
+    ("douyin", "feed", lambda n: f'url: "https://rsshub.example.gov.cn/douyin/user/{n}"'),
+    ("toutiao", "manual", None),
+    ("kuaishou", None, None),
+    ("xiaohongshu", "manual", None),
+]
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞"
+
+
+def generate(n_accounts: int, seed: int = 7) -> str:
+    """A valid ledger of about `n_accounts` accounts, as YAML text."""
+    rng = random.Random(seed)
+    out = [
+        "# A generated ledger for benchmarks/ledger.py",
+        "jurisdiction: 基准县",
+        "timezone: Asia/Shanghai",
+        "policy:",
+        "  one_account_per_platform: warn",
+        "  require_exception_basis: true",
+        "store: data/bench.sqlite3",
+        "departments:",
+    ]
+    n = 0
+    d = 0
+    while n < n_accounts:
+        level = rng.choice(["county", "department", "department", "township"])
+        d_id = f"u{d:05d}"
+        out += [
+            f"  - id: {d_id}",
+            f"    name: 基准县第{d}单位",
+            f"    level: {level}",
+            f'    contact: {{name: {rng.choice(SURNAMES)}{rng.choice(GIVEN)}, phone: "0391-86{d % 100000:05d}"}}',
+            "    accounts:",
+        ]
+        for platform, source, ident in rng.sample(PLATFORMS, k=min(8, n_accounts - n)):
+            n += 1
+            opened = dt.date(2012, 1, 1) + dt.timedelta(days=rng.randrange(4000))
+            out += [
+                f"      - id: {d_id}-{platform}",
+                f"        name: 基准{d}{platform}",
+                f"        platform: {platform}",
+            ]
+            if source:
+                out.append(f"        source: {source}")
+            if ident:
+                out.append(f"        {ident(n)}")
+            if platform == "website" and n % 10 == 0:
+                out.append('        selectors: {item: "ul.list li", date: "span.date"}')
+            who = f"{rng.choice(SURNAMES)}{rng.choice(GIVEN)}"
+            contact = f'phone: "139{n:08d}"' if n % 5 else f"email: u{n}@example.gov.cn"
+            out.append(f"        owner: {{name: {who}, {contact}}}")
+            out.append(f"        opened_on: {opened.isoformat()}")
+            if n % 25:
+                filed = min(opened + dt.timedelta(days=rng.randrange(1, 60)), TODAY)
+                out.append(f"        filed_on: {filed.isoformat()}")
+            national, provincial = rng.random() < 0.6, rng.random() < 0.8
+            out.append(
+                f"        supervised: {{national: {str(national).lower()}, "
+                f"provincial: {str(provincial).lower()}}}"
+            )
+            if level != "county":
+                out.append("        exception_basis: 县政府常务会议纪要同意保留")
+            if n % 50 == 0:
+                out += [
+                    "        status: closing",
+                    "        closure:",
+                    "          reason: 无力持续运维",
+                    "          approved_on: 2026-11-02",
+                ]
+            elif n % 50 == 1:
+                out += [
+                    "        status: closed",
+                    "        closure:",
+                    "          reason: 连续多周未更新，经批准关停",
+                    "          approved_on: 2026-06-10",
+                    "          notice_on: 2026-06-12",
+                    "          deregistered_on: 2026-07-01",
+                    "          filed_on: 2026-07-03",
+                    f"          certificate: 基政媒关〔2026〕{n}号",
+                ]
+            if n % 40 == 0:
+                out.append("        note: 年度考核重点账号")
+        out.append("")
+        d += 1
+    return "\n".join(out) + "\n"
+
+
+def best_of(repeat: int, func: Callable[[], Any]) -> tuple[float, Any]:
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        result = func()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def peak_mib(func: Callable[[], Any]) -> float:
+    gc.collect()
+    tracemalloc.start()
+    try:
+        func()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--accounts", type=int, default=20_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--ruamel", action="store_true", help="also time ruamel.yaml's round-trip load (slow)"
+    )
+    args = parser.parse_args()
+
+    folder = Path(tempfile.mkdtemp(prefix="govmedia-bench-"))
+    path = folder / "config.yaml"
+    text = generate(args.accounts)
+    path.write_text(text, "utf-8")
+    size_mib = path.stat().st_size / 2**20
+    lines = text.count("\n")
+
+    import yaml
+
+    data = yaml.load(text, Loader=yaml.CSafeLoader)
+    as_json = json.dumps(data, ensure_ascii=False, default=str)
+
+    t_json, _ = best_of(args.repeat, lambda: json.loads(as_json))
+    t_csafe, _ = best_of(1, lambda: yaml.load(path.read_bytes(), Loader=yaml.CSafeLoader))
+    t_validate, loaded = best_of(args.repeat, lambda: load_config(path, today=TODAY))
+    n_accounts = sum(1 for _ in loaded.config.iter_accounts())
+    m_validate = peak_mib(lambda: load_config(path, today=TODAY))
+
+    def first_sync() -> tuple[Any, Any]:
+        db = folder / f"store-{time.perf_counter_ns()}.sqlite3"
+        engine = open_store(f"sqlite:///{db}")
+        return engine, sync_ledger(engine, loaded.config, now=NOW)
+
+    t_sync, (engine, summary) = best_of(args.repeat, first_sync)
+    assert summary.registered == n_accounts, summary
+    m_sync = peak_mib(first_sync)
+    t_resync, again = best_of(
+        1, lambda: sync_ledger(engine, loaded.config, now=NOW + dt.timedelta(hours=1))
+    )
+    assert again.unchanged == n_accounts, again
+    edited_text = text.replace("        note: 年度考核重点账号\n", "        note: 已整改\n")
+    edited_path = folder / "edited.yaml"
+    edited_path.write_text(edited_text, "utf-8")
+    edited = load_config(edited_path, today=TODAY)
+    t_edit, changed = best_of(
+        1, lambda: sync_ledger(engine, edited.config, now=NOW + dt.timedelta(hours=2))
+    )
+
+    print(
+        f"ledger: {n_accounts} accounts, {len(loaded.config.departments)} departments, "
+        f"{lines} lines, {size_mib:.1f} MiB, {len(loaded.warnings)} warnings"
+    )
+    print(f"store: {store_url(loaded).split(':///')[0]} (temporary file)")
+    print()
+    print(f"{'step':<34}{'seconds':>9}{'peak MiB':>10}{'× json.loads':>14}  target")
+    rows = [
+        ("baseline: json.loads (same data)", t_json, None, ""),
+        ("baseline: PyYAML CSafeLoader", t_csafe, None, ""),
+        ("validate (load_config)", t_validate, m_validate, "≤ 2 s"),
+        ("sync, first (20k registered)", t_sync, m_sync, "≤ 5 s"),
+        ("sync, unchanged", t_resync, None, ""),
+        (f"sync, {changed.changed} accounts edited", t_edit, None, ""),
+    ]
+    if args.ruamel:
+        from ruamel.yaml import YAML
+
+        t_ruamel, _ = best_of(1, lambda: YAML(typ="rt").load(text))
+        rows.insert(2, ("baseline: ruamel.yaml round-trip", t_ruamel, None, ""))
+    for name, seconds, memory, target in rows:
+        mem = f"{memory:>10.0f}" if memory is not None else f"{'':>10}"
+        print(f"{name:<34}{seconds:>9.2f}{mem}{seconds / t_json:>14.1f}  {target}")
+    ok = t_validate <= 2.0 and t_sync <= 5.0
+    print()
+    print("targets met" if ok else "targets NOT met on this run")
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
