@@ -165,6 +165,9 @@ def test_a_veto_is_told_once_to_owner_and_contact_by_mail_and_group(
     assert "已15天未更新" in rows[0].body
     assert "国办秘函〔2019〕19号" in rows[0].body
     assert "- 请：立即更新" in rows[0].body
+    heading, *lines = rows[0].body.splitlines()
+    assert heading == "### 【单项否决】博爱县公安局「博爱公安」（微博）"
+    assert [line[:5] for line in lines] == ["- 事实：", "- 规则：", "- 请：立"]
 
     # Again, and after a new check at a later T with the same status: nothing new.
     assert queue_alerts(a.engine, a.config, now=T).rows == 0

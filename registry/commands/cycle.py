@@ -255,6 +255,7 @@ def _print_demo(loaded: Any, result: Any) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from registry.config import output_dir
     from registry.constants import PLATFORM_LABELS, VERDICT_LABELS, VERDICT_SEVERITY
 
     config = loaded.config
@@ -286,11 +287,12 @@ def _print_demo(loaded: Any, result: Any) -> None:
         )
     )
     for report in result.rendered:
-        console.print(f"{report.kind.value} report {report.period}: {report.path}")
+        click.echo(f"{report.kind.value} report {report.period}: {report.path}")
     if result.filings:
-        console.print(f"closure documents: {len(result.filings)} files, e.g. {result.filings[0]}")
+        index = output_dir(loaded) / "filings" / "index.html"
+        click.echo(f"closure documents for flagged accounts: {len(result.filings)} files, {index}")
     for error in result.errors:
-        console.print(f"[red]error:[/red] {error}")
+        click.echo(f"error: {error}", err=True)
 
 
 def _iso(value: dt.datetime) -> str:

@@ -1,0 +1,64 @@
+"""`govmedia demo`: the README's first command, offline, end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+
+def test_the_demo_runs_a_full_cycle_offline_and_says_where_the_report_is(sample_config, tmp_path):
+    folder = tmp_path / "demo"
+    env_free = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("GOVMEDIA_", "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"))
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from registry.cli import main; main()",
+            "demo",
+            "-c",
+            str(sample_config),
+            "--dir",
+            str(folder),
+            "--now",
+            "2026-11-28T09:00:00+08:00",
+        ],
+        capture_output=True,
+        text=True,
+        env=env_free,
+        cwd=tmp_path,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert out.splitlines()[-1] == f"report: {folder / 'out' / 'index.html'}"
+    assert (
+        f"weekly report 2026-W47: {folder / 'out' / 'weekly' / '2026-W47' / 'report.html'}" in out
+    )
+    assert "僵尸账号 2  单项否决 2  预警 2  无法核验 6  合格 13  免检 3" in out
+    assert "qhz-wechat" in out and "应申请关停" in out
+
+    assert (folder / "out" / "index.html").exists()
+    assert (folder / "out" / "weekly" / "2026-W47" / "report.html").exists()
+    filings = folder / "out" / "filings"
+    assert (filings / "index.html").exists()
+    assert (filings / "qhz-wechat" / "qhz-wechat-application.docx").exists()
+    assert (filings / "scjgj-wechat" / "scjgj-wechat-report.docx").exists()
+
+    # The copy points at the simulator and sends nothing; the sample itself is untouched.
+    copied = json.loads((folder / "config.yaml").read_text(encoding="utf-8"))
+    assert copied["sources"]["wechat"]["base_url"].startswith("http://127.0.0.1:")
+    assert copied["notify"] == {}
+    assert not (tmp_path / "data").exists()
+    assert not (tmp_path / "out").exists()
+    log = (folder / "data" / "govmedia.log").read_text(encoding="utf-8")
+    assert 'msg="cycle done"' in log
+    from spiders.simulator import SIMULATOR_WECHAT_TOKEN
+
+    assert SIMULATOR_WECHAT_TOKEN not in log
