@@ -138,7 +138,12 @@ def _open(path: Path, today: dt.date | None) -> _Document:
     yaml.width = 4096  # never re-wrap a long line
     yaml.allow_unicode = True
     yaml.indent(mapping=2, sequence=indent or 4, offset=offset if offset is not None else 2)
-    tree = yaml.load(text)
+    try:
+        tree = yaml.load(text)
+    except Exception as exc:  # ruamel.yaml refuses what libyaml read: say so, change nothing
+        raise EditError(
+            [f"{path}: cannot edit this file safely ({' '.join(str(exc).split())[:200]})"]
+        ) from None
     return _Document(path, raw, loaded, yaml, tree, raw.startswith(b"\xef\xbb\xbf"), crlf)
 
 

@@ -369,3 +369,37 @@ def test_register_prompts_on_a_terminal(sample_config: Path):
     assert b"[gaj-toutiao]" in seen
     _, account = load_config(sample_config, today=TODAY).config.account("gaj-toutiao")
     assert account.owner.email == "chenjing@boai.gov.cn"
+
+
+def test_another_layout_is_kept(tmp_path: Path):
+    """Sequences not indented under their key, 4-space mappings: the edit follows the file."""
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "jurisdiction: 博爱县   # 县名\n"
+        "departments:\n"
+        "- id: gaj\n"
+        "  name: 博爱县公安局\n"
+        "  level: county\n"
+        "  accounts:\n"
+        "  - id: gaj-weibo\n"
+        "    name: 博爱公安\n"
+        "    platform: weibo\n"
+        '    uid: "2951237460"\n'
+        "    owner: {name: 张伟, phone: '13903910011'}   # 值班手机\n"
+        "    filed_on: 2019-03-05\n"
+        "\n"
+        "# 以上为公安局\n",
+        "utf-8",
+    )
+    before = path.read_text("utf-8")
+    register_account(
+        path,
+        NewAccount(**{**NEW, "filed_on": dt.date(2026, 11, 25)}),
+        today=TODAY,
+    )
+    added, removed = added_and_removed(before, path.read_text("utf-8"))
+    assert removed == []
+    assert added[0] == "  - id: gaj-toutiao"
+    assert path.read_text("utf-8").endswith(
+        "    filed_on: 2026-11-25\n    exception_basis: 公安机关依法开设\n\n# 以上为公安局\n"
+    )
