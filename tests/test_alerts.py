@@ -164,10 +164,12 @@ def test_a_veto_is_told_once_to_owner_and_contact_by_mail_and_group(
     assert rows[0].subject == "【单项否决】博爱县公安局「博爱公安」（微博）"
     assert "已15天未更新" in rows[0].body
     assert "国办秘函〔2019〕19号" in rows[0].body
-    assert "- 请：立即更新" in rows[0].body
-    heading, *lines = rows[0].body.splitlines()
-    assert heading == "### 【单项否决】博爱县公安局「博爱公安」（微博）"
-    assert [line[:5] for line in lines] == ["- 事实：", "- 规则：", "- 请：立"]
+    assert rows[0].body == (  # as README.md shows it
+        "### 【单项否决】博爱县公安局「博爱公安」（微博）\n"
+        "- 事实：截至2026年11月27日 09:00，已15天未更新（最近一次：2026年11月12日 09:00）。\n"
+        "- 规则：监测时间点前14天内无更新，单项否决（国办秘函〔2019〕19号）\n"
+        "- 请：立即更新，此后每周至少更新一次。"
+    )
 
     # Again, and after a new check at a later T with the same status: nothing new.
     assert queue_alerts(a.engine, a.config, now=T).rows == 0
