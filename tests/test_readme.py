@@ -183,8 +183,7 @@ def test_no_documented_key_is_stale():
 @pytest.mark.parametrize(
     "command",
     [
-        "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/govmedia validate "
-        "&& .venv/bin/govmedia accounts",
+        "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/govmedia demo",
         'python3 -m venv .venv && .venv/bin/pip install -e ".[test]" && .venv/bin/pytest',
     ],
 )
