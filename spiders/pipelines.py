@@ -40,7 +40,8 @@ class RedactPipeline:
             from registry.logging_setup import redact
 
             item.url = redact(item.url) if item.url else item.url
-            item.detail = redact(item.detail) if item.detail else item.detail
+            if item.detail and ("=" in item.detail or "://" in item.detail):
+                item.detail = redact(item.detail)  # an error can quote a URL with its token
         return item
 
 

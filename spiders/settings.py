@@ -38,6 +38,10 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_FAIL_ON_DATALOSS = False
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 
+# Each callback yields one request or one observation: a few parallel item slots are plenty
+# (Scrapy starts that many tasks for every callback's output).
+CONCURRENT_ITEMS = 4
+
 DOWNLOADER_MIDDLEWARES = {
     "spiders.middlewares.CircuitBreakerMiddleware": 50,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,

@@ -106,6 +106,9 @@ def _sorted_query(request: SimRequest) -> str:
 
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in one write, without Nagle's delay (keep-alive clients wait on it).
+    wbufsize = -1
+    disable_nagle_algorithm = True
     server: SimulatorServer
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)

@@ -15,7 +15,7 @@ from typing import Any
 
 from registry.constants import LOCAL_TZ, Source
 from spiders.simulator.server import SimRequest, SimResponse, fault_response
-from spiders.simulator.world import Profile, SimAccount, crc
+from spiders.simulator.world import Profile, SimAccount, crc, mix
 
 OK = {"ret": 0, "err_msg": "ok"}
 MAX_COUNT = 20
@@ -89,7 +89,7 @@ def _account_answer(request: SimRequest) -> tuple[SimAccount | None, SimResponse
 
 
 def _articles(account: SimAccount, t: int, index: int) -> list[dict[str, Any]]:
-    pieces = 1 + crc(account.seed, t) % 3 if account.profile is Profile.DAILY else 1
+    pieces = 1 + mix(account.seed, t) % 3 if account.profile is Profile.DAILY else 1
     appmsgid = 2_247_480_000 + index
     day = dt.datetime.fromtimestamp(t, LOCAL_TZ)
     out = []
@@ -134,7 +134,7 @@ def appmsg(request: SimRequest) -> SimResponse:
         if len(articles) >= begin + count:
             break
     all_count = sum(
-        1 + crc(account.seed, t) % 3 if account.profile is Profile.DAILY else 1 for t in pushes
+        1 + mix(account.seed, t) % 3 if account.profile is Profile.DAILY else 1 for t in pushes
     )
     response = SimResponse.json(
         {
@@ -165,7 +165,7 @@ def appmsgpublish(request: SimRequest) -> SimResponse:
     records: list[int | None] = []
     for t in pushes:
         records.append(t)
-        if crc(account.seed, t, "deleted") % 7 == 0:
+        if mix(account.seed ^ 0x5EED, t) % 7 == 0:
             records.append(None)  # a push deleted later: its publish_info is empty
     total = len(pushes) - 1
     index_of = {t: total - i for i, t in enumerate(pushes)}

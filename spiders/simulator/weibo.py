@@ -13,7 +13,7 @@ import datetime as dt
 
 from registry.constants import LOCAL_TZ, Source
 from spiders.simulator.server import SimRequest, SimResponse, fault_response
-from spiders.simulator.world import Profile, SimAccount, crc
+from spiders.simulator.world import Profile, SimAccount, crc, mix
 
 PAGE_SIZE = 10
 PINNED_AGE_DAYS = 200
@@ -168,7 +168,7 @@ def _mblog(account: SimAccount, t: int, now: dt.datetime) -> dict:
         "reposts_count": crc(post_id) % 50,
         "comments_count": crc(post_id, "c") % 30,
     }
-    if crc(account.seed, t) % 5 == 0:
+    if mix(account.seed, t) % 5 == 0:
         original = t - 365 * 86400
         mblog["text"] = "转发微博"
         mblog["retweeted_status"] = {

@@ -1,0 +1,218 @@
+"""Crawl benchmark: govmedia against a plain sequential loop and a bare asyncio client.
+
+    .venv/bin/python benchmarks/crawl.py                  # 5,000 accounts, Weibo and WeChat mixed
+    .venv/bin/python benchmarks/crawl.py --accounts 20000 # also checks peak RSS ≤ 300 MB
+
+The simulated platforms run in their own process with `--latency-ms` added to every answer (a
+network's round trip; without it any loop against 127.0.0.1 is bound by the server alone).
+Politeness is off: no delay, no AutoThrottle, `--concurrency` requests in flight per source.
+All three clients fetch the same first pages (`crawl.max_pages: 1`): Weibo's user info and first
+post page, WeChat's first publish page.
+
+- govmedia: `govmedia crawl --json` as a child process, end to end (start-up, loading and syncing
+  the ledger, crawling, parsing, evidence, batched store writes); accounts/s and the child's peak
+  RSS (from wait4).
+- (a) a sequential `requests` loop over the same URLs, without parsing, on the first
+  `--sequential-accounts` accounts (its rate does not depend on how many it does);
+- (b) aiohttp with the same total concurrency, no parsing, all accounts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from registry.constants import LOCAL_TZ  # noqa: E402
+from spiders.simulator import (  # noqa: E402
+    SIMULATOR_WECHAT_COOKIE,
+    SIMULATOR_WECHAT_TOKEN,
+    point_config_at,
+    synthetic_config,
+)
+
+NOW = dt.datetime(2026, 11, 28, 9, 0, tzinfo=LOCAL_TZ)
+RSS_LIMIT_MB = 300
+
+
+def serve(latency: float) -> None:
+    """Child mode: run the simulator, print its URL, stop when stdin closes."""
+    from spiders.simulator import World, start_simulator
+
+    sim = start_simulator(World(anchor=NOW), port=0, latency=latency)
+    print(sim.url, flush=True)
+    sys.stdin.read()
+    sim.stop()
+
+
+def first_page_urls(data: dict[str, Any], base: str) -> list[list[str]]:
+    """Per account, the URLs govmedia fetches with max_pages 1 (the same order)."""
+    out = []
+    for department in data["departments"]:
+        for account in department["accounts"]:
+            if account["platform"] == "weibo":
+                uid = account["uid"]
+                index = f"{base}/api/container/getIndex?type=uid&value={uid}"
+                out.append([index, f"{index}&containerid=107603{uid}&page=1"])
+            else:
+                out.append(
+                    [
+                        f"{base}/cgi-bin/appmsgpublish?sub=list&begin=0&count=5"
+                        f"&fakeid={account['fakeid']}&type=101_1&free_publish_type=1"
+                        f"&sub_action=list_ex&token={SIMULATOR_WECHAT_TOKEN}&lang=zh_CN&f=json&ajax=1"
+                    ]
+                )
+    return out
+
+
+def write_config(directory: Path, data: dict[str, Any]) -> Path:
+    path = directory / "config.yaml"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")  # JSON is YAML
+    return path
+
+
+def run_govmedia(path: Path) -> tuple[float, float, dict[str, int]]:
+    """Seconds, peak RSS in MB, and outcomes of one `govmedia crawl --json`."""
+    env = {
+        **os.environ,
+        "GOVMEDIA_WECHAT_TOKEN": SIMULATOR_WECHAT_TOKEN,
+        "GOVMEDIA_WECHAT_COOKIE": SIMULATOR_WECHAT_COOKIE,
+    }
+    command = [
+        sys.executable,
+        "-c",
+        "from registry.cli import main; main()",
+        "crawl",
+        "--json",
+        "-c",
+        str(path),
+        "--now",
+        NOW.isoformat(),
+    ]
+    out_path = path.parent / "crawl.json"
+    started = time.perf_counter()
+    with out_path.open("wb") as out:
+        child = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL, env=env)
+        _pid, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"govmedia crawl failed with {os.waitstatus_to_exitcode(status)}")
+    outcomes: dict[str, int] = {}
+    for entry in json.loads(out_path.read_bytes()):
+        outcomes[entry["outcome"]] = outcomes.get(entry["outcome"], 0) + 1
+    return seconds, usage.ru_maxrss / 1024, outcomes
+
+
+def run_sequential(accounts: list[list[str]]) -> float:
+    import requests
+
+    session = requests.Session()
+    session.headers["Cookie"] = SIMULATOR_WECHAT_COOKIE
+    started = time.perf_counter()
+    for urls in accounts:
+        for url in urls:
+            session.get(url, timeout=30).content  # noqa: B018
+    return time.perf_counter() - started
+
+
+async def _aiohttp(accounts: list[list[str]], concurrency: int) -> float:
+    import aiohttp
+
+    limit = asyncio.Semaphore(concurrency)
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(
+        connector=connector, headers={"Cookie": SIMULATOR_WECHAT_COOKIE}
+    ) as session:
+
+        async def one(urls: list[str]) -> None:
+            async with limit:
+                for url in urls:
+                    async with session.get(url) as response:
+                        await response.read()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one(urls) for urls in accounts))
+        return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--accounts", type=int, default=5000)
+    parser.add_argument(
+        "--concurrency", type=int, default=32, help="Requests in flight per source."
+    )
+    parser.add_argument("--latency-ms", type=float, default=30.0)
+    parser.add_argument("--sequential-accounts", type=int, default=300)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.latency_ms / 1000)
+        return
+
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve", "--latency-ms", str(args.latency_ms)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        base = server.stdout.readline().strip()
+        data = synthetic_config(args.accounts)
+        data = point_config_at(data, base)
+        for name in ("weibo", "wechat"):
+            data["sources"][name].update(delay=0, concurrency=args.concurrency)
+        with tempfile.TemporaryDirectory(prefix="govmedia-bench-") as tmp:
+            data["store"] = str(Path(tmp) / "bench.sqlite3")
+            data["crawl"] = {
+                "autothrottle": False,
+                "max_pages": 1,
+                "retries": 0,
+                "timeout": 60,
+                "breaker_threshold": 10_000,
+            }
+            path = write_config(Path(tmp), data)
+            urls = first_page_urls(data, base)
+            n = len(urls)
+            requests_total = sum(len(u) for u in urls)
+            print(
+                f"{n} accounts ({requests_total} requests), {args.concurrency} per source in "
+                f"flight, {args.latency_ms:g} ms latency per answer"
+            )
+            g_seconds, g_rss, outcomes = run_govmedia(path)
+            g_rate = n / g_seconds
+            print(
+                f"govmedia   {g_rate:8.1f} accounts/s  ({g_seconds:.1f} s end to end, "
+                f"peak RSS {g_rss:.0f} MB)  outcomes {outcomes}"
+            )
+            sample = urls[: args.sequential_accounts]
+            a_rate = len(sample) / run_sequential(sample)
+            print(f"(a) seq    {a_rate:8.1f} accounts/s  (requests loop, {len(sample)} accounts)")
+            b_seconds = asyncio.run(_aiohttp(urls, 2 * args.concurrency))
+            b_rate = n / b_seconds
+            print(f"(b) aiohttp{b_rate:8.1f} accounts/s  (concurrency {2 * args.concurrency})")
+            print(f"govmedia / (a) = {g_rate / a_rate:5.1f}×   target ≥ 10×")
+            print(f"govmedia / (b) = {g_rate / b_rate:5.2f}×   target ≥ 0.5×")
+            verdict = "ok" if g_rss <= RSS_LIMIT_MB else "OVER"
+            print(
+                f"peak RSS       = {g_rss:5.0f} MB  target ≤ {RSS_LIMIT_MB} MB at 20,000: {verdict}"
+            )
+    finally:
+        if server.stdin:
+            server.stdin.close()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
