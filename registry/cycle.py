@@ -43,7 +43,6 @@ from sqlalchemy import Engine, select
 from registry.config import (
     LoadedConfig,
     NoticeAt,
-    ScheduleSettings,
     WeeklyAt,
     output_dir,
     store_url,
@@ -614,7 +613,6 @@ def dumps(result: CycleResult) -> str:
 
 __all__ = [
     "CycleResult",
-    "ScheduleSettings",
     "due_notices",
     "due_weeks",
     "failed_sources",

@@ -64,6 +64,9 @@ def run(
     except LockHeld as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_PARTIAL)
+    except Exception:  # a bug, not a user mistake: the traceback goes to the log, redacted
+        log.exception("the cycle stopped on an unexpected error")
+        sys.exit(EXIT_PARTIAL)
     if as_json:
         click.echo(dumps(result))
     elif not quiet or result.exit_code:
