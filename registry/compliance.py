@@ -13,6 +13,11 @@ Public API (stable; reports, the cycle and filings call it):
 - `verdict_at(policy, account, posts, observations, at, *, tz)` → `Verdict`
 - `week_verdicts(policy, account, posts, observations, weeks, *, at=None, tz)` → `[WeekVerdict]`
 
+- `Timeline(policy, account, posts, observations, tz)`: one account prepared once, then asked
+  `.verdict(at)` at many time points or `.week_verdicts(WeekGrid(weeks, tz), at)`; the two
+  functions above are thin wrappers. `severity(status)` sorts worst first; `floor2(days)` rounds
+  days for display; `rule_text(policy, rule)` gives a rule's Chinese text and its document.
+
 `posts` are the publish instants (aware datetimes) of the account's stored posts, in any order.
 
 How the rules read the facts (thresholds come from `policy`):

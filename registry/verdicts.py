@@ -5,16 +5,26 @@ Public API (stable; the cycle, reports and filings call it):
 - `check(engine, config, at)` → `list[Verdict]`: the verdict of every account in the ledger copy
   of the store (`accounts.in_ledger`; run `registry.store.sync_ledger` first) at T = `at`. It
   upserts one `verdicts` row per account and T (unique account_id + at), and adds a
-  `status_changes` row (old, new, at, reason) when an account's status, shutdown flag or relaunch
-  differs from its current state (its latest `status_changes` row). Running it again for the same
-  T changes nothing. A check at a T earlier than the latest stored verdict (a back-fill for a past
-  report) stores its verdicts but records no change: status changes tell the present.
+  `status_changes` row (old, new, at, reason, flag_shutdown, relaunched) when an account's
+  status, shutdown flag or relaunch differs from its current state (its latest `status_changes`
+  row; the first verdict of an account is a change from None). Running it again for the same T
+  changes nothing; new facts for the same T update its verdict and record the change. A check at
+  a T earlier than the latest stored verdict (a back-fill for a past report) stores its verdicts
+  but records no change: status changes tell the present.
+- `evaluate(engine, config, at)` → `list[Verdict]`: the same verdicts, stored nowhere.
 - `weekly_history(engine, config, weeks, *, at=None)` → `{account_id: [WeekVerdict]}`: natural
   ISO weeks for every account, computed (not stored), for reports.
-- `load_facts(conn, config, ...)`: the facts the rules read, for callers that need both.
+- `flagged_since(engine)` → `{account_id: when its current shutdown flag was raised}`.
+- `load_facts(conn, policy, *, upto, since=None)` → `Facts`: what the rules read, exact for any
+  time point in [since, upto]; feed `Facts` to `registry.compliance.Timeline(…, presorted=True)`
+  to ask many time points (reports do).
 
-Queries are built for a county-sized store and far beyond (20,000 accounts × a year of posts):
-one scan of `posts` grouped by account for the columns the rules read, never a query per account.
+Queries are built for a county-sized store and far beyond (20,000 accounts × a year of posts,
+≈ 3M posts; see benchmarks/check.py): the posts index is scanned once for the two columns the
+rules read (only the window a question needs, plus each account's first post and last post before
+it, through index seeks); observations are read as the first and last ok one per account (index
+seeks), every manual one (a partial index) and the last failure (a partial index). Never a query
+per account; rows come straight from the driver's cursor, instants stay naive UTC inside.
 """
 
 from __future__ import annotations
