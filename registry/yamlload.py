@@ -157,6 +157,7 @@ def load(text: str | bytes) -> tuple[Any, Lines]:
     get_event = CParser(text).get_event
     anchors: dict[str, Any] = {}
     cache: dict[str, Any] = {}  # plain scalar text → value: most values repeat
+    cache_get = cache.get
     resolvers_of = _RESOLVERS.get
     scalar_event, alias_event = ev.ScalarEvent, ev.AliasEvent
     mapping_start, sequence_start = ev.MappingStartEvent, ev.SequenceStartEvent
@@ -182,13 +183,13 @@ def load(text: str | bytes) -> tuple[Any, Lines]:
                 tag = event.tag
                 value = event.value
                 if tag is None and event.style == "":
-                    try:
-                        value = cache[value]
-                    except KeyError:
-                        text_value = value
+                    resolved = cache_get(value, missing)
+                    if resolved is missing:
+                        resolved = value
                         if resolvers_of(value[:1]) is not None:
-                            value = _plain_scalar(value)
-                        cache[text_value] = value
+                            resolved = _plain_scalar(value)
+                        cache[value] = resolved
+                    value = resolved
                 elif tag not in _STR_TAGS:
                     raise Unsupported(f"tag {tag}")
                 if event.anchor is not None:
