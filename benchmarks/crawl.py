@@ -82,8 +82,8 @@ def write_config(directory: Path, data: dict[str, Any]) -> Path:
     return path
 
 
-def run_govmedia(path: Path) -> tuple[float, float, dict[str, int]]:
-    """Seconds, peak RSS in MB, and outcomes of one `govmedia crawl --json`."""
+def run_govmedia(path: Path) -> tuple[float, float, float, dict[str, int]]:
+    """Seconds, CPU seconds, peak RSS in MB, and outcomes of one `govmedia crawl --json`."""
     env = {
         **os.environ,
         "GOVMEDIA_WECHAT_TOKEN": SIMULATOR_WECHAT_TOKEN,
@@ -111,7 +111,7 @@ def run_govmedia(path: Path) -> tuple[float, float, dict[str, int]]:
     outcomes: dict[str, int] = {}
     for entry in json.loads(out_path.read_bytes()):
         outcomes[entry["outcome"]] = outcomes.get(entry["outcome"], 0) + 1
-    return seconds, usage.ru_maxrss / 1024, outcomes
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, outcomes
 
 
 def run_sequential(accounts: list[list[str]]) -> float:
@@ -190,12 +190,13 @@ def main() -> None:
                 f"{n} accounts ({requests_total} requests), {args.concurrency} per source in "
                 f"flight, {args.latency_ms:g} ms latency per answer"
             )
-            g_seconds, g_rss, outcomes = run_govmedia(path)
+            g_seconds, g_cpu, g_rss, outcomes = run_govmedia(path)
             g_rate = n / g_seconds
             print(
                 f"govmedia   {g_rate:8.1f} accounts/s  ({g_seconds:.1f} s end to end, "
-                f"peak RSS {g_rss:.0f} MB)  outcomes {outcomes}"
+                f"{1000 * g_cpu / n:.2f} ms CPU per account, peak RSS {g_rss:.0f} MB)"
             )
+            print(f"           outcomes {outcomes}")
             sample = urls[: args.sequential_accounts]
             a_rate = len(sample) / run_sequential(sample)
             print(f"(a) seq    {a_rate:8.1f} accounts/s  (requests loop, {len(sample)} accounts)")

@@ -10,6 +10,7 @@ import datetime as dt
 import gzip
 import hashlib
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -209,3 +210,12 @@ def test_bad_config_exits_2(tmp_path: Path) -> None:
 
 def test_latest_is_aware_local_time(first: Crawl) -> None:
     assert first.latest("gaj-wechat").utcoffset() == LOCAL_TZ.utcoffset(SIM_NOW)
+
+
+def test_crawl_in_subprocess_returns_results(first: Crawl) -> None:
+    from registry.crawling import crawl_in_subprocess
+
+    results = crawl_in_subprocess(
+        first.path, only=["gaj-weibo"], now=SIM_NOW, env=SIM_ENV, stderr=subprocess.DEVNULL
+    )
+    assert [(r.account, r.outcome.value) for r in results] == [("gaj-weibo", "ok")]

@@ -196,3 +196,46 @@ def test_synthetic_config_mixes_weibo_and_wechat() -> None:
         "weibo",
         "wechat",
     ]
+
+
+# --- govmedia simulate -------------------------------------------------------------------------
+
+
+def test_simulate_serves_until_sigterm(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    written = tmp_path / "sim.yaml"
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from registry.cli import main; main()",
+            "simulate",
+            "-c",
+            str(SAMPLE),
+            "--port",
+            "0",
+            "--now",
+            "2026-11-28T09:00",
+            "--write-config",
+            str(written),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("GOVMEDIA_")},
+    )
+    try:
+        assert child.stdout is not None
+        url = child.stdout.readline().split()[3]
+        for line in child.stdout:
+            if line.startswith("export "):
+                break
+        answer = requests.get(f"{url}/api/container/getIndex?type=uid&value=2803301701", timeout=5)
+        assert (answer.json()["ok"], url in written.read_text(encoding="utf-8")) == (1, True)
+    finally:
+        child.send_signal(signal.SIGTERM)
+        assert child.wait(timeout=10) == 0
