@@ -135,11 +135,13 @@ def main() -> None:
                 f"{args.concurrency} per source in flight ({total_concurrency} in all), "
                 f"{args.latency_ms:g} ms latency per answer"
             )
-            g_seconds, g_rss, outcomes = bench.run_govmedia(path)
+            measured = bench.run_govmedia(path)  # (seconds, [cpu seconds,] peak RSS MB, outcomes)
+            g_seconds, g_rss, outcomes = measured[0], measured[-2], measured[-1]
             g_rate = n / g_seconds
+            cpu = f", {measured[1] / n * 1000:.2f} ms CPU per account" if len(measured) == 4 else ""
             print(
-                f"govmedia   {g_rate:8.1f} accounts/s  ({g_seconds:.1f} s end to end, "
-                f"peak RSS {g_rss:.0f} MB)  outcomes {outcomes}"
+                f"govmedia   {g_rate:8.1f} accounts/s  ({g_seconds:.1f} s end to end{cpu}, "
+                f"peak RSS {g_rss:.0f} MB)\n           outcomes {outcomes}"
             )
             sample = urls[: args.sequential_accounts + 1]  # nav + that many accounts
             a_rate = (len(sample) - 1) / bench.run_sequential(sample)
