@@ -42,11 +42,21 @@ DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 # (Scrapy starts that many tasks for every callback's output).
 CONCURRENT_ITEMS = 4
 
+# Scrapy's own components that a crawl of known URLs never needs cost time on every request
+# (about a tenth of the crawl's CPU at 20,000 accounts): off.
 DOWNLOADER_MIDDLEWARES = {
     "spiders.middlewares.CircuitBreakerMiddleware": 50,
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,  # URLs are built, not found
+    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "spiders.middlewares.BackoffRetryMiddleware": 550,
+    "scrapy.downloadermiddlewares.stats.DownloaderStats": None,
 }
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+}
+STATS_CLASS = "scrapy.statscollectors.DummyStatsCollector"
 
 # One job each, in this order: enforce honest outcomes, remove secrets, compress evidence, store.
 ITEM_PIPELINES = {
