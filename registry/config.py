@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import gc
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import UnionType
@@ -1189,10 +1191,28 @@ def _validate_plain(
     return LoadedConfig(config=config, path=Path(source_name), warnings=warnings)
 
 
+@contextmanager
+def bulk_allocation() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a large ledger is built.
+
+    Parsing and validating 20,000 accounts allocate millions of acyclic objects; each allocation
+    burst triggers collections that walk the whole growing heap (a third of the time). Reference
+    counting still frees garbage meanwhile; the collector resumes as it was afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def validate_text(raw: bytes, *, source_name: str, today: dt.date | None = None) -> LoadedConfig:
     """Parse and validate config text (UTF-8 bytes): what `load_config` does after reading."""
-    data, locate = parse_yaml(raw, source_name)
-    return _validate_plain(data, source_name=source_name, locate=locate, today=today)
+    with bulk_allocation():
+        data, locate = parse_yaml(raw, source_name)
+        return _validate_plain(data, source_name=source_name, locate=locate, today=today)
 
 
 def sorted_lines(lines: Iterable[str]) -> list[str]:

@@ -44,7 +44,7 @@ from sqlalchemy import (
     text,
 )
 
-from registry.config import Config
+from registry.config import Config, bulk_allocation
 from registry.constants import AccountStatus, EventKind
 
 
@@ -422,7 +422,7 @@ def sync_ledger(engine: Engine, config: Config, *, now: dt.datetime) -> SyncSumm
     Running it twice on the same ledger records nothing the second time.
     """
     counts = dict.fromkeys(("registered", "changed", "status_changed", "removed", "unchanged"), 0)
-    with engine.begin() as conn:
+    with bulk_allocation(), engine.begin() as conn:
         stored = {row.id: row._mapping for row in conn.execute(select(accounts))}
         stored_departments = {row.id: row._mapping for row in conn.execute(select(departments))}
         new_rows: list[dict[str, Any]] = []
