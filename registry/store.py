@@ -287,10 +287,6 @@ class StoreError(Exception):
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # The sqlite3 module opens transactions itself only before DML, so DDL (a migration step)
-    # would commit as it goes. Take over: no implicit transactions, and BEGIN on SQLAlchemy's
-    # begin (below), so that a failed migration step rolls back whole, as on PostgreSQL.
-    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
@@ -307,12 +303,7 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, future=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
     return engine
-
-
-def _sqlite_begin(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN")
 
 
 def schema_version(conn: Connection) -> int:
@@ -335,6 +326,11 @@ def migrate(engine: Engine, *, now: dt.datetime | None = None) -> list[int]:
         )
     for version, name, step in MIGRATIONS:
         with engine.begin() as conn:
+            if conn.dialect.name == "sqlite":
+                # The sqlite3 module opens a transaction only before DML, so a step's DDL would
+                # commit as it goes. Open it here: the step rolls back whole on failure, as on
+                # PostgreSQL, and a second process migrating at once waits for this one.
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
             if schema_version(conn) >= version:
                 continue
             step(conn)
