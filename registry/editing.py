@@ -176,7 +176,7 @@ def _finish(
     before_warnings = {_strip_line(w) for w in doc.loaded.warnings}
     new_warnings = [w for w in loaded.warnings if _strip_line(w) not in before_warnings]
     result = EditResult(doc.path, doc.raw, after, summary, new_warnings)
-    if not dry_run:
+    if not dry_run and after != doc.raw:
         write_atomic(doc.path, after, expected=doc.raw)
         result.written = True
     return result

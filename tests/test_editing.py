@@ -403,3 +403,14 @@ def test_another_layout_is_kept(tmp_path: Path):
     assert path.read_text("utf-8").endswith(
         "    filed_on: 2026-11-25\n    exception_basis: 公安机关依法开设\n\n# 以上为公安局\n"
     )
+
+
+def test_recording_the_same_closure_again_leaves_the_file_alone(sample_config: Path):
+    digest = sha(sample_config)
+    mtime = sample_config.stat().st_mtime_ns
+    result = close_account(
+        sample_config, "wjw-weibo", ClosureUpdate(approved_on=dt.date(2026, 11, 2)), today=TODAY
+    )
+    assert result.summary[0] == "wjw-weibo: already recorded; nothing changed"
+    assert not result.written
+    assert sha(sample_config) == digest and sample_config.stat().st_mtime_ns == mtime

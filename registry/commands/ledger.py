@@ -174,7 +174,13 @@ def _report_edit(result: Any, dry_run: bool) -> None:
         click.echo(line)
     for line in result.warnings:
         click.echo(f"warning: {line}", err=True)
-    click.echo(f"{result.path}: {'updated' if result.written else 'not written (--dry-run)'}")
+    if result.written:
+        state = "updated"
+    elif dry_run:
+        state = "not written (--dry-run)"
+    else:
+        state = "unchanged"
+    click.echo(f"{result.path}: {state}")
 
 
 def _edit_failed(lines: list[str]) -> None:
