@@ -542,36 +542,19 @@ def _render_filings(
 ) -> None:
     """Closure documents (关停申请表、停更公告、关停证明、书面报告) for every account flagged for
     shutdown or closing, as `govmedia filings` writes them, into output_dir/filings."""
-    from registry.filings import FilingRenderer, filing_context, needs_filing, write_filings
+    from registry.filings import render_filings
 
-    config = loaded.config
     verdicts = {v.account_id: v for v in result.verdicts}
-    selected = [
-        (department, account)
-        for department, account in config.iter_accounts()
-        if needs_filing(account, verdicts.get(account.id))
-    ]
-    if not selected:
-        return
-    override = None
-    if config.filings.templates:
-        override = Path(config.filings.templates)
-        if not override.is_absolute():
-            override = loaded.base_dir / override
-    today = at.astimezone(config.tz).date()
 
     def render() -> list[Path]:
-        contexts = [
-            filing_context(config, department, account, verdicts[account.id], today=today)
-            for department, account in selected
-        ]
-        written = write_filings(
-            FilingRenderer(override),
-            contexts,
-            output_dir(loaded) / "filings",
-            heading=f"{config.jurisdiction}政务新媒体账号关停材料（{today.isoformat()}）",
+        return render_filings(
+            engine,
+            loaded.config,
+            output_dir(loaded),
+            now=at,
+            verdicts=verdicts,
+            base_dir=loaded.base_dir,
         )
-        return [path for item in written for path in (item.docx, item.html)]
 
     paths = _step(result, "filings", render)
     if paths:
