@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from registry import __version__
-from registry.config import ConfigError, LoadedConfig, load_config
+from registry.config import ConfigError, LoadedConfig, load_config, sorted_lines
 from registry.constants import LOCAL_TZ
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -45,15 +45,20 @@ def config_option(func: F) -> F:
     )(func)
 
 
+def print_problems(error: ConfigError) -> None:
+    """Errors exactly as FILE:LINE: path: message, warnings prefixed, all in file order."""
+    tagged = {line: "" for line in error.lines}
+    tagged.update({line: "warning: " for line in error.warnings})
+    for line in sorted_lines(tagged):
+        click.echo(f"{tagged[line]}{line}", err=True)
+
+
 def load_or_exit(config_path: Path, *, quiet_warnings: bool = False) -> LoadedConfig:
     """Load config.yaml, or print every problem as FILE:LINE: path: message and exit 2."""
     try:
         loaded = load_config(config_path)
     except ConfigError as exc:
-        for line in exc.warnings:
-            click.echo(f"warning: {line}", err=True)
-        for line in exc.lines:
-            click.echo(f"error: {line}", err=True)
+        print_problems(exc)
         n = len(exc.lines)
         click.echo(
             f"{config_path}: {n} problem{'s' if n != 1 else ''}; nothing was done.", err=True

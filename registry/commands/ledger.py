@@ -10,7 +10,13 @@ from typing import Any
 
 import click
 
-from registry.cli import EXIT_BAD_CONFIG, EXIT_PARTIAL, config_option, load_or_exit
+from registry.cli import (
+    EXIT_BAD_CONFIG,
+    EXIT_PARTIAL,
+    config_option,
+    load_or_exit,
+    print_problems,
+)
 from registry.config import ConfigError, load_config, store_url
 from registry.constants import (
     ACCOUNT_STATUS_LABELS,
@@ -41,16 +47,6 @@ class DateType(click.ParamType):
 DATE = DateType()
 
 
-def _print_problems(error: ConfigError) -> None:
-    """Errors exactly as FILE:LINE: path: message; warnings prefixed; all in file order."""
-    from registry.config import sorted_lines
-
-    tagged = {line: "" for line in error.lines}
-    tagged.update({line: "warning: " for line in error.warnings})
-    for line in sorted_lines(tagged):
-        click.echo(f"{tagged[line]}{line}", err=True)
-
-
 @click.command()
 @config_option
 def validate(config_path: Path) -> None:
@@ -66,7 +62,7 @@ def validate(config_path: Path) -> None:
     try:
         loaded = load_config(config_path)
     except ConfigError as exc:
-        _print_problems(exc)
+        print_problems(exc)
         n = len(exc.lines)
         click.echo(f"{config_path}: {n} problem{'s' if n != 1 else ''}; not valid", err=True)
         sys.exit(EXIT_BAD_CONFIG)
@@ -381,7 +377,7 @@ def diff(old: Path, new: Path, as_json: bool) -> None:
         try:
             loaded.append(load_config(path))
         except ConfigError as exc:
-            _print_problems(exc)
+            print_problems(exc)
             failed = True
     if failed:
         click.echo("cannot compare: fix the problems above", err=True)
