@@ -10,8 +10,8 @@ All three clients fetch the same first pages (`crawl.max_pages: 1`): Weibo's use
 post page, WeChat's first publish page.
 
 - govmedia: `govmedia crawl --json` as a child process, end to end (start-up, loading and syncing
-  the ledger, crawling, parsing, evidence, batched store writes); accounts/s and the child's peak
-  RSS (from wait4).
+  the ledger, crawling, parsing, evidence, batched store writes); accounts/s, CPU per account, and
+  the peak RSS of the crawl and its per-source child processes together (sampled from /proc).
 - (a) a sequential `requests` loop over the same URLs, without parsing, on the first
   `--sequential-accounts` accounts (its rate does not depend on how many it does);
 - (b) aiohttp with the same total concurrency, no parsing, all accounts.
@@ -82,8 +82,29 @@ def write_config(directory: Path, data: dict[str, Any]) -> Path:
     return path
 
 
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants (Linux /proc), in MB."""
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+        stack.extend(int(c) for c in children)
+    return total / 1024
+
+
 def run_govmedia(path: Path) -> tuple[float, float, float, dict[str, int]]:
-    """Seconds, CPU seconds, peak RSS in MB, and outcomes of one `govmedia crawl --json`."""
+    """Seconds, CPU seconds, peak RSS in MB (the process and its per-source children together),
+    and outcomes of one `govmedia crawl --json`."""
+    import resource
+    import threading
+
     env = {
         **os.environ,
         "GOVMEDIA_WECHAT_TOKEN": SIMULATOR_WECHAT_TOKEN,
@@ -101,17 +122,32 @@ def run_govmedia(path: Path) -> tuple[float, float, float, dict[str, int]]:
         NOW.isoformat(),
     ]
     out_path = path.parent / "crawl.json"
+    peak = [0.0]
+    done = threading.Event()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     with out_path.open("wb") as out:
         child = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL, env=env)
-        _pid, status, usage = os.wait4(child.pid, 0)
+
+        def sample() -> None:
+            while not done.is_set():
+                peak[0] = max(peak[0], tree_rss_mb(child.pid))
+                done.wait(0.05)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        _pid, status, _usage = os.wait4(child.pid, 0)
+        done.set()
+        sampler.join()
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"govmedia crawl failed with {os.waitstatus_to_exitcode(status)}")
     outcomes: dict[str, int] = {}
     for entry in json.loads(out_path.read_bytes()):
         outcomes[entry["outcome"]] = outcomes.get(entry["outcome"], 0) + 1
-    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, outcomes
+    return seconds, cpu, peak[0], outcomes
 
 
 def run_sequential(accounts: list[list[str]]) -> float:
@@ -154,6 +190,9 @@ def main() -> None:
     )
     parser.add_argument("--latency-ms", type=float, default=30.0)
     parser.add_argument("--sequential-accounts", type=int, default=300)
+    parser.add_argument(
+        "--process-per-source", action="store_true", help="crawl.process_per_source: true"
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -181,6 +220,7 @@ def main() -> None:
                 "retries": 0,
                 "timeout": 60,
                 "breaker_threshold": 10_000,
+                "process_per_source": args.process_per_source,
             }
             path = write_config(Path(tmp), data)
             urls = first_page_urls(data, base)

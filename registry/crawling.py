@@ -218,36 +218,87 @@ def run_crawl(
     on_result: Callable[[CrawlResult], None] | None = None,
     on_start: Callable[[int], None] | None = None,
     log_level: str = "WARNING",
+    child_of: str | None = None,
 ) -> CrawlRun:
     """Sync the ledger, crawl the selected accounts once, store what was found, prune old
     evidence. Runs Scrapy's reactor: call it at most once per process.
 
+    With `crawl.process_per_source` (off by default) and more than one source to crawl, each
+    source's spider runs in its own child process (`govmedia crawl --source S`), so a crawl uses
+    several cores and one source's failure cannot stop the others. `child_of` is the crawl id
+    of the parent, for such a child: it neither syncs nor prunes.
+
     `now` fixes the observations' clock (replays, tests); default: the system clock.
     """
-    from scrapy import signals
-    from scrapy.crawler import CrawlerProcess
-
     from registry.store import open_store, prune_evidence, sync_ledger
-    from spiders.items import ObservationItem
-    from spiders.registry import spider_class
 
     config = loaded.config
     targets, skipped = select_targets(config, only=only, source=source)
     started = now or dt.datetime.now(dt.UTC)
     url = store_url(loaded)
     engine = open_store(url)
-    sync_ledger(engine, config, now=started)
-    run = CrawlRun(crawl_id=new_crawl_id(started), skipped=skipped)
+    if child_of is None:
+        sync_ledger(engine, config, now=started)
+    run = CrawlRun(crawl_id=child_of or new_crawl_id(started), skipped=skipped)
     if on_start is not None:
         on_start(len(targets))
     if not targets:
         return run
 
-    add_previous_coverage(engine, targets)
     by_source: dict[Source, list[Any]] = {}
     for target in targets:
         by_source.setdefault(target.source, []).append(target)
+    if config.crawl.process_per_source and len(by_source) > 1 and child_of is None:
+        found = _crawl_in_children(
+            loaded,
+            by_source,
+            run.crawl_id,
+            only=only,
+            now=now,
+            on_result=on_result,
+            log_level=log_level,
+        )
+    else:
+        add_previous_coverage(engine, targets)
+        found = _crawl_here(loaded, by_source, run.crawl_id, url, now, on_result, log_level)
 
+    for target in targets:  # ledger order
+        result = found.get(target.account_id)
+        if result is None:  # the crawl was interrupted before this account was observed
+            result = CrawlResult(
+                target.account_id,
+                target.source,
+                Outcome.NETWORK_ERROR,
+                None,
+                0,
+                "not observed: the crawl stopped before this account was done",
+            )
+        run.results.append(result)
+    if child_of is None:
+        finished = now or dt.datetime.now(dt.UTC)
+        run.evidence_pruned = prune_evidence(
+            engine, before=finished - dt.timedelta(days=config.crawl.evidence_days)
+        )
+    return run
+
+
+def _crawl_here(
+    loaded: LoadedConfig,
+    by_source: dict[Source, list[Any]],
+    crawl_id: str,
+    url: str,
+    now: dt.datetime | None,
+    on_result: Callable[[CrawlResult], None] | None,
+    log_level: str,
+) -> dict[str, CrawlResult]:
+    """One CrawlerProcess, one crawler per source, in this process."""
+    from scrapy import signals
+    from scrapy.crawler import CrawlerProcess
+
+    from spiders.items import ObservationItem
+    from spiders.registry import spider_class
+
+    config = loaded.config
     found: dict[str, CrawlResult] = {}
 
     def collect(item: Any) -> None:
@@ -270,40 +321,91 @@ def run_crawl(
     # Scrapy sets its loggers to DEBUG; the handlers (registry/logging_setup.py) redact secrets.
     for name in ("scrapy", "twisted", "py.warnings"):
         logging.getLogger(name).setLevel(log_level)
-    for source_, source_targets in by_source.items():
-        base = spider_class(source_)
+    for source, source_targets in by_source.items():
+        base = spider_class(source)
         configured = type(
-            base.__name__, (base,), {"custom_settings": source_settings(config, source_)}
+            base.__name__, (base,), {"custom_settings": source_settings(config, source)}
         )
         crawler = process.create_crawler(configured)
         crawler.signals.connect(collect, signal=signals.item_scraped)
         process.crawl(
             crawler,
             targets=source_targets,
-            crawl_id=run.crawl_id,
+            crawl_id=crawl_id,
             crawl=config.crawl,
-            base_url=config.sources.for_source(source_).base_url,
+            base_url=config.sources.for_source(source).base_url,
             now=now,
         )
     process.start(install_signal_handlers=True)
+    return found
 
-    for target in targets:  # ledger order
-        result = found.get(target.account_id)
-        if result is None:  # the crawl was interrupted before this account was observed
-            result = CrawlResult(
-                target.account_id,
-                target.source,
-                Outcome.NETWORK_ERROR,
-                None,
-                0,
-                "not observed: the crawl stopped before this account was done",
-            )
-        run.results.append(result)
-    finished = now or dt.datetime.now(dt.UTC)
-    run.evidence_pruned = prune_evidence(
-        engine, before=finished - dt.timedelta(days=config.crawl.evidence_days)
-    )
-    return run
+
+def _crawl_in_children(
+    loaded: LoadedConfig,
+    by_source: dict[Source, list[Any]],
+    crawl_id: str,
+    *,
+    only: Sequence[str],
+    now: dt.datetime | None,
+    on_result: Callable[[CrawlResult], None] | None,
+    log_level: str,
+) -> dict[str, CrawlResult]:
+    """One `govmedia crawl --source S` child per source, read line by line as accounts finish.
+
+    SIGTERM or Ctrl-C here is passed on to the children, which stop cleanly.
+    """
+    import signal
+    import threading
+
+    found: dict[str, CrawlResult] = {}
+    lock = threading.Lock()
+    children: list[subprocess.Popen[bytes]] = []
+    verbosity = {"INFO": ["-v"], "DEBUG": ["-vv"]}.get(log_level, [])
+    for source, source_targets in by_source.items():
+        command = [*_GOVMEDIA, "crawl", "-c", str(loaded.path), "--source", source.value]
+        command += ["--child-of", crawl_id, *verbosity]
+        ids = {t.account_id for t in source_targets}
+        for account_id in only:
+            if account_id in ids:
+                command += ["--only", account_id]
+        if now is not None:
+            command += ["--now", now.isoformat()]
+        children.append(subprocess.Popen(command, stdout=subprocess.PIPE))
+
+    def read(child: subprocess.Popen[bytes]) -> None:
+        assert child.stdout is not None
+        for line in child.stdout:
+            if not line.strip():
+                continue
+            result = _result_from_json(json.loads(line))
+            with lock:
+                found[result.account] = result
+                if on_result is not None:
+                    on_result(result)
+
+    readers = [threading.Thread(target=read, args=(c,), daemon=True) for c in children]
+    for reader in readers:
+        reader.start()
+
+    def forward(signum: int, _frame: Any) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signum)
+
+    previous = {
+        signum: signal.signal(signum, forward) for signum in (signal.SIGTERM, signal.SIGINT)
+    }
+    try:
+        for child, reader in zip(children, readers, strict=True):
+            child.wait()
+            reader.join()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return found
+
+
+_GOVMEDIA = [sys.executable, "-c", "from registry.cli import main; main()"]
 
 
 def crawl_in_subprocess(
@@ -322,15 +424,7 @@ def crawl_in_subprocess(
     stderr (its logs) goes to ours unless `stderr` says otherwise. Raises CrawlFailed when the
     child exits non-zero (2: a bad config).
     """
-    command = [
-        sys.executable,
-        "-c",
-        "from registry.cli import main; main()",
-        "crawl",
-        "--json",
-        "-c",
-        str(config_path),
-    ]
+    command = [*_GOVMEDIA, "crawl", "--json", "-c", str(config_path)]
     for account_id in only:
         command += ["--only", account_id]
     if source is not None:
@@ -354,17 +448,16 @@ def crawl_in_subprocess(
 
 def parse_results(stdout: bytes | str) -> list[CrawlResult]:
     """`crawl --json` output back into results."""
-    data = json.loads(stdout)
-    return [
-        CrawlResult(
-            account=entry["account"],
-            source=None,
-            outcome=Outcome(entry["outcome"]),
-            latest_post_at=dt.datetime.fromisoformat(entry["latest_post_at"])
-            if entry["latest_post_at"]
-            else None,
-            posts_seen=int(entry["posts_seen"]),
-            detail=entry["detail"],
-        )
-        for entry in data
-    ]
+    return [_result_from_json(entry) for entry in json.loads(stdout)]
+
+
+def _result_from_json(entry: dict[str, Any]) -> CrawlResult:
+    latest = entry["latest_post_at"]
+    return CrawlResult(
+        account=entry["account"],
+        source=Source(entry["source"]) if entry.get("source") else None,
+        outcome=Outcome(entry["outcome"]),
+        latest_post_at=dt.datetime.fromisoformat(latest) if latest else None,
+        posts_seen=int(entry["posts_seen"]),
+        detail=entry["detail"],
+    )

@@ -82,7 +82,10 @@ def run(path: Path, *extra: str) -> Crawl:
 def first(simulator: RunningSimulator, tmp_path_factory: pytest.TempPathFactory) -> Crawl:
     simulator.set_now(SIM_NOW)
     path = write_crawl_config(
-        tmp_path_factory.mktemp("sample"), simulator.url, weibo_and_wechat_ledger()
+        tmp_path_factory.mktemp("sample"),
+        simulator.url,
+        weibo_and_wechat_ledger(),
+        crawl={"process_per_source": True},  # the faults crawl runs both sources in one process
     )
     return run(path, "--now", SIM_NOW.isoformat())
 
@@ -190,6 +193,11 @@ def test_second_crawl_keeps_the_latest_post(first: Crawl, again: tuple[Crawl, in
 def test_second_crawl_inherits_the_coverage(first: Crawl, again: tuple[Crawl, int, int]) -> None:
     rows = [r for r in again[0].observation_rows() if r.account_id == "xzf-wechat"]
     assert rows[-1].complete_since == rows[0].complete_since
+
+
+def test_sources_crawled_in_their_own_processes_share_one_crawl_id(first: Crawl) -> None:
+    first_crawl = first.observation_rows()[: len(EXPECTED)]
+    assert len({r.crawl_id for r in first_crawl}) == 1
 
 
 def test_observations_are_recorded_at_the_given_instant(first: Crawl) -> None:

@@ -82,12 +82,17 @@ def faults(
     from tests.fixtures.simulator import write_crawl_config
 
     simulator.set_now(SIM_NOW)
-    # The older appmsg list endpoint here; the sample crawl uses appmsgpublish.
+    # The older appmsg list endpoint here, and both sources in one process (the default); the
+    # sample crawl uses appmsgpublish and a process per source.
     path = write_crawl_config(
         tmp_path_factory.mktemp("faults"),
         simulator.url,
         FAULTS,
-        crawl={"breaker_threshold": 50, "wechat_list": "appmsg", "max_pages": 2},
+        crawl={
+            "breaker_threshold": 50,
+            "wechat_list": "appmsg",
+            "max_pages": 2,
+        },
     )
     return crawl_json(path)
 

@@ -39,6 +39,7 @@ CRAWLED_SOURCES = [s.value for s in Source if s is not Source.MANUAL]
 @click.option(
     "-v", "--verbose", count=True, help="Log progress to stderr (-v: INFO, -vv: every request)."
 )
+@click.option("--child-of", "child_of", hidden=True, help="Internal: a per-source child crawl.")
 def crawl(
     config_path: Path,
     only: tuple[str, ...],
@@ -46,6 +47,7 @@ def crawl(
     as_json: bool,
     now_text: str | None,
     verbose: int,
+    child_of: str | None,
 ) -> None:
     """Observe accounts' recent posts; store the posts and one observation per account.
 
@@ -63,7 +65,7 @@ def crawl(
     """
     from registry.crawling import CrawlSelectionError, run_crawl, select_targets
 
-    loaded = load_or_exit(config_path, quiet_warnings=as_json)
+    loaded = load_or_exit(config_path, quiet_warnings=as_json or bool(child_of))
     now = parse_instant(now_text, option="--now") if now_text else None
     chosen = Source(source) if source else None
     try:
@@ -71,6 +73,18 @@ def crawl(
     except CrawlSelectionError as exc:
         raise click.BadParameter(str(exc), param_hint="--only") from None
     _configure_logging(loaded, verbose)
+
+    if child_of:  # one source of a parent's crawl: a JSON line per account, as it is known
+        run_crawl(
+            loaded,
+            only=only,
+            source=chosen,
+            now=now,
+            on_result=_print_line,
+            log_level=_LEVELS[min(verbose, 2)],
+            child_of=child_of,
+        )
+        return
 
     from rich.console import Console
 
@@ -108,6 +122,12 @@ def crawl(
 
 
 _LEVELS = ("WARNING", "INFO", "DEBUG")
+
+
+def _print_line(result: Any) -> None:
+    line = {**result.to_json(), "source": result.source.value}
+    sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
 
 
 def _configure_logging(loaded: Any, verbose: int) -> None:
