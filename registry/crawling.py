@@ -6,9 +6,9 @@ a process runs at most one crawl; a long-running loop calls `crawl_in_subprocess
 `govmedia crawl --json` as a child process and reads its JSON.
 
 The crawl first syncs the ledger into the store (idempotent), so every observation belongs to an
-account the store knows, with its current ledger status. Closed accounts are not crawled, nor are
-manual-source accounts (a person observes those, `govmedia observe`), nor accounts of a source
-switched off in config.yaml.
+account the store knows, with its current ledger status. Closed accounts are crawled too (a
+relaunch shows only in a crawl). Manual-source accounts are not (a person observes those with
+`govmedia observe`), nor accounts of a source switched off in config.yaml.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from registry.config import Config, LoadedConfig, store_url
-from registry.constants import LOCAL_TZ, AccountStatus, Outcome, Source
+from registry.constants import LOCAL_TZ, Outcome, Source
 
 
 @dataclass(frozen=True)
@@ -105,10 +105,10 @@ def select_targets(
         account_source = account.effective_source
         if source is not None and account_source is not source:
             continue
+        # Closed accounts are crawled too: a deregistered account answers not_found, and one
+        # that posts again has been relaunched (违规复开), which only a crawl can see.
         reason = None
-        if account.status is AccountStatus.CLOSED:
-            reason = "closed"
-        elif account_source is Source.MANUAL:
+        if account_source is Source.MANUAL:
             reason = "manual source: record what a person saw with `govmedia observe`"
         elif not config.sources.for_source(account_source).enabled:
             reason = f"source {account_source.value} is switched off (sources.{account_source.value}.enabled)"

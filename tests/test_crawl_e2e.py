@@ -40,6 +40,7 @@ EXPECTED = {
     "nyncj-wechat": "auth_expired",
     "qhz-wechat": "ok",
     "rmt-weibo": "ok",
+    "scjgj-weibo": "not_found",  # closed and deregistered
 }
 
 
@@ -103,8 +104,8 @@ def test_every_crawled_account_has_its_outcome(first: Crawl) -> None:
     assert {a: r["outcome"] for a, r in first.results.items()} == EXPECTED
 
 
-def test_closed_account_is_not_crawled(first: Crawl) -> None:
-    assert "scjgj-weibo" not in first.results
+def test_closed_account_is_crawled_so_a_relaunch_can_be_seen(first: Crawl) -> None:
+    assert first.results["scjgj-weibo"]["outcome"] == "not_found"
 
 
 def test_manual_accounts_are_not_crawled(first: Crawl) -> None:

@@ -147,9 +147,10 @@ def config():  # type: ignore[no-untyped-def]
     return validate_data(sample_data(), source_name="config.yaml", today=SIM_NOW.date()).config
 
 
-def test_closed_accounts_are_skipped(config) -> None:  # type: ignore[no-untyped-def]
-    _targets, skipped = select_targets(config)
-    assert ("scjgj-weibo", "closed") in {(s.account, s.reason) for s in skipped}
+def test_closed_accounts_are_crawled(config) -> None:  # type: ignore[no-untyped-def]
+    targets, skipped = select_targets(config)
+    assert "scjgj-weibo" in {t.account_id for t in targets}
+    assert "scjgj-weibo" not in {s.account for s in skipped}
 
 
 def test_manual_accounts_are_skipped(config) -> None:  # type: ignore[no-untyped-def]

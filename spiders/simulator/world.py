@@ -70,7 +70,7 @@ SAMPLE_PROFILES: dict[str, Profile] = {
     "wjw-weibo": Profile.SILENT_20D,  # closing; older payloads with relative times (3天前…)
     "yjglj-weibo": Profile.DELETED,
     "rmt-weibo": Profile.WEEKLY,
-    "scjgj-weibo": Profile.SILENT_120D,  # closed: not crawled
+    "scjgj-weibo": Profile.DELETED,  # closed and deregistered: the platform says it is gone
     # WeChat
     "xzf-wechat": Profile.DAILY,  # multi-article pushes
     "gaj-wechat": Profile.DAILY,
