@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import gc
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import UnionType
@@ -29,6 +27,7 @@ from pydantic import (
 )
 
 from registry import yamlload
+from registry.bulk import bulk_allocation
 from registry.constants import (
     DEFAULT_SOURCE,
     DOC_HENAN_EXCEPTION,
@@ -1194,23 +1193,6 @@ def _validate_plain(
     if errors or config is None:
         raise ConfigError(sorted_lines(errors), warnings)
     return LoadedConfig(config=config, path=Path(source_name), warnings=warnings)
-
-
-@contextmanager
-def bulk_allocation() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a large ledger is built.
-
-    Parsing and validating 20,000 accounts allocate millions of acyclic objects; each allocation
-    burst triggers collections that walk the whole growing heap (a third of the time). Reference
-    counting still frees garbage meanwhile; the collector resumes as it was afterwards.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def validate_text(raw: bytes, *, source_name: str, today: dt.date | None = None) -> LoadedConfig:

@@ -30,10 +30,8 @@ per account; rows come straight from the driver's cursor, instants stay naive UT
 from __future__ import annotations
 
 import datetime as dt
-import gc
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +46,7 @@ from sqlalchemy import (
     type_coerce,
 )
 
+from registry.bulk import bulk_allocation
 from registry.compliance import (
     AccountFacts,
     ObservationFacts,
@@ -242,19 +241,6 @@ def _rows(conn: Connection, query: Any) -> Iterator[Any]:
         yield from batch
 
 
-@contextmanager
-def _bulk() -> Iterator[None]:
-    """No cyclic garbage collection while millions of acyclic objects are built: the collector
-    would walk them again and again for nothing."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _naive_utc(instant: dt.datetime) -> dt.datetime:
     return instant.astimezone(UTC).replace(tzinfo=None)
 
@@ -403,7 +389,7 @@ def evaluate(engine: Engine, config: Config, at: dt.datetime) -> list[Verdict]:
     at_utc = at.astimezone(UTC)
     week_start = IsoWeek.containing(local, config.tz).start(config.tz)
     since = min(week_start, local - dt.timedelta(days=7))
-    with _bulk(), engine.connect() as conn:
+    with bulk_allocation(), engine.connect() as conn:
         facts = load_facts(conn, config.policy, upto=at_utc, since=since)
         return compute(config, facts, local)
 
@@ -586,7 +572,7 @@ def weekly_history(
     since = aware(grid.starts[0]) if config.policy.min_posts_per_week <= 1 else None
     policy, tz = config.policy, config.tz
     out: dict[str, list[WeekVerdict]] = {}
-    with _bulk(), engine.connect() as conn:
+    with bulk_allocation(), engine.connect() as conn:
         by_id = {account.id: account for account in load_accounts(conn)}
         observed = load_observations(conn)
 
