@@ -19,8 +19,9 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -414,16 +415,22 @@ def crawl_in_subprocess(
     only: Iterable[str] = (),
     source: Source | None = None,
     now: dt.datetime | None = None,
-    env: dict[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
     timeout: float | None = None,
+    relay_logs: bool = False,
     stderr: Any = None,
 ) -> list[CrawlResult]:
     """Run `govmedia crawl --json` as a child process and return its results.
 
-    For long-running loops: Scrapy's reactor cannot restart inside one process. The child's
-    stderr (its logs) goes to ours unless `stderr` says otherwise. Raises CrawlFailed when the
-    child exits non-zero (2: a bad config).
+    For long-running loops: Scrapy's reactor cannot restart inside one process. With
+    `relay_logs`, the child logs JSON lines that are relayed into our own logging (redacted on
+    the way, secrets given only to the child included); otherwise its stderr goes to `stderr`
+    (default: ours).
+    Raises CrawlFailed when the child exits non-zero (2: a bad config), prints no valid JSON, or
+    outlives `timeout` seconds (it is killed).
     """
+    from registry.logging_setup import ENV_LOG_FILE, ENV_LOG_FORMAT, REDACTOR, relay_line
+
     command = [*_GOVMEDIA, "crawl", "--json", "-c", str(config_path)]
     for account_id in only:
         command += ["--only", account_id]
@@ -431,19 +438,49 @@ def crawl_in_subprocess(
         command += ["--source", source.value]
     if now is not None:
         command += ["--now", now.isoformat()]
-    completed = subprocess.run(
+    extra = dict(env or {})
+    child_env = {**os.environ, **extra}
+    if relay_logs:
+        REDACTOR.add_values(extra.values())  # secrets given only to the child are secrets here
+        child_env.update({ENV_LOG_FILE: "-", ENV_LOG_FORMAT: "json"})
+    process = subprocess.Popen(
         command,
         stdout=subprocess.PIPE,
-        stderr=stderr,
-        env={**os.environ, **(env or {})},
-        timeout=timeout,
-        check=False,
+        stderr=subprocess.PIPE if relay_logs else stderr,
+        env=child_env,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
     )
-    if completed.returncode != 0:
+    relayer = None
+    if relay_logs:
+
+        def relay() -> None:
+            assert process.stderr is not None
+            for line in process.stderr:
+                relay_line(line, default_logger="govmedia.crawl")
+
+        relayer = threading.Thread(target=relay, name="crawl-log-relay", daemon=True)
+        relayer.start()
+    try:
+        stdout, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
         raise CrawlFailed(
-            completed.returncode, f"govmedia crawl exited {completed.returncode}; see its log"
+            -9, f"the crawl took longer than {(timeout or 0) / 60:.0f} min; stopped"
+        ) from None
+    finally:
+        if relayer is not None:
+            relayer.join(timeout=10)
+    if process.returncode != 0:
+        raise CrawlFailed(
+            process.returncode, f"govmedia crawl exited {process.returncode}; see its log"
         )
-    return parse_results(completed.stdout)
+    try:
+        return parse_results(stdout)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise CrawlFailed(0, f"govmedia crawl printed no valid JSON ({exc})") from None
 
 
 def parse_results(stdout: bytes | str) -> list[CrawlResult]:

@@ -26,10 +26,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
-import subprocess
-import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -212,56 +208,16 @@ def crawl_child(
     timeout: float,
 ) -> CrawlOutcome:
     """`govmedia crawl --json` as a child process; its log lines are relayed into ours."""
-    from registry.crawling import parse_results
-    from registry.logging_setup import ENV_LOG_FILE, ENV_LOG_FORMAT, REDACTOR, relay_line
+    from registry.crawling import CrawlFailed, crawl_in_subprocess
 
-    command = [
-        sys.executable,
-        "-c",
-        "from registry.cli import main; main()",
-        "crawl",
-        "--json",
-        "-c",
-        str(config_path),
-    ]
-    if now is not None:
-        command += ["--now", now.isoformat()]
-    extra = dict(env or {})
-    REDACTOR.add_values(extra.values())  # secrets given only to the child are secrets here too
-    child_env = {**os.environ, **extra, ENV_LOG_FILE: "-", ENV_LOG_FORMAT: "json"}
     started = time.monotonic()
-    process = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=child_env,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-    )
-
-    def relay() -> None:
-        assert process.stderr is not None
-        for line in process.stderr:
-            relay_line(line, default_logger="govmedia.crawl")
-
-    relayer = threading.Thread(target=relay, name="crawl-log-relay", daemon=True)
-    relayer.start()
     try:
-        stdout, _ = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
-        relayer.join(timeout=10)
-        return CrawlOutcome(error=f"the crawl took longer than {timeout / 60:.0f} min; stopped")
-    relayer.join(timeout=10)
+        results = crawl_in_subprocess(
+            config_path, now=now, env=env, timeout=timeout, relay_logs=True
+        )
+    except CrawlFailed as exc:
+        return CrawlOutcome(error=str(exc))
     seconds = round(time.monotonic() - started, 1)
-    if process.returncode != 0:
-        return CrawlOutcome(error=f"govmedia crawl exited {process.returncode}; see the log")
-    try:
-        results = parse_results(stdout)
-    except (ValueError, KeyError, TypeError) as exc:
-        return CrawlOutcome(error=f"govmedia crawl printed no valid JSON ({exc})")
     log.info("crawl done", extra={"accounts": len(results), "seconds": seconds})
     return CrawlOutcome(results=results)
 
