@@ -16,13 +16,15 @@ veto + zombie). The trend uses the same definition at each week's T.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, and_, select
+from sqlalchemy import Connection, Engine, and_, func, select
 
 from registry.compliance import Timeline, Verdict, WeekGrid, WeekVerdict
 from registry.config import Config
@@ -52,7 +54,6 @@ from reports.contexts import (
     LedgerChange,
     ListItem,
     PolicySummary,
-    PostRow,
     ProblemList,
     RuleNote,
     StatusCount,
@@ -372,10 +373,12 @@ def rate_of(counts: Mapping[VerdictStatus, int]) -> tuple[int, int, float | None
     return passed, checked, pass_rate(passed, checked)
 
 
-def headline(rows: Sequence[AccountRow], previous: Mapping[str, VerdictStatus] | None) -> Headline:
+def headline(rows: Sequence[AccountRow], previous: Mapping[VerdictStatus, int] | None) -> Headline:
+    """The figures at the top; `previous`: accounts by status at the last week's T (None: the
+    last week was never checked, so there is nothing to compare with)."""
     counts = tally(r.status for r in rows)
     passed, checked, rate = rate_of(counts)
-    prev_counts = tally(previous.values()) if previous is not None else None
+    prev_counts = previous
     prev_rate = rate_of(prev_counts)[2] if prev_counts is not None else None
     return Headline(
         monitored=len(rows),
@@ -387,7 +390,7 @@ def headline(rows: Sequence[AccountRow], previous: Mapping[str, VerdictStatus] |
         pass_rate=rate,
         previous_pass_rate=prev_rate,
         pass_rate_delta=(rate - prev_rate) if rate is not None and prev_rate is not None else None,
-        monitored_delta=len(rows) - len(previous) if previous is not None else None,
+        monitored_delta=len(rows) - sum(previous.values()) if previous is not None else None,
         flagged=sum(1 for r in rows if r.flag_shutdown),
         relaunched=sum(1 for r in rows if r.relaunched),
         counts=[
@@ -403,8 +406,8 @@ def headline(rows: Sequence[AccountRow], previous: Mapping[str, VerdictStatus] |
     )
 
 
-def trend_point(week: IsoWeek, statuses: Iterable[VerdictStatus]) -> TrendPoint:
-    passed, checked, rate = rate_of(tally(statuses))
+def trend_point(week: IsoWeek, counts: Mapping[VerdictStatus, int]) -> TrendPoint:
+    passed, checked, rate = rate_of(counts)
     return TrendPoint(
         week=str(week), label=f"W{week.week:02d}", pass_rate=rate, checked=checked, passed=passed
     )
@@ -614,12 +617,27 @@ def ledger_changes(
 # Facts from the compliance area
 
 
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Millions of acyclic objects (instants, timelines) are built at once: the cyclic collector
+    would walk them again and again for nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class Evaluator:
     """Every account's timeline, loaded once from the store, asked at many time points.
 
-    The stored verdict of a report's own T comes from `registry.verdicts.check` (which records
-    it); the trend's earlier points and the weeks are computed here from the same rules without
-    storing anything, so a report never writes history it did not witness."""
+    A weekly report loads its facts once: the verdicts at its T (stored, as `check` stores them),
+    the trend's points never checked, the week's runs and the site's weeks all come from the same
+    load, so no part of a report can disagree with another. The trend's earlier points and the
+    weeks are computed without storing anything: a report never writes history it did not
+    witness."""
 
     def __init__(self, config: Config, timelines: dict[str, Timeline]) -> None:
         self.config = config
@@ -632,21 +650,25 @@ class Evaluator:
         """Facts for time points in [since, upto] (`since`: the earliest week start needed)."""
         from registry.verdicts import load_facts
 
-        with engine.connect() as conn:
-            facts = load_facts(
-                conn, config.policy, upto=upto.astimezone(dt.UTC), since=since.astimezone(dt.UTC)
-            )
-        timelines = {
-            account.id: Timeline(
-                config.policy,
-                account,
-                facts.posts.get(account.id, ()),
-                facts.observations.get(account.id, ()),
-                config.tz,
-                presorted=True,
-            )
-            for account in facts.accounts
-        }
+        with _no_cyclic_gc():
+            with engine.connect() as conn:
+                facts = load_facts(
+                    conn,
+                    config.policy,
+                    upto=upto.astimezone(dt.UTC),
+                    since=since.astimezone(dt.UTC),
+                )
+            timelines = {
+                account.id: Timeline(
+                    config.policy,
+                    account,
+                    facts.posts.get(account.id, ()),
+                    facts.observations.get(account.id, ()),
+                    config.tz,
+                    presorted=True,
+                )
+                for account in facts.accounts
+            }
         return cls(config, timelines)
 
     def statuses_at(self, at: dt.datetime) -> dict[str, VerdictStatus]:
@@ -655,9 +677,31 @@ class Evaluator:
     def verdicts_at(self, at: dt.datetime) -> dict[str, Verdict]:
         return {account_id: t.verdict(at) for account_id, t in self.timelines.items()}
 
-    def weeks(self, weeks: Sequence[IsoWeek]) -> dict[str, list[WeekVerdict]]:
+    def weeks(
+        self, weeks: Sequence[IsoWeek], accounts: Iterable[str] | None = None
+    ) -> dict[str, list[WeekVerdict]]:
+        """The natural weeks of every account (or of `accounts`, those with a timeline)."""
         grid = WeekGrid(sorted(weeks), self.config.tz)
-        return {account_id: t.week_verdicts(grid, None) for account_id, t in self.timelines.items()}
+        timelines = self.timelines
+        ids = timelines if accounts is None else [a for a in accounts if a in timelines]
+        with _no_cyclic_gc():
+            return {
+                account_id: timelines[account_id].week_verdicts(grid, None) for account_id in ids
+            }
+
+    def check(self, engine: Engine, at: dt.datetime) -> dict[str, Verdict]:
+        """The verdicts at T, stored as `registry.verdicts.check` stores them (upserted, status
+        changes recorded), computed from the facts already loaded instead of a second load.
+
+        `load_facts` is exact for any point in [since, upto], so these are the verdicts `check`
+        would compute (tests/test_report_weekly.py compares the two)."""
+        from registry.verdicts import store_verdicts
+
+        verdicts = self.verdicts_at(at.astimezone(self.config.tz))
+        store_verdicts(
+            engine, list(verdicts.values()), at.astimezone(dt.UTC), now=dt.datetime.now(dt.UTC)
+        )
+        return verdicts
 
 
 @dataclass
@@ -666,8 +710,8 @@ class ComplianceFacts:
 
     at: dt.datetime
     verdicts: dict[str, Verdict]
-    previous: dict[str, VerdictStatus] | None
-    trend: list[tuple[IsoWeek, list[VerdictStatus]]]
+    previous: Mapping[VerdictStatus, int] | None  # accounts by status at the last week's T
+    trend: list[tuple[IsoWeek, Mapping[VerdictStatus, int]]]  # accounts by status at each T
     history: dict[str, list[WeekVerdict]]
 
 
@@ -717,7 +761,7 @@ def weekly_context(
         pass_rate_definition=pass_rate_definition(config),
         rules=rule_notes(config),
         headline=headline(rows, facts.previous),
-        trend=[trend_point(w, statuses) for w, statuses in facts.trend],
+        trend=[trend_point(w, counts) for w, counts in facts.trend],
         departments=department_sections(rows, ledger, order),
         lists=problem_lists(rows, ledger, config),
         registered=registered,
@@ -725,11 +769,97 @@ def weekly_context(
     )
 
 
-def _week_of(history: Iterable[WeekVerdict], week: IsoWeek) -> WeekVerdict | None:
-    for item in history:
+def _week_of(history: Sequence[WeekVerdict], week: IsoWeek) -> WeekVerdict | None:
+    for item in reversed(history):  # the report's week is the last one computed
         if item.week == week:
             return item
     return None
+
+
+def iter_account_pages(
+    ctx: WeeklyContext,
+    ledger: Ledger,
+    history: Mapping[str, Sequence[WeekVerdict]],
+    recent: Mapping[str, Sequence[tuple[dt.datetime, str | None, str | None]]],
+    weeks: Sequence[IsoWeek],
+    tz: ZoneInfo,
+    rows: Iterable[AccountRow] | None = None,
+) -> Iterator[AccountPageContext]:
+    """One page context per account of the report (or per row of `rows`), with its weeks
+    (oldest first), one at a time: a county's pages are written as they are built, never all
+    held at once."""
+    # Tens of thousands of pages × 26 weeks: a week cell is an immutable value, and most accounts
+    # share most of theirs (same week, count and status), so equal cells are one shared object.
+    weeks = sorted(weeks)
+    labels = [(str(w), f"W{w.week:02d}", w.monday()) for w in weeks]
+    cells: dict[tuple[Any, ...], WeekCell] = {}
+
+    def cell(index: int, wv: WeekVerdict | None) -> WeekCell:
+        key = (
+            (index, wv.posts, wv.met_cadence, wv.worst_status, wv.missed_run, wv.flag_shutdown)
+            if wv
+            else (index,)
+        )
+        found = cells.get(key)
+        if found is None:
+            name, label, monday = labels[index]
+            found = cells[key] = (
+                WeekCell(
+                    week=name,
+                    label=label,
+                    monday=monday,
+                    posts=wv.posts,
+                    met_cadence=wv.met_cadence,
+                    status=wv.worst_status,
+                    status_label=VERDICT_LABELS[wv.worst_status],
+                    css=STATUS_CLASS[wv.worst_status],
+                    missed_run=wv.missed_run,
+                    flag_shutdown=wv.flag_shutdown,
+                )
+                if wv
+                else WeekCell(
+                    week=name,
+                    label=label,
+                    monday=monday,
+                    posts=0,
+                    met_cadence=None,
+                    status=None,
+                    status_label="无数据",
+                    css="none",
+                    missed_run=0,
+                    flag_shutdown=False,
+                )
+            )
+        return found
+
+    indexes = range(len(weeks))
+    for row in report_rows(ctx) if rows is None else rows:
+        account = ledger.accounts[row.account_id]
+        items = history.get(row.account_id, [])
+        if len(items) == len(weeks):  # the usual case: one verdict per week, in order
+            aligned: Sequence[WeekVerdict | None] = items
+        else:
+            by_week = {w.week: w for w in items}
+            aligned = [by_week.get(w) for w in weeks]
+        yield AccountPageContext(
+            jurisdiction=ctx.jurisdiction,
+            account=row,
+            identifier=account.identifier,
+            exception_basis=account.exception_basis,
+            weeks=[cell(i, wv) for i, wv in zip(indexes, aligned, strict=True)],
+            recent_posts=[  # validated into PostRow by the page's own validation
+                {"published_at": at.astimezone(tz), "title": title, "url": url}
+                for at, title, url in recent.get(row.account_id, ())
+            ],
+            report_week=ctx.week,
+            root="../",
+            generated_at=ctx.generated_at,
+        )
+
+
+def report_rows(ctx: WeeklyContext) -> list[AccountRow]:
+    """Every account of the report, department by department."""
+    return [row for dept in ctx.departments for row in dept.accounts]
 
 
 def account_pages(
@@ -740,64 +870,8 @@ def account_pages(
     weeks: Sequence[IsoWeek],
     tz: ZoneInfo,
 ) -> list[AccountPageContext]:
-    """One page context per account of the report, with its weeks (oldest first)."""
-    # Tens of thousands of pages: keep this loop lean (labels computed once per week).
-    weeks = sorted(weeks)
-    labels = [(str(w), f"W{w.week:02d}", w.monday()) for w in weeks]
-    no_data = {"posts": 0, "met_cadence": None, "status": None, "status_label": "无数据"}
-    pages = []
-    for dept in ctx.departments:
-        for row in dept.accounts:
-            account = ledger.accounts[row.account_id]
-            items = history.get(row.account_id, [])
-            if len(items) == len(weeks):  # the usual case: one verdict per week, in order
-                aligned: list[WeekVerdict | None] = list(items)
-            else:
-                by_week = {w.week: w for w in items}
-                aligned = [by_week.get(w) for w in weeks]
-            cells = []
-            for wv, (name, label, monday) in zip(aligned, labels, strict=True):
-                cells.append(
-                    WeekCell(
-                        week=name,
-                        label=label,
-                        monday=monday,
-                        posts=wv.posts,
-                        met_cadence=wv.met_cadence,
-                        status=wv.worst_status,
-                        status_label=VERDICT_LABELS[wv.worst_status],
-                        css=STATUS_CLASS[wv.worst_status],
-                        missed_run=wv.missed_run,
-                        flag_shutdown=wv.flag_shutdown,
-                    )
-                    if wv
-                    else WeekCell(
-                        week=name,
-                        label=label,
-                        monday=monday,
-                        css="none",
-                        missed_run=0,
-                        flag_shutdown=False,
-                        **no_data,
-                    )
-                )
-            pages.append(
-                AccountPageContext(
-                    jurisdiction=ctx.jurisdiction,
-                    account=row,
-                    identifier=account.identifier,
-                    exception_basis=account.exception_basis,
-                    weeks=cells,
-                    recent_posts=[
-                        PostRow(published_at=at.astimezone(tz), title=title, url=url)
-                        for at, title, url in recent.get(row.account_id, ())
-                    ],
-                    report_week=ctx.week,
-                    root="../",
-                    generated_at=ctx.generated_at,
-                )
-            )
-    return pages
+    """Every account's page context (`iter_account_pages`, as a list)."""
+    return list(iter_account_pages(ctx, ledger, history, recent, weeks, tz))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -810,63 +884,75 @@ class WeeklyBuild:
 
     context: WeeklyContext
     ledger: Ledger
-    history: dict[str, list[WeekVerdict]]
-    history_weeks: list[IsoWeek]
+    history: dict[str, list[WeekVerdict]]  # the report's week
+    history_weeks: list[IsoWeek]  # the site's weeks for each account page, oldest first
+    # The report's facts, kept (with `site_weeks`) for the account pages' weeks; `site_history`
+    # releases them.
+    evaluator: Evaluator | None = None
 
 
-def stored_statuses(
+def stored_counts(
     engine: Engine, points: Sequence[dt.datetime]
-) -> dict[dt.datetime, dict[str, VerdictStatus]]:
-    """Verdicts already stored at these time points (by earlier weekly reports or checks)."""
+) -> dict[dt.datetime, Counter[VerdictStatus]]:
+    """Accounts by status at each of these time points, as earlier weekly reports or checks
+    stored them (counted by the database: the trend needs no single verdict)."""
     from registry.store import verdicts as verdicts_table
 
     wanted = {p.astimezone(dt.UTC).replace(tzinfo=None): p for p in points}
-    out: dict[dt.datetime, dict[str, VerdictStatus]] = {}
+    out: dict[dt.datetime, Counter[VerdictStatus]] = {}
     v = verdicts_table.c
     with engine.connect() as conn:
         rows = conn.execute(
-            select(v.at, v.account_id, v.status).where(
-                v.at.in_([p.astimezone(dt.UTC) for p in points])
-            )
+            select(v.at, v.status, func.count())
+            .where(v.at.in_([p.astimezone(dt.UTC) for p in points]))
+            .group_by(v.at, v.status)
         )
-        for at, account_id, status in rows:
+        for at, status, count in rows:
             key = wanted.get(at.astimezone(dt.UTC).replace(tzinfo=None) if at.tzinfo else at)
             if key is not None:
-                out.setdefault(key, {})[account_id] = VerdictStatus(status)
+                out.setdefault(key, Counter())[VerdictStatus(status)] += count
     return out
 
 
-def build_weekly(engine: Engine, config: Config, week: IsoWeek, *, now: dt.datetime) -> WeeklyBuild:
+def build_weekly(
+    engine: Engine,
+    config: Config,
+    week: IsoWeek,
+    *,
+    now: dt.datetime,
+    site_weeks: bool = False,
+) -> WeeklyBuild:
     """Check at the week's T (stored), then gather the trend and the week's runs, and assemble.
 
-    The trend reads the verdicts stored at each earlier week's T (what that week's report said);
-    a week never checked is computed now, from the same rules, without storing anything."""
-    from registry.verdicts import check
-
+    The facts are loaded once: the verdicts at T, the trend's points never checked and the
+    week's runs all come from them; with `site_weeks` they reach back far enough for every
+    account's last `reports.history_weeks` weeks too, and are kept for the site's account pages
+    (`site_history`). The trend reads the counts
+    stored at each earlier week's T (what that week's report said); a week never checked is
+    computed now, from the same rules, without storing anything."""
     tz = config.tz
     at = week_point(week, tz)
-    verdicts = {v.account_id: v for v in check(engine, config, at)}
     trend_weeks = week.back(config.reports.trend_weeks)
     earlier = [w for w in trend_weeks if w != week]
     if week.previous() not in earlier:
         earlier.append(week.previous())
-    stored = stored_statuses(engine, [week_point(w, tz) for w in earlier])
+    stored = stored_counts(engine, [week_point(w, tz) for w in earlier])
     missing = [w for w in earlier if week_point(w, tz) not in stored]
-    first = min([week, *missing])
+    site = week.back(config.reports.history_weeks)
+    first = min([*(site if site_weeks else [week]), *missing])
     # Facts from a week before the earliest point computed here: enough for every silence,
     # run and count those points need (the loader keeps each account's earlier edges).
     evaluator = Evaluator.load(
         engine, config, upto=at, since=first.start(tz) - dt.timedelta(days=7)
     )
+    verdicts = evaluator.check(engine, at)
     for w in missing:
-        stored[week_point(w, tz)] = evaluator.statuses_at(week_point(w, tz))
+        stored[week_point(w, tz)] = tally(evaluator.statuses_at(week_point(w, tz)).values())
     history = evaluator.weeks([week])
     trend = [
         (
             w,
-            [v.status for v in verdicts.values()]
-            if w == week
-            else list(stored[week_point(w, tz)].values()),
+            tally(v.status for v in verdicts.values()) if w == week else stored[week_point(w, tz)],
         )
         for w in trend_weeks
     ]
@@ -880,20 +966,50 @@ def build_weekly(engine: Engine, config: Config, week: IsoWeek, *, now: dt.datet
     context = weekly_context(
         config=config, ledger=ledger, week=week, facts=facts, events=events, now=now
     )
-    return WeeklyBuild(context, ledger, history, week.back(config.reports.history_weeks))
+    return WeeklyBuild(context, ledger, history, site, evaluator if site_weeks else None)
+
+
+@dataclass
+class SiteInputs:
+    """What the site's account pages need beside the report, read from the store before any
+    worker process starts: a worker computes its share of the pages from these alone and never
+    touches the store."""
+
+    context: WeeklyContext
+    ledger: Ledger
+    evaluator: Evaluator  # the report's own facts (or, for an older build, loaded for the site)
+    recent: dict[str, list[tuple[dt.datetime, str | None, str | None]]]
+    weeks: list[IsoWeek]
+    tz: ZoneInfo
+
+    def shard(self, index: int, count: int) -> list[AccountRow]:
+        """Every `count`-th account of the report from `index`: shares of equal work."""
+        return report_rows(self.context)[index::count]
+
+    def pages(self, rows: Sequence[AccountRow] | None = None) -> Iterator[AccountPageContext]:
+        """The page contexts of `rows` (default: every account), their weeks computed here."""
+        rows = report_rows(self.context) if rows is None else rows
+        history = self.evaluator.weeks(self.weeks, [r.account_id for r in rows])
+        return iter_account_pages(
+            self.context, self.ledger, history, self.recent, self.weeks, self.tz, rows
+        )
+
+
+def site_inputs(engine: Engine, config: Config, built: WeeklyBuild) -> SiteInputs:
+    """The report's facts when the build kept them (taken from the build: they hold every post
+    read), else facts loaded here for the site's weeks; and each account's latest posts."""
+    weeks = built.history_weeks
+    evaluator, built.evaluator = built.evaluator, None
+    if evaluator is None:
+        since = weeks[0].start(config.tz) - dt.timedelta(days=7)
+        evaluator = Evaluator.load(engine, config, upto=built.context.at, since=since)
+    with engine.connect() as conn:
+        recent = load_recent_posts(conn, built.context.at)
+    return SiteInputs(built.context, built.ledger, evaluator, recent, weeks, config.tz)
 
 
 def build_account_pages(
     engine: Engine, config: Config, built: WeeklyBuild
 ) -> list[AccountPageContext]:
-    """Each account's page: the report's verdict, its last weeks (computed here, for the site
-    only) and its latest posts."""
-    tz = config.tz
-    weeks = built.history_weeks
-    evaluator = Evaluator.load(
-        engine, config, upto=built.context.at, since=weeks[0].start(tz) - dt.timedelta(days=7)
-    )
-    history = evaluator.weeks(weeks)
-    with engine.connect() as conn:
-        recent = load_recent_posts(conn, built.context.at)
-    return account_pages(built.context, built.ledger, history, recent, weeks, tz)
+    """Every account's page context, as a list."""
+    return list(site_inputs(engine, config, built).pages())

@@ -21,7 +21,7 @@ from registry.config import Config
 from registry.constants import ReportKind
 from registry.weeks import IsoWeek
 from reports import build, site, writers
-from reports.contexts import AccountListContext, AnnualContext
+from reports.contexts import AccountRow, AnnualContext
 from reports.files import write_text
 from reports.periods import Period
 from reports.render import pct, render
@@ -41,8 +41,10 @@ class Rendered:
 
 
 # From this many accounts on, the XLSX file (openpyxl's slowest output) is written by a forked
-# child process while the parent writes the other formats and the account pages.
+# child process, and the site's account pages are shared between the parent and a second child
+# (every other account each), while the parent also writes the other formats.
 PARALLEL_MIN_ACCOUNTS = 2000
+PAGE_WORKERS = 2
 
 
 def _forked(target: Callable[..., object], *args: object) -> Any:
@@ -55,6 +57,27 @@ def _forked(target: Callable[..., object], *args: object) -> Any:
     process = multiprocessing.get_context("fork").Process(target=target, args=args, daemon=True)
     process.start()
     return process
+
+
+def _in_child(engine: Engine, target: Callable[..., object], *args: object) -> None:
+    """`target(*args)` in a forked child. The child inherits the parent's pooled connections: it
+    must neither use nor close them (SQLAlchemy's rule for os.fork), so its copy of the pool is
+    dropped without closing anything, and the child reads nothing from the store. The parent
+    keeps its own connections: it never reconnects mid-report, so the whole report reads one
+    database even if the file at the store's path is replaced meanwhile."""
+    engine.dispose(close=False)
+    target(*args)
+
+
+def _write_pages(out_dir: Path, inputs: build.SiteInputs, rows: Sequence[AccountRow]) -> int:
+    """The account pages of `rows`, their weeks computed here (in whichever process runs it)."""
+    return site.write_account_pages(out_dir, inputs.pages(rows))
+
+
+def _join(child: Any, what: Path) -> None:
+    child.join()
+    if child.exitcode != 0:
+        raise RuntimeError(f"writing {what} failed (exit {child.exitcode})")
 
 
 def render_weekly(
@@ -71,23 +94,46 @@ def render_weekly(
     """The weekly report of `week` in `formats`, plus the site's index and account pages.
 
     Account pages show the latest week: they are rewritten when `week` is the newest weekly
-    report in the folder (or when `account_pages` says so)."""
+    report in the folder (or when `account_pages` says so). Their weeks come from the same
+    facts as the report, loaded once."""
     formats = list(formats or config.reports.formats)
     unknown = sorted(set(formats) - set(writers.WEEKLY_FORMATS))
     if unknown:
         raise ValueError(f"unknown format {unknown[0]!r}; use {', '.join(writers.WEEKLY_FORMATS)}")
+    latest = site.latest_weekly(out_dir)
+    with_pages = bool(account_pages) or (
+        account_pages is None and (latest is None or str(week) >= latest)
+    )
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    built = build.build_weekly(engine, config, week, now=now)
+    built = build.build_weekly(engine, config, week, now=now, site_weeks=with_pages)
     ctx = built.context
     timings["build"] = time.perf_counter() - started
     folder = site.report_dir(out_dir, ReportKind.WEEKLY, ctx.week)
+    folder.mkdir(parents=True, exist_ok=True)
+    parallel = ctx.headline.monitored >= parallel_min_accounts
+    xlsx_child = None
+    if "xlsx" in formats and parallel:
+        xlsx_child = _forked(
+            _in_child, engine, writers.write_weekly_xlsx, ctx, folder / "report.xlsx"
+        )
+    shards: list[list[AccountRow]] = []
+    page_children: list[tuple[Any, int]] = []
+    if with_pages:
+        started = time.perf_counter()
+        inputs = build.site_inputs(engine, config, built)
+        workers = PAGE_WORKERS if parallel else 1
+        for index in range(workers):
+            rows = inputs.shard(index, workers)
+            child = None
+            if index > 0:
+                child = _forked(_in_child, engine, _write_pages, out_dir, inputs, rows)
+            if child is None:
+                shards.append(rows)
+            else:
+                page_children.append((child, len(rows)))
+        timings["pages (facts)"] = time.perf_counter() - started
     files: dict[str, Path] = {}
-    child = None
-    if "xlsx" in formats and ctx.headline.monitored >= parallel_min_accounts:
-        folder.mkdir(parents=True, exist_ok=True)
-        engine.dispose()  # the child must not share the parent's pooled connections
-        child = _forked(writers.write_weekly_xlsx, ctx, folder / "report.xlsx")
     for fmt in writers.WEEKLY_FORMATS:
         if fmt not in formats:
             continue
@@ -99,29 +145,35 @@ def render_weekly(
             write_text(target, writers.weekly_markdown(ctx))
         elif fmt == "csv":
             writers.write_weekly_csv(ctx, target)
-        elif fmt == "xlsx" and child is None:
+        elif fmt == "xlsx" and xlsx_child is None:
             writers.write_weekly_xlsx(ctx, target)
         files[fmt] = target
-        timings[fmt] = time.perf_counter() - started
-    latest = site.latest_weekly(out_dir)
+        if fmt != "xlsx" or xlsx_child is None:
+            timings[fmt] = time.perf_counter() - started
     pages = 0
-    if account_pages or (account_pages is None and (latest is None or ctx.week >= latest)):
+    if with_pages:
         started = time.perf_counter()
-        contexts = build.build_account_pages(engine, config, built)
-        listing = AccountListContext(
+        for rows in shards:
+            pages += _write_pages(out_dir, inputs, rows)
+        site.write_account_list(
+            out_dir,
+            build.report_rows(ctx),
             jurisdiction=ctx.jurisdiction,
             week=ctx.week,
-            accounts=site.account_links(contexts),
             generated_at=ctx.generated_at,
         )
-        pages = site.write_account_pages(out_dir, contexts, listing)
         timings["pages"] = time.perf_counter() - started
-    if child is not None:
+        if page_children:
+            started = time.perf_counter()
+            for child, count in page_children:
+                _join(child, out_dir / "accounts")
+                pages += count
+            timings["pages (waited)"] = time.perf_counter() - started
+        del inputs
+    if xlsx_child is not None:
         started = time.perf_counter()
-        child.join()
+        _join(xlsx_child, folder / "report.xlsx")
         timings["xlsx (waited)"] = time.perf_counter() - started
-        if child.exitcode != 0:
-            raise RuntimeError(f"writing {folder / 'report.xlsx'} failed (exit {child.exitcode})")
     summary = site.weekly_summary(ctx, files, now)
     site.write_summary(folder, summary)
     site.rebuild_index(out_dir, jurisdiction=config.jurisdiction, now=now)

@@ -16,6 +16,7 @@ import datetime as dt
 import functools
 import math
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from markupsafe import Markup
 
 from registry.constants import LOCAL_TZ, VerdictStatus
 from reports import charts
-from reports.contexts import Context
+from reports.contexts import Context, WeekCell
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -53,6 +54,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # package files, loaded once per process (no stat per render)
     )
     env.filters.update(
         pct=pct,
@@ -70,8 +72,24 @@ def environment() -> Environment:
         trend_svg=charts.trend_svg,
         department_bars_svg=charts.department_bars_svg,
         status_class=status_class,
+        week_rows=week_rows,
     )
     return env
+
+
+@functools.lru_cache(maxsize=16384)
+def week_row(cell: WeekCell) -> str:
+    """One week row of an account page (the macro in _account_week.html.j2, escaped there),
+    rendered once per distinct week cell: cells are frozen values, equal when every fact shown
+    is equal, and a county's pages repeat the same few thousand of them hundreds of thousands
+    of times."""
+    macro = environment().get_template("_account_week.html.j2").module.week_row  # type: ignore[attr-defined]
+    return str(macro(cell))
+
+
+def week_rows(cells: Sequence[WeekCell]) -> Markup:
+    """An account page's week rows, newest first, one line each."""
+    return Markup("".join([week_row(cell) + "\n" for cell in reversed(cells)]))
 
 
 def fields(context: Context) -> dict[str, Any]:

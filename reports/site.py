@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +29,13 @@ from reports.contexts import (
     AccountLink,
     AccountListContext,
     AccountPageContext,
+    AccountRow,
     FormatLink,
     IndexContext,
     IndexEntry,
 )
 from reports.files import write_text
-from reports.render import pct, render
+from reports.render import environment, fields, pct, render
 from reports.writers import FORMAT_LABELS
 
 SUMMARY_FILE = "summary.json"
@@ -193,27 +195,45 @@ def latest_weekly(out_dir: Path) -> str | None:
 # Account pages
 
 
-def write_account_pages(
-    out_dir: Path, pages: list[AccountPageContext], listing: AccountListContext
-) -> int:
-    """One page per account plus the list; pages of accounts no longer listed are left alone."""
+def write_account_pages(out_dir: Path, pages: Iterable[AccountPageContext]) -> int:
+    """One page per account, each written as its context arrives (pages of accounts no longer
+    listed are left alone). Returns the number written."""
     folder = out_dir / "accounts"
+    folder.mkdir(parents=True, exist_ok=True)
+    template = environment().get_template("account.html.j2")
+    written = 0
     for page in pages:
-        write_text(folder / f"{page.account.account_id}.html", render("account.html.j2", page))
-    write_text(folder / "index.html", render("accounts.html.j2", listing))
-    return len(pages)
+        html = template.render(fields(page))
+        write_text(folder / f"{page.account.account_id}.html", html, make_parent=False)
+        written += 1
+    return written
 
 
-def account_links(pages: list[AccountPageContext]) -> list[AccountLink]:
-    return [
-        AccountLink(
-            account_id=p.account.account_id,
-            name=p.account.name,
-            department_name=p.account.department_name,
-            platform_label=p.account.platform_label,
-            status=p.account.status,
-            status_label=p.account.status_label,
-            href=p.account.page,
-        )
-        for p in pages
-    ]
+def write_account_list(
+    out_dir: Path,
+    rows: Iterable[AccountRow],
+    *,
+    jurisdiction: str,
+    week: str,
+    generated_at: dt.datetime,
+) -> Path:
+    """accounts/index.html: every account of the report, linked to its page."""
+    listing = AccountListContext(
+        jurisdiction=jurisdiction,
+        week=week,
+        accounts=[account_link(row) for row in rows],
+        generated_at=generated_at,
+    )
+    return write_text(out_dir / "accounts" / "index.html", render("accounts.html.j2", listing))
+
+
+def account_link(row: AccountRow) -> AccountLink:
+    return AccountLink(
+        account_id=row.account_id,
+        name=row.name,
+        department_name=row.department_name,
+        platform_label=row.platform_label,
+        status=row.status,
+        status_label=row.status_label,
+        href=row.page,
+    )

@@ -6,6 +6,10 @@ import csv
 import datetime as dt
 import io
 import json
+import os
+import sqlite3
+from contextlib import closing
+from pathlib import Path
 
 import pytest
 from lxml import html as lxml_html
@@ -13,6 +17,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from registry.constants import LOCAL_TZ, ReportKind, VerdictStatus
+from registry.store import open_store
 from registry.store import reports as reports_table
 from registry.store import verdicts as verdicts_table
 from reports import build
@@ -139,6 +144,26 @@ def test_check_stored_the_verdicts_at_t(report_store, ctx):
     assert [s.replace(tzinfo=dt.UTC) if s.tzinfo is None else s for s in stored] == [
         ctx.at.astimezone(dt.UTC)
     ]
+
+
+def test_the_report_stores_what_check_stores(report_store, ctx):
+    """The report computes its verdicts at T from the facts it loads once for everything; the
+    compliance area's own `check` at the same T must find nothing to change."""
+    from registry.store import status_changes
+    from registry.verdicts import check
+
+    def state():
+        with report_store.engine.connect() as conn:
+            rows = conn.execute(select(verdicts_table).order_by(verdicts_table.c.account_id))
+            changes = conn.execute(select(status_changes.c.id)).scalars().all()
+            return [r._asdict() for r in rows], changes
+
+    before = state()
+    verdicts = check(report_store.engine, report_store.config, ctx.at)
+    assert state() == before
+    assert {v.account_id: v.status for v in verdicts} == {
+        r.account_id: r.status for d in ctx.departments for r in d.accounts
+    }
 
 
 def test_pass_rate_definition_is_printed(ctx):
@@ -329,3 +354,63 @@ def test_xlsx_written_by_a_forked_child_is_the_same_workbook(report_store):
     wb = load_workbook(result.files["xlsx"])
     assert wb.sheetnames == ["汇总", "账号明细", "问题清单", "关停跟踪"]
     assert wb["账号明细"].max_row == 12
+
+
+def test_pages_written_by_two_processes_are_the_pages_one_writes(report_store, tmp_path):
+    serial = render_weekly(
+        report_store.engine, report_store.config, tmp_path / "one", WEEK, now=NOW
+    )
+    parallel = render_weekly(
+        report_store.engine,
+        report_store.config,
+        tmp_path / "two",
+        WEEK,
+        now=NOW,
+        parallel_min_accounts=0,
+    )
+    assert "pages (waited)" in parallel.timings
+    assert serial.account_pages == parallel.account_pages == 11
+    one = {p.name: p.read_bytes() for p in (tmp_path / "one" / "accounts").iterdir()}
+    two = {p.name: p.read_bytes() for p in (tmp_path / "two" / "accounts").iterdir()}
+    assert len(one) == 12 and one == two  # 11 pages and the list
+
+
+def test_a_report_reads_one_store_even_if_its_file_is_replaced(report_store, monkeypatch):
+    """The incident behind the benchmark's "0 account pages": a second benchmark deleted and
+    re-created the store file at the same path while a report was running. The report had
+    dropped its connections before forking the XLSX child and reconnected to the new, empty
+    file: its account pages lost their weeks and its record went to the other store. Here the
+    file is replaced at that very moment, as the other process did."""
+    from reports import publish
+
+    db = report_store.config_path.parent / "reports.sqlite3"
+    fork = publish._forked
+
+    def replaced_then_forked(*args):
+        monkeypatch.setattr(publish, "_forked", fork)
+        for suffix in ("", "-wal", "-shm"):
+            if Path(f"{db}{suffix}").exists():
+                os.rename(f"{db}{suffix}", f"{db}.old{suffix}")
+        open_store(f"sqlite:///{db}").dispose()  # another run's fresh store at the path
+        return fork(*args)
+
+    monkeypatch.setattr(publish, "_forked", replaced_then_forked)
+    result = render_weekly(
+        report_store.engine,
+        report_store.config,
+        report_store.out_dir,
+        WEEK,
+        now=NOW,
+        parallel_min_accounts=0,
+    )
+    assert result.account_pages == 11
+    page = lxml_html.parse(str(report_store.out_dir / "accounts" / "gaj-wechat.html")).getroot()
+    weeks = [
+        [td.text_content() for td in tr.findall("td")]
+        for tr in page.findall(".//tbody/tr")
+        if tr.findall("td") and tr.findall("td")[0].text_content().startswith("2026-W")
+    ]
+    assert weeks[0][0] == "2026-W48" and weeks[0][3] == "未达到" and weeks[0][5] == "4"
+    with closing(sqlite3.connect(f"{db}.old")) as read, closing(sqlite3.connect(db)) as other:
+        assert read.execute("SELECT period FROM reports").fetchall() == [("2026-W48",)]
+        assert other.execute("SELECT count(*) FROM reports").fetchone() == (0,)
