@@ -55,6 +55,16 @@ DOWNLOADER_MIDDLEWARES = {
 SPIDER_MIDDLEWARES = {
     "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
     "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    # Each spider middleware wraps every callback's output in one more async generator. The
+    # sources that a platform checks the Referer of set their own (request_headers); meta is
+    # never copied between requests.
+    "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
+    "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
+}
+# Scrapy's statistics are not kept (DummyStatsCollector): nothing to count them for.
+EXTENSIONS = {
+    "scrapy.extensions.corestats.CoreStats": None,
+    "scrapy.extensions.logcount.LogCount": None,
 }
 STATS_CLASS = "scrapy.statscollectors.DummyStatsCollector"
 # Scrapy re-reads a generator callback's source on every response to warn about `return value`
