@@ -69,15 +69,58 @@ def _in_child(engine: Engine, target: Callable[..., object], *args: object) -> N
     target(*args)
 
 
+def _join(child: Any, what: Path) -> None:
+    child.join()
+    if child.exitcode != 0:
+        raise RuntimeError(f"writing {what} failed (exit {child.exitcode})")
+
+
 def _write_pages(out_dir: Path, inputs: build.SiteInputs, rows: Sequence[AccountRow]) -> int:
     """The account pages of `rows`, their weeks computed here (in whichever process runs it)."""
     return site.write_account_pages(out_dir, inputs.pages(rows))
 
 
-def _join(child: Any, what: Path) -> None:
-    child.join()
-    if child.exitcode != 0:
-        raise RuntimeError(f"writing {what} failed (exit {child.exitcode})")
+class _AccountPages:
+    """The site's account pages of one report. What they need from the store is read first,
+    here; then every `workers`-th account goes to one process: this one and forked children."""
+
+    def __init__(
+        self, engine: Engine, config: Config, out_dir: Path, built: build.WeeklyBuild, workers: int
+    ) -> None:
+        self.out_dir = out_dir
+        self.inputs = build.site_inputs(engine, config, built)
+        self.own: list[list[AccountRow]] = []
+        self.children: list[tuple[Any, int]] = []
+        for index in range(workers):
+            rows = self.inputs.shard(index, workers)
+            child = None
+            if index > 0:
+                child = _forked(_in_child, engine, _write_pages, out_dir, self.inputs, rows)
+            if child is None:
+                self.own.append(rows)
+            else:
+                self.children.append((child, len(rows)))
+
+    def write(self) -> int:
+        """This process's share of the pages, and the account list; returns the pages written."""
+        written = sum(_write_pages(self.out_dir, self.inputs, rows) for rows in self.own)
+        ctx = self.inputs.context
+        site.write_account_list(
+            self.out_dir,
+            build.report_rows(ctx),
+            jurisdiction=ctx.jurisdiction,
+            week=ctx.week,
+            generated_at=ctx.generated_at,
+        )
+        return written
+
+    def wait(self) -> int:
+        """The children's pages, once they are written; returns how many."""
+        written = 0
+        for child, count in self.children:
+            _join(child, self.out_dir / "accounts")
+            written += count
+        return written
 
 
 def render_weekly(
@@ -95,7 +138,9 @@ def render_weekly(
 
     Account pages show the latest week: they are rewritten when `week` is the newest weekly
     report in the folder (or when `account_pages` says so). Their weeks come from the same
-    facts as the report, loaded once."""
+    facts as the report, loaded once. From `parallel_min_accounts` accounts on, the XLSX file
+    and half of the account pages are written by forked children while this process writes the
+    rest."""
     formats = list(formats or config.reports.formats)
     unknown = sorted(set(formats) - set(writers.WEEKLY_FORMATS))
     if unknown:
@@ -112,68 +157,56 @@ def render_weekly(
     folder = site.report_dir(out_dir, ReportKind.WEEKLY, ctx.week)
     folder.mkdir(parents=True, exist_ok=True)
     parallel = ctx.headline.monitored >= parallel_min_accounts
-    xlsx_child = None
-    if "xlsx" in formats and parallel:
-        xlsx_child = _forked(
-            _in_child, engine, writers.write_weekly_xlsx, ctx, folder / "report.xlsx"
-        )
-    shards: list[list[AccountRow]] = []
-    page_children: list[tuple[Any, int]] = []
-    if with_pages:
-        started = time.perf_counter()
-        inputs = build.site_inputs(engine, config, built)
-        workers = PAGE_WORKERS if parallel else 1
-        for index in range(workers):
-            rows = inputs.shard(index, workers)
-            child = None
-            if index > 0:
-                child = _forked(_in_child, engine, _write_pages, out_dir, inputs, rows)
-            if child is None:
-                shards.append(rows)
-            else:
-                page_children.append((child, len(rows)))
-        timings["pages (facts)"] = time.perf_counter() - started
-    files: dict[str, Path] = {}
-    for fmt in writers.WEEKLY_FORMATS:
-        if fmt not in formats:
-            continue
-        started = time.perf_counter()
-        target = folder / f"report.{fmt}"
-        if fmt == "html":
-            write_text(target, writers.weekly_html(ctx))
-        elif fmt == "md":
-            write_text(target, writers.weekly_markdown(ctx))
-        elif fmt == "csv":
-            writers.write_weekly_csv(ctx, target)
-        elif fmt == "xlsx" and xlsx_child is None:
-            writers.write_weekly_xlsx(ctx, target)
-        files[fmt] = target
-        if fmt != "xlsx" or xlsx_child is None:
-            timings[fmt] = time.perf_counter() - started
-    pages = 0
-    if with_pages:
-        started = time.perf_counter()
-        for rows in shards:
-            pages += _write_pages(out_dir, inputs, rows)
-        site.write_account_list(
-            out_dir,
-            build.report_rows(ctx),
-            jurisdiction=ctx.jurisdiction,
-            week=ctx.week,
-            generated_at=ctx.generated_at,
-        )
-        timings["pages"] = time.perf_counter() - started
-        if page_children:
+    children: list[Any] = []  # every forked child, joined before returning, whatever happens
+    try:
+        xlsx_child = None
+        if "xlsx" in formats and parallel:
+            xlsx_child = _forked(
+                _in_child, engine, writers.write_weekly_xlsx, ctx, folder / "report.xlsx"
+            )
+            children.append(xlsx_child)
+        site_pages = None
+        if with_pages:
             started = time.perf_counter()
-            for child, count in page_children:
-                _join(child, out_dir / "accounts")
-                pages += count
-            timings["pages (waited)"] = time.perf_counter() - started
-        del inputs
-    if xlsx_child is not None:
-        started = time.perf_counter()
-        _join(xlsx_child, folder / "report.xlsx")
-        timings["xlsx (waited)"] = time.perf_counter() - started
+            site_pages = _AccountPages(
+                engine, config, out_dir, built, PAGE_WORKERS if parallel else 1
+            )
+            children += [child for child, _ in site_pages.children]
+            timings["pages (facts)"] = time.perf_counter() - started
+        files: dict[str, Path] = {}
+        for fmt in writers.WEEKLY_FORMATS:
+            if fmt not in formats:
+                continue
+            started = time.perf_counter()
+            target = folder / f"report.{fmt}"
+            if fmt == "html":
+                write_text(target, writers.weekly_html(ctx))
+            elif fmt == "md":
+                write_text(target, writers.weekly_markdown(ctx))
+            elif fmt == "csv":
+                writers.write_weekly_csv(ctx, target)
+            elif fmt == "xlsx" and xlsx_child is None:
+                writers.write_weekly_xlsx(ctx, target)
+            files[fmt] = target
+            if fmt != "xlsx" or xlsx_child is None:
+                timings[fmt] = time.perf_counter() - started
+        pages = 0
+        if site_pages is not None:
+            started = time.perf_counter()
+            pages = site_pages.write()
+            timings["pages"] = time.perf_counter() - started
+            if site_pages.children:
+                started = time.perf_counter()
+                pages += site_pages.wait()
+                timings["pages (waited)"] = time.perf_counter() - started
+            del site_pages  # the report's facts: every post read
+        if xlsx_child is not None:
+            started = time.perf_counter()
+            _join(xlsx_child, folder / "report.xlsx")
+            timings["xlsx (waited)"] = time.perf_counter() - started
+    finally:
+        for child in children:
+            child.join()
     summary = site.weekly_summary(ctx, files, now)
     site.write_summary(folder, summary)
     site.rebuild_index(out_dir, jurisdiction=config.jurisdiction, now=now)
