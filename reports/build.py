@@ -207,7 +207,25 @@ def load_ledger(conn: Connection) -> Ledger:
         for row in conn.execute(select(departments))
     }
     accts: dict[str, LedgerAccount] = {}
-    for row in conn.execute(select(accounts)):
+    a = accounts.c
+    columns = (
+        a.id,
+        a.department_id,
+        a.name,
+        a.platform,
+        a.identifier,
+        a.status,
+        a.opened_on,
+        a.filed_on,
+        a.national,
+        a.provincial,
+        a.owner_name,
+        a.owner_phone,
+        a.owner_email,
+        a.in_ledger,
+        a.data,
+    )  # not the sync instants: a county's worth of timestamps parsed for nothing
+    for row in conn.execute(select(*columns)):
         data = row.data or {}
         accts[row.id] = LedgerAccount(
             id=row.id,
@@ -295,8 +313,8 @@ def load_recent_posts(
         .order_by(posts.c.account_id, posts.c.published_at.desc())
     )
     out: dict[str, list[tuple[dt.datetime, str | None, str | None]]] = defaultdict(list)
-    for row in conn.execute(query):
-        out[row.account_id].append((row.published_at, row.title, row.url))
+    for account_id, published_at, title, url in conn.execute(query):
+        out[account_id].append((published_at, title, url))
     return out
 
 
