@@ -2,21 +2,26 @@
 
 Seeds a SQLite store with the compliance benchmark's seeder (benchmarks/check.py: the real
 schema, ~3 posts a week per account, weekly crawl observations, a mix of zombie, veto, unknown and
-closed accounts), then renders the report of the last closed week exactly as `govmedia report
-weekly` does for the newest week, timing each step:
+closed accounts), then renders the report of the last closed week as `govmedia report weekly`
+does, timing each step:
 
 - prepare (untimed): the eleven earlier weeks checked at their T, as the weekly cycle leaves the
   store (the trend then reads their stored counts);
 - baseline: the account-detail rows written with a bare `csv.writer` (the least any format costs);
-- report: one `render_weekly` call: the facts loaded once, the check at T (stored), the trend and
-  the context (build); XLSX in a forked child (from 2,000 accounts) while the parent writes HTML,
-  Markdown, CSV and the site's account pages (one per account, its last 26 weeks, and the list).
+- report, every format (the target): `render_weekly` without the site's account pages, as for a
+  week that is not the newest: the facts loaded once, the verdicts at T, the trend and the
+  context (build); the XLSX file in a forked child (from 2,000 accounts) while the parent stores
+  the verdicts and writes HTML, Markdown and CSV;
+- report + site pages: `render_weekly` for the newest week, which also rewrites the site's
+  account pages (one per account with its last 26 weeks, and the list), shared between the
+  parent and a second forked child.
 
-It prints each step's seconds, the report's total against the target (≤ 20 s), the CPU seconds
-of the parent and of the XLSX child (the machine's load inflates wall time, not CPU time), and
-the peak RSS of each. It checks what it timed: one account page per account monitored, every
-format written, and the store file still the one it opened (two benchmark runs sharing one
-`--db` path once replaced each other's store mid-run: see `--db`). `--repeat N` renders N times.
+For each it prints every step's seconds, the total, the CPU seconds of the parent and of the
+children (the machine's other load inflates wall time more than CPU time) and the peak RSS; then
+the report's totals against the target (≤ 20 s) with the load average. It checks what it timed:
+one account page per account monitored, every format written, and the store file still the one
+it opened (two benchmark runs sharing one `--db` path once replaced each other's store mid-run,
+and a report printed "0 account pages": see `--db`). `--repeat N` renders each N times.
 
     .venv/bin/python benchmarks/report.py                      # 20,000 accounts
     .venv/bin/python benchmarks/report.py --accounts 2000      # a quick run
@@ -205,11 +210,12 @@ def main() -> None:
         suffix = f" (run {run})" if args.repeat > 1 else ""
         reports.append(render(f"report: every format{suffix}", account_pages=False))
         commands.append(render(f"report + site pages{suffix}", account_pages=True))
-    best = min(reports)
-    verdict = "ok" if best <= TARGET_SECONDS else "SLOW"
+    over = sum(t > TARGET_SECONDS for t in reports)
+    verdict = "ok" if not over else f"SLOW in {over} of {len(reports)}"
     print(
         f"report in every format: {', '.join(f'{t:.2f}' for t in reports)} s   "
-        f"target ≤ {TARGET_SECONDS:.0f} s: {verdict}"
+        f"target ≤ {TARGET_SECONDS:.0f} s: {verdict}   (load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
     )
     print(f"with the site's account pages: {', '.join(f'{t:.2f}' for t in commands)} s")
     if not db.exists() or os.stat(db).st_ino != inode:

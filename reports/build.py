@@ -707,19 +707,16 @@ class Evaluator:
                 account_id: timelines[account_id].week_verdicts(grid, None) for account_id in ids
             }
 
-    def check(self, engine: Engine, at: dt.datetime) -> dict[str, Verdict]:
-        """The verdicts at T, stored as `registry.verdicts.check` stores them (upserted, status
-        changes recorded), computed from the facts already loaded instead of a second load.
 
-        `load_facts` is exact for any point in [since, upto], so these are the verdicts `check`
-        would compute (tests/test_report_weekly.py compares the two)."""
-        from registry.verdicts import store_verdicts
+def store_report_verdicts(engine: Engine, verdicts: Sequence[Verdict], at: dt.datetime) -> None:
+    """The report's verdicts at T, stored as `registry.verdicts.check` stores them (upserted,
+    status changes recorded). They are computed from the report's own facts instead of a second
+    load: `load_facts` is exact for any point in [since, upto], so they are the verdicts `check`
+    would compute (tests/test_report_weekly.py checks that `check` then finds nothing to change).
+    """
+    from registry.verdicts import store_verdicts
 
-        verdicts = self.verdicts_at(at.astimezone(self.config.tz))
-        store_verdicts(
-            engine, list(verdicts.values()), at.astimezone(dt.UTC), now=dt.datetime.now(dt.UTC)
-        )
-        return verdicts
+    store_verdicts(engine, verdicts, at.astimezone(dt.UTC), now=dt.datetime.now(dt.UTC))
 
 
 @dataclass
@@ -907,6 +904,13 @@ class WeeklyBuild:
     # The report's facts, kept (with `site_weeks`) for the account pages' weeks; `site_history`
     # releases them.
     evaluator: Evaluator | None = None
+    unstored: list[Verdict] | None = None  # the verdicts at T, when built with store=False
+
+    def store(self, engine: Engine) -> None:
+        """Store the verdicts at T that `build_weekly(store=False)` left unstored."""
+        if self.unstored is not None:
+            store_report_verdicts(engine, self.unstored, self.context.at)  # T
+            self.unstored = None
 
 
 def stored_counts(
@@ -939,6 +943,7 @@ def build_weekly(
     *,
     now: dt.datetime,
     site_weeks: bool = False,
+    store: bool = True,
 ) -> WeeklyBuild:
     """Check at the week's T (stored), then gather the trend and the week's runs, and assemble.
 
@@ -947,7 +952,9 @@ def build_weekly(
     account's last `reports.history_weeks` weeks too, and are kept for the site's account pages
     (`site_history`). The trend reads the counts
     stored at each earlier week's T (what that week's report said); a week never checked is
-    computed now, from the same rules, without storing anything."""
+    computed now, from the same rules, without storing anything. With `store=False` the
+    verdicts at T are left for the caller to store (`WeeklyBuild.store`), after it has started
+    the writers that need only the context."""
     tz = config.tz
     at = week_point(week, tz)
     trend_weeks = week.back(config.reports.trend_weeks)
@@ -963,7 +970,9 @@ def build_weekly(
     evaluator = Evaluator.load(
         engine, config, upto=at, since=first.start(tz) - dt.timedelta(days=7)
     )
-    verdicts = evaluator.check(engine, at)
+    verdicts = evaluator.verdicts_at(at)
+    if store:
+        store_report_verdicts(engine, list(verdicts.values()), at)
     for w in missing:
         stored[week_point(w, tz)] = tally(evaluator.statuses_at(week_point(w, tz)).values())
     history = evaluator.weeks([week])
@@ -984,7 +993,14 @@ def build_weekly(
     context = weekly_context(
         config=config, ledger=ledger, week=week, facts=facts, events=events, now=now
     )
-    return WeeklyBuild(context, ledger, history, site, evaluator if site_weeks else None)
+    return WeeklyBuild(
+        context,
+        ledger,
+        history,
+        site,
+        evaluator if site_weeks else None,
+        None if store else list(verdicts.values()),
+    )
 
 
 @dataclass

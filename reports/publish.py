@@ -151,7 +151,7 @@ def render_weekly(
     )
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    built = build.build_weekly(engine, config, week, now=now, site_weeks=with_pages)
+    built = build.build_weekly(engine, config, week, now=now, site_weeks=with_pages, store=False)
     ctx = built.context
     timings["build"] = time.perf_counter() - started
     folder = site.report_dir(out_dir, ReportKind.WEEKLY, ctx.week)
@@ -165,6 +165,9 @@ def render_weekly(
                 _in_child, engine, writers.write_weekly_xlsx, ctx, folder / "report.xlsx"
             )
             children.append(xlsx_child)
+        started = time.perf_counter()
+        built.store(engine)  # the verdicts at T, while the child writes
+        timings["build (stored)"] = time.perf_counter() - started
         site_pages = None
         if with_pages:
             started = time.perf_counter()

@@ -414,3 +414,19 @@ def test_a_report_reads_one_store_even_if_its_file_is_replaced(report_store, mon
     with closing(sqlite3.connect(f"{db}.old")) as read, closing(sqlite3.connect(db)) as other:
         assert read.execute("SELECT period FROM reports").fetchall() == [("2026-W48",)]
         assert other.execute("SELECT count(*) FROM reports").fetchone() == (0,)
+
+
+def test_rendering_stores_the_verdicts_at_t_while_a_child_writes(report_store):
+    result = render_weekly(
+        report_store.engine,
+        report_store.config,
+        report_store.out_dir,
+        WEEK,
+        now=NOW,
+        parallel_min_accounts=0,
+    )
+    assert "build (stored)" in result.timings and "xlsx (waited)" in result.timings
+    with report_store.engine.connect() as conn:
+        stored = conn.execute(select(verdicts_table.c.account_id, verdicts_table.c.status)).all()
+    assert len(stored) == result.summary["monitored"] == 11
+    assert dict(stored)["gaj-wechat"] == VerdictStatus.VETO.value
