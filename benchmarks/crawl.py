@@ -15,6 +15,9 @@ post page, WeChat's first publish page.
 - (a) a sequential `requests` loop over the same URLs, without parsing, on the first
   `--sequential-accounts` accounts (its rate does not depend on how many it does);
 - (b) aiohttp with the same total concurrency, no parsing, all accounts.
+
+For each client it also prints the simulator's CPU per account and how busy it was (its share of
+one core): near 100 % means that client was bound by the simulator, not by itself.
 """
 
 from __future__ import annotations
@@ -97,6 +100,17 @@ def tree_rss_mb(pid: int) -> float:
                 total += int(line.split()[1])
         stack.extend(int(c) for c in children)
     return total / 1024
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def simulator_load(pid: int, cpu_before: float, seconds: float, accounts: int) -> str:
+    used = process_cpu(pid) - cpu_before
+    return f"simulator {1000 * used / accounts:.2f} ms CPU per account, busy {100 * used / seconds:.0f}%"
 
 
 def run_govmedia(path: Path) -> tuple[float, float, float, dict[str, int]]:
@@ -230,6 +244,7 @@ def main() -> None:
                 f"{n} accounts ({requests_total} requests), {args.concurrency} per source in "
                 f"flight, {args.latency_ms:g} ms latency per answer"
             )
+            sim_cpu = process_cpu(server.pid)
             g_seconds, g_cpu, g_rss, outcomes = run_govmedia(path)
             g_rate = n / g_seconds
             print(
@@ -237,12 +252,15 @@ def main() -> None:
                 f"{1000 * g_cpu / n:.2f} ms CPU per account, peak RSS {g_rss:.0f} MB)"
             )
             print(f"           outcomes {outcomes}")
+            print(f"           {simulator_load(server.pid, sim_cpu, g_seconds, n)}")
             sample = urls[: args.sequential_accounts]
             a_rate = len(sample) / run_sequential(sample)
             print(f"(a) seq    {a_rate:8.1f} accounts/s  (requests loop, {len(sample)} accounts)")
+            sim_cpu = process_cpu(server.pid)
             b_seconds = asyncio.run(_aiohttp(urls, 2 * args.concurrency))
             b_rate = n / b_seconds
             print(f"(b) aiohttp{b_rate:8.1f} accounts/s  (concurrency {2 * args.concurrency})")
+            print(f"           {simulator_load(server.pid, sim_cpu, b_seconds, n)}")
             print(f"govmedia / (a) = {g_rate / a_rate:5.1f}×   target ≥ 10×")
             print(f"govmedia / (b) = {g_rate / b_rate:5.2f}×   target ≥ 0.5×")
             verdict = "ok" if g_rss <= RSS_LIMIT_MB else "OVER"
