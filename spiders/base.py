@@ -137,6 +137,7 @@ class SourceSpider(scrapy.Spider):
     ) -> None:
         super().__init__(name=self.source.value, **kwargs)
         self.targets = targets
+        self._unstarted = iter(targets)  # shared by start() and the callbacks (_start_next)
         self.crawl_id = crawl_id
         self.crawl = crawl
         self.base_url = (base_url or self.default_base_url or "").rstrip("/")
@@ -231,7 +232,22 @@ class SourceSpider(scrapy.Spider):
     # ------------------------------------------------------------------ the shared steps
 
     async def start(self) -> AsyncIterator[Any]:
-        for target in self.targets:
+        while True:
+            started = False
+            for output in self._start_next():
+                started = True
+                yield output
+            if not started:
+                return
+
+    def _start_next(self) -> Iterator[Any]:
+        """The next account's first request, after the observations of the accounts before it
+        that are settled without one (breaker open, precheck, no request possible).
+
+        Scrapy takes one start request per turn of its loop, fewer than the concurrency allows
+        while responses keep it busy; so each finished account also starts the next one.
+        """
+        for target in self._unstarted:
             job = Job(target)
             if self.breaker.tripped is not None:
                 yield self.observation(job, self.breaker.tripped, self.breaker.reason)
@@ -241,39 +257,47 @@ class SourceSpider(scrapy.Spider):
                 yield self.observation(job, *refusal)
                 continue
             try:
-                yield self.first_request(job)
+                request = self.first_request(job)
             except ParseError as exc:
                 yield self.observation(job, exc.outcome, exc.detail)
+                continue
+            yield request
+            return
 
     def _on_response(
         self, response: Response, job: Job, handler: Handler, **extra: Any
     ) -> Iterator[Any]:
+        output = self._judge(response, job, handler, extra)
+        yield output
+        if isinstance(output, ObservationItem):
+            yield from self._start_next()
+
+    def _judge(self, response: Response, job: Job, handler: Handler, extra: dict[str, Any]) -> Any:
+        """The account's observation, or the request for its next page."""
         judged = self.http_outcome(response)
         if judged is not None:
-            yield self.fail(job, *judged, response=response)
-            return
+            return self.fail(job, *judged, response=response)
         try:
             following = handler(job, response, **extra)
         except ParseError as exc:
-            yield self.fail(job, exc.outcome, exc.detail, response=response)
-            return
+            return self.fail(job, exc.outcome, exc.detail, response=response)
         except Exception as exc:  # a parser bug must not lose the account's observation
             self.logger.exception("could not read %s's answer", job.target.account_id)
             detail = f"could not read the answer ({type(exc).__name__}: {exc})"
-            yield self.fail(job, Outcome.MALFORMED, detail, response=response)
-            return
-        if following is None:
-            yield self.finish_ok(job)
-        else:
-            yield following
+            return self.fail(job, Outcome.MALFORMED, detail, response=response)
+        return self.finish_ok(job) if following is None else following
 
     def _on_error(self, failure: Failure) -> Iterator[Any]:
+        yield self._judge_failure(failure)
+        yield from self._start_next()
+
+    def _judge_failure(self, failure: Failure) -> ObservationItem:
+        """The observation of an account whose request got no answer."""
         request = failure.request  # type: ignore[attr-defined]
         job: Job = request.cb_kwargs["job"]
         if failure.check(CircuitOpen):
             assert self.breaker.tripped is not None
-            yield self.fail(job, self.breaker.tripped, self.breaker.reason, counted=False)
-            return
+            return self.fail(job, self.breaker.tripped, self.breaker.reason, counted=False)
         retries = self.crawl.retries
         if failure.check(DownloadTimeoutError, TimeoutError, TCPTimedOutError):
             detail = f"no answer within {self.crawl.timeout:g} s ({retries} retries)"
@@ -282,13 +306,12 @@ class SourceSpider(scrapy.Spider):
         elif failure.check(CannotResolveHostError, DNSLookupError):
             detail = f"cannot resolve {urlsplit(request.url).hostname} ({retries} retries)"
         elif failure.check(ResponseDataLossError):
-            yield self.fail(job, Outcome.MALFORMED, "the body was cut off before its end")
-            return
+            return self.fail(job, Outcome.MALFORMED, "the body was cut off before its end")
         elif failure.check(ConnectionLost, DownloadFailedError):
             detail = f"connection lost ({retries} retries)"
         else:
             detail = f"{failure.type.__name__}: {failure.getErrorMessage()} ({retries} retries)"
-        yield self.fail(job, Outcome.NETWORK_ERROR, detail)
+        return self.fail(job, Outcome.NETWORK_ERROR, detail)
 
     def http_outcome(self, response: Response) -> tuple[Outcome, str] | None:
         """The outcome an HTTP status alone proves, or None for a body to parse."""
