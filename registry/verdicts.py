@@ -12,6 +12,9 @@ Public API (stable; the cycle, reports and filings call it):
   a T earlier than the latest stored verdict (a back-fill for a past report) stores its verdicts
   but records no change: status changes tell the present.
 - `evaluate(engine, config, at)` → `list[Verdict]`: the same verdicts, stored nowhere.
+- `store_verdicts(engine, verdicts, at_utc, *, now)` → number of changes: the storing half of
+  `check`, for a caller that computed the verdicts itself from facts it already loaded (the
+  weekly report: one facts load serves T, the trend and the week runs).
 - `weekly_history(engine, config, weeks, *, at=None)` → `{account_id: [WeekVerdict]}`: natural
   ISO weeks for every account, computed (not stored), for reports.
 - `flagged_since(engine)` → `{account_id: when its current shutdown flag was raised}`.

@@ -16,16 +16,15 @@ veto + zombie). The trend uses the same definition at each week's T.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, and_, func, select
 
+from registry.bulk import bulk_allocation
 from registry.compliance import Timeline, Verdict, WeekGrid, WeekVerdict
 from registry.config import Config
 from registry.constants import (
@@ -635,19 +634,6 @@ def ledger_changes(
 # Facts from the compliance area
 
 
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Millions of acyclic objects (instants, timelines) are built at once: the cyclic collector
-    would walk them again and again for nothing."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 class Evaluator:
     """Every account's timeline, loaded once from the store, asked at many time points.
 
@@ -668,7 +654,7 @@ class Evaluator:
         """Facts for time points in [since, upto] (`since`: the earliest week start needed)."""
         from registry.verdicts import load_facts
 
-        with _no_cyclic_gc():
+        with bulk_allocation():
             with engine.connect() as conn:
                 facts = load_facts(
                     conn,
@@ -702,7 +688,7 @@ class Evaluator:
         grid = WeekGrid(sorted(weeks), self.config.tz)
         timelines = self.timelines
         ids = timelines if accounts is None else [a for a in accounts if a in timelines]
-        with _no_cyclic_gc():
+        with bulk_allocation():
             return {
                 account_id: timelines[account_id].week_verdicts(grid, None) for account_id in ids
             }
