@@ -168,7 +168,9 @@ def main() -> None:
     parser.add_argument("--weeks", type=int, default=52, help="Weeks of posts and of history.")
     parser.add_argument("--posts-per-week", type=float, default=3.0)
     parser.add_argument("--db", type=Path, help="SQLite file (default: a temporary one).")
-    parser.add_argument("--keep", action="store_true", help="Reuse --db if it is already seeded.")
+    parser.add_argument(
+        "--keep", action="store_true", help="Reuse --db, which must already be seeded."
+    )
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
 
@@ -177,8 +179,9 @@ def main() -> None:
         tmp = tempfile.TemporaryDirectory()
         args.db = Path(tmp.name) / "bench.sqlite3"
     url = f"sqlite:///{args.db}"
-    if not (args.keep and args.db.exists()):
-        args.db.unlink(missing_ok=True)
+    if args.db.exists() and not args.keep:
+        parser.error(f"{args.db} exists; pass --keep to reuse it (it is never deleted)")
+    if not args.db.exists():
         started = time.perf_counter()
         n_posts = seed(
             url, args.accounts, args.weeks, args.posts_per_week, random.Random(args.seed)
