@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -82,7 +83,9 @@ def test_appmsg_title(articles) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_appmsg_link(articles) -> None:  # type: ignore[no-untyped-def]
-    assert articles.posts[0].url.startswith("http://mp.weixin.qq.com/s?__biz=")
+    # The article's permanent link, as the platform gave it.
+    link = urlsplit(articles.posts[0].url)
+    assert (link.path, parse_qs(link.query)["__biz"][0]) == ("/s", "MzA5NjExMjQ0MQ==")
 
 
 def test_appmsg_more_pages_by_count(articles) -> None:  # type: ignore[no-untyped-def]

@@ -9,7 +9,7 @@ import pytest
 
 from registry.constants import LOCAL_TZ, Outcome
 from spiders.parsers.common import ParseError, http_date
-from spiders.parsers.weibo import parse_created_at, parse_posts, parse_user
+from spiders.parsers.weibo import POST_URL, parse_created_at, parse_posts, parse_user
 
 PAGES = Path(__file__).parent / "pages" / "weibo"
 # The Date header the saved pages were served with: Saturday 2026-11-28 09:00 in Shanghai.
@@ -119,7 +119,8 @@ def test_title_has_html_removed(first_page) -> None:  # type: ignore[no-untyped-
 
 
 def test_post_url(first_page) -> None:  # type: ignore[no-untyped-def]
-    assert first_page.posts[1].url == "https://m.weibo.cn/status/P00000010"
+    # The post's own page on the platform, by its bid.
+    assert first_page.posts[1].url == POST_URL.format(id="P00000010")
 
 
 def test_a_page_with_posts_has_more(first_page) -> None:  # type: ignore[no-untyped-def]
