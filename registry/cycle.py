@@ -426,42 +426,41 @@ def _render_due(
         if weekly is not None
         else due_weeks(at, schedule.weekly_report, rendered_periods(engine, ReportKind.WEEKLY), tz)
     )
-    for week in weeks:
-        path = _step(
-            result, f"weekly report {week}", lambda w=week: _render_week(loaded, engine, w, at)
-        )
+
+    def publish(kind: ReportKind, alert: AlertKind, name: str, period: Any, render: Any) -> None:
+        path = _step(result, f"{name} {period}", render)
         if path is None:
-            continue
-        result.rendered.append(RenderedReport(ReportKind.WEEKLY, str(week), path))
+            return
+        result.rendered.append(RenderedReport(kind, str(period), path))
         result.queued += queue_summary(
             engine,
             config,
-            kind=AlertKind.WEEKLY_SUMMARY,
-            period=str(week),
-            period_label=week.label(),
-            report=report_location(config, path, out),
-            as_of=at,
-            now=at,
-        )
-    if schedule.notice is None or weekly is not None:
-        return
-    rendered = rendered_periods(engine, ReportKind.NOTICE)
-    for period in due_notices(at, schedule.notice, rendered, tz):
-        path = _step(
-            result, f"notice {period}", lambda p=period: _render_notice(loaded, engine, p, at)
-        )
-        if path is None:
-            continue
-        result.rendered.append(RenderedReport(ReportKind.NOTICE, str(period), path))
-        result.queued += queue_summary(
-            engine,
-            config,
-            kind=AlertKind.NOTICE_READY,
+            kind=alert,
             period=str(period),
             period_label=period.label(),
             report=report_location(config, path, out),
             as_of=at,
             now=at,
+        )
+
+    for week in weeks:
+        publish(
+            ReportKind.WEEKLY,
+            AlertKind.WEEKLY_SUMMARY,
+            "weekly report",
+            week,
+            lambda w=week: _render_week(loaded, engine, w, at),
+        )
+    if schedule.notice is None or weekly is not None:
+        return
+    rendered = rendered_periods(engine, ReportKind.NOTICE)
+    for period in due_notices(at, schedule.notice, rendered, tz):
+        publish(
+            ReportKind.NOTICE,
+            AlertKind.NOTICE_READY,
+            "notice",
+            period,
+            lambda p=period: _render_notice(loaded, engine, p, at),
         )
 
 
