@@ -91,7 +91,9 @@ def main() -> None:
 
     \b
     Example:
+      govmedia demo                      # a full cycle on the sample ledger, offline
       govmedia validate -c config.yaml
+      govmedia run -c config.yaml        # one cycle: crawl, check, reports, alerts
     """
 
 
