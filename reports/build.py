@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, and_, func, select
 
 from registry.bulk import bulk_allocation
-from registry.compliance import Timeline, Verdict, WeekGrid, WeekVerdict
+from registry.compliance import Timeline, Verdict, WeekGrid, WeekVerdict, rule_text
 from registry.config import Config
 from registry.constants import (
     ACCOUNT_STATUS_LABELS,
@@ -41,6 +41,7 @@ from registry.constants import (
     DepartmentLevel,
     EventKind,
     Platform,
+    Rule,
     VerdictStatus,
 )
 from registry.store import account_events, accounts, departments, posts
@@ -478,6 +479,11 @@ def problem_lists(rows: Sequence[AccountRow], ledger: Ledger, config: Config) ->
     p = config.policy
     ordered = sorted(rows, key=_worst_first)
 
+    def rule(key: Rule) -> dict[str, str]:
+        """The rule's text and document, from the one place the rules are worded."""
+        text, basis = rule_text(p, key)
+        return {"rule": text, "basis": basis}
+
     def items(pred: Any, note: Any) -> list[ListItem]:
         return [ListItem(account=r, note=note(r)) for r in ordered if pred(r)]
 
@@ -493,29 +499,25 @@ def problem_lists(rows: Sequence[AccountRow], ledger: Ledger, config: Config) ->
         ProblemList(
             key="veto",
             title="单项否决",
-            rule=f"监测时间点前{p.veto_after_days}天内无更新",
-            basis=DOC_VETO,
+            **rule(Rule.VETO),
             items=items(lambda r: r.status is VerdictStatus.VETO, with_detail),
         ),
         ProblemList(
             key="warning",
             title="更新预警",
-            rule=f"连续{p.warn_after_days}天以上未更新（最少一周更新一次），未满{p.veto_after_days}天",
-            basis=DOC_LOCAL_CADENCE,
+            **rule(Rule.CADENCE_WARNING),
             items=items(lambda r: r.status is VerdictStatus.WARNING, with_detail),
         ),
         ProblemList(
             key="zombie",
             title="僵尸账号",
-            rule=f"连续{p.zombie_after_days}天以上未更新",
-            basis=DOC_CLOSURE,
+            **rule(Rule.ZOMBIE),
             items=items(lambda r: r.status is VerdictStatus.ZOMBIE, with_detail),
         ),
         ProblemList(
             key="unknown",
             title="无法核验",
-            rule=f"最近{p.stale_after_hours}小时内无成功观测（不作为未更新处理，不据此要求关停）",
-            basis="本县监测规则",
+            **rule(Rule.UNKNOWN),
             items=items(
                 lambda r: r.status is VerdictStatus.UNKNOWN, lambda r: r.detail or "原因不明"
             ),
@@ -539,8 +541,7 @@ def problem_lists(rows: Sequence[AccountRow], ledger: Ledger, config: Config) ->
         ProblemList(
             key="relaunched",
             title="已关停账号违规复开",
-            rule="已关停注销的账号在注销后仍有更新",
-            basis=DOC_CLOSURE,
+            **rule(Rule.RELAUNCHED),
             items=items(lambda r: r.relaunched, lambda r: r.detail or "注销后仍有更新"),
         ),
         ProblemList(
