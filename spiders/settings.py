@@ -28,6 +28,18 @@ AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 60.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 
+# HTTP through aiohttp's C parser on Scrapy's asyncio loop (spiders/handler.py).
+DOWNLOAD_HANDLERS = {
+    "http": "spiders.handler.AiohttpDownloadHandler",
+    "https": "spiders.handler.AiohttpDownloadHandler",
+}
+
+# A redirect is an answer, judged by the base spider (a login page means the session lapsed), so
+# no source follows one; a spider that opts in (`follow_redirects`) gets Scrapy's redirect
+# middlewares back, with the Referer middleware they expect (registry/crawling.py).
+REDIRECT_ENABLED = False
+METAREFRESH_ENABLED = False
+
 # Retries with backoff for 5xx and timeouts only: a block or an expired login is an answer.
 RETRY_ENABLED = True
 RETRY_TIMES = 2
