@@ -192,14 +192,24 @@ def base_settings(config: Config, url: str, *, log_level: str = "WARNING") -> An
 
 def source_settings(config: Config, source: Source) -> dict[str, Any]:
     """One source's politeness: its delay and concurrency (per crawler, so per source)."""
+    from spiders import settings as project
+    from spiders.registry import spider_class
+
     settings = config.sources.for_source(source)
-    return {
+    out: dict[str, Any] = {
         "DOWNLOAD_DELAY": settings.delay,
         "CONCURRENT_REQUESTS": settings.concurrency,
         "CONCURRENT_REQUESTS_PER_DOMAIN": settings.concurrency,
         "AUTOTHROTTLE_START_DELAY": settings.delay,
         "AUTOTHROTTLE_TARGET_CONCURRENCY": float(settings.concurrency),
     }
+    if spider_class(source).follow_redirects:
+        out["REDIRECT_ENABLED"] = out["METAREFRESH_ENABLED"] = True
+        out["SPIDER_MIDDLEWARES"] = {**project.SPIDER_MIDDLEWARES, _REFERER_MIDDLEWARE: 700}
+    return out
+
+
+_REFERER_MIDDLEWARE = "scrapy.spidermiddlewares.referer.RefererMiddleware"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -316,10 +326,9 @@ def _crawl_here(
             if on_result is not None:
                 on_result(result)
 
-    for name in ("scrapy.utils.log", "scrapy.crawler"):  # start-up banners
-        logging.getLogger(name).setLevel(log_level)
     process = CrawlerProcess(base_settings(config, url, log_level=log_level))
-    # Scrapy sets its loggers to DEBUG; the handlers (registry/logging_setup.py) redact secrets.
+    # Scrapy sets its loggers to DEBUG (its start-up banners are dropped by the level of our
+    # handlers, registry/logging_setup.py, which also redact secrets); quieten them at the source.
     for name in ("scrapy", "twisted", "py.warnings"):
         logging.getLogger(name).setLevel(log_level)
     for source, source_targets in by_source.items():

@@ -35,10 +35,14 @@ class HonestOutcomePipeline:
 class RedactPipeline:
     """Secrets (the WeChat token is a URL parameter) never reach the store."""
 
+    def __init__(self) -> None:
+        from registry.logging_setup import REDACTOR
+
+        self.redact = REDACTOR.frozen()  # a crawl's environment does not change while it runs
+
     def process_item(self, item: Any) -> Any:
         if isinstance(item, ObservationItem):
-            from registry.logging_setup import redact
-
+            redact = self.redact
             item.url = redact(item.url) if item.url else item.url
             if item.detail and ("=" in item.detail or "://" in item.detail):
                 item.detail = redact(item.detail)  # an error can quote a URL with its token

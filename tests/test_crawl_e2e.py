@@ -228,3 +228,12 @@ def test_crawl_in_subprocess_returns_results(first: Crawl) -> None:
         first.path, only=["gaj-weibo"], now=SIM_NOW, env=SIM_ENV, stderr=subprocess.DEVNULL
     )
     assert [(r.account, r.outcome.value) for r in results] == [("gaj-weibo", "ok")]
+
+
+def test_quiet_crawl_prints_no_scrapy_chatter(first: Crawl) -> None:
+    """Without -v a clerk sees warnings only: not Scrapy's start-up banners, which it logs at
+    DEBUG and INFO while it sets its own loggers up, nor warnings about parts we switched off."""
+    done = govmedia("crawl", "-c", str(first.path), "--only", "gaj-weibo", env=SIM_ENV)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "logger=scrapy" not in done.stderr
+    assert "level=info" not in done.stderr and "level=debug" not in done.stderr
