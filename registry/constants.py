@@ -142,6 +142,26 @@ OUTCOME_LABELS: dict[Outcome, str] = {
     Outcome.NETWORK_ERROR: "网络错误",
 }
 
+# What a failed observation means for the office and what it should do, in the reports' words.
+# Reports show this beside OUTCOME_LABELS instead of the spider's English detail, which stays in
+# the store, the logs and the evidence (and in the CLI's output).
+OUTCOME_ADVICE: dict[Outcome, str] = {
+    Outcome.NOT_FOUND: (
+        "平台上找不到该账号或页面，本次无法判断；请核实账号是否已更名、迁移或注销，"
+        "如已注销请在台账中登记关停，如账号标识有误请更正台账"
+    ),
+    Outcome.BLOCKED: "平台拒绝访问（反爬限制），本次无法判断，下一轮监测时将自动重试",
+    Outcome.AUTH_EXPIRED: (
+        "登录凭证已过期，本次无法判断；请系统管理员重新登录该平台（如微信公众平台）、"
+        "更新凭证后再次检查"
+    ),
+    Outcome.MALFORMED: (
+        "平台返回的内容无法识别（可能页面已改版），本次无法判断；请系统管理员检查采集设置，"
+        "必要时人工核验并登记"
+    ),
+    Outcome.NETWORK_ERROR: "网络连接失败，本次无法判断，下一轮监测时将自动重试；如持续出现请检查网络",
+}
+
 
 class VerdictStatus(StrEnum):
     """An account's compliance status at a monitoring time point."""

@@ -25,7 +25,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, and_, func, select
 
 from registry.bulk import bulk_allocation
-from registry.compliance import Timeline, Verdict, WeekGrid, WeekVerdict, rule_text
+from registry.compliance import (
+    ObservationFacts,
+    Timeline,
+    Verdict,
+    WeekGrid,
+    WeekVerdict,
+    rule_text,
+)
 from registry.config import Config
 from registry.constants import (
     ACCOUNT_STATUS_LABELS,
@@ -34,6 +41,8 @@ from registry.constants import (
     DOC_LOCAL_CADENCE,
     DOC_ONE_ACCOUNT,
     DOC_VETO,
+    OUTCOME_ADVICE,
+    OUTCOME_LABELS,
     PLATFORM_LABELS,
     VERDICT_LABELS,
     VERDICT_SEVERITY,
@@ -326,6 +335,33 @@ def _local(value: dt.datetime | None, tz: ZoneInfo) -> dt.datetime | None:
     return value.astimezone(tz) if value is not None else None
 
 
+def failure_note(failure: ObservationFacts, tz: ZoneInfo) -> str:
+    """A failed observation as a report says it: when, what, and what the office should do
+    (OUTCOME_ADVICE). The spider's own detail is English, for `check` and the log: never here."""
+    at = failure.at.astimezone(tz)
+    return (
+        f"最近一次观测失败（{at:%Y-%m-%d %H:%M}）：{OUTCOME_LABELS[failure.outcome]}。"
+        f"{OUTCOME_ADVICE[failure.outcome]}"
+    )
+
+
+def verdict_detail(verdict: Verdict, tz: ZoneInfo) -> str:
+    """The verdict's detail in the words of a report (Simplified Chinese throughout).
+
+    The rules word an unknown verdict's detail for `check`: it quotes the last failure's outcome
+    and the spider's English text. A report replaces that with `failure_note`. Other details
+    (the rules' own Chinese, e.g. 监测开始前…) are kept as they are."""
+    detail = verdict.detail or ""
+    failure = verdict.last_failure
+    if verdict.status is VerdictStatus.UNKNOWN and failure is not None:
+        quoted = failure.outcome.value in detail or bool(
+            failure.detail and failure.detail in detail
+        )
+        if quoted or not detail:
+            return failure_note(failure, tz)
+    return detail
+
+
 def account_row(
     verdict: Verdict,
     account: LedgerAccount,
@@ -335,7 +371,7 @@ def account_row(
     missed_weeks: int | None = None,
     flag_shutdown: bool | None = None,
 ) -> AccountRow:
-    detail = verdict.detail or ""
+    detail = verdict_detail(verdict, tz)
     flag_reason = getattr(verdict, "flag_reason", None)
     flag = verdict.flag_shutdown if flag_shutdown is None else flag_shutdown
     if flag and flag_reason and flag_reason not in detail:

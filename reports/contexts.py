@@ -70,7 +70,9 @@ class AccountRow(Context):
     relaunched: bool = Field(description="Closed, yet posted again (已关停账号违规复开).")
     rule: str = Field(description="The rule the verdict applied, in Chinese.")
     basis: str = Field(description="The document the rule rests on.")
-    detail: str = Field(description="Why: the evidence, or for unknown the last failure's reason.")
+    detail: str = Field(
+        description="Why, in Chinese: the evidence, or for unknown the last failure and what to do."
+    )
     owner_name: str | None = Field(description="The person responsible (责任人).")
     owner_phone: str | None = Field(description="The responsible person's phone.")
     owner_email: str | None = Field(description="The responsible person's e-mail.")

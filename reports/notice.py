@@ -40,6 +40,7 @@ from reports.build import (
     load_ledger,
     pass_rate,
     policy_summary,
+    verdict_detail,
     week_point,
 )
 from reports.contexts import NoticeContext, NoticeProblem, ProblemCount, RateRow, RecheckRow
@@ -277,7 +278,7 @@ def notice_context(
                 problem(
                     k,
                     "已关停账号违规复开",
-                    (last.detail if last and last.detail else "注销后仍有更新"),
+                    (verdict_detail(last, tz) if last else "") or "注销后仍有更新",
                     "已关停注销的账号不得继续更新",
                     DOC_CLOSURE,
                 )

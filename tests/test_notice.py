@@ -13,12 +13,13 @@ from lxml import html as lxml_html
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from registry.constants import Outcome
 from registry.store import reports as reports_table
 from reports.notice import build_notice
 from reports.periods import Period
 from reports.publish import render_notice
 from reports.writers import write_notice_docx
-from tests.fixtures.reports import NOW, SCRIPT_NAME
+from tests.fixtures.reports import BLOCKED_DETAIL, NOW, SCRIPT_NAME, T
 
 ISSUED = dt.date(2026, 12, 3)
 LATER = NOW + dt.timedelta(days=3)
@@ -188,6 +189,31 @@ def test_recorded_as_notice(report_store, rendered):
     with report_store.engine.connect() as conn:
         rows = conn.execute(select(reports_table.c.kind, reports_table.c.period)).all()
     assert [tuple(r) for r in rows] == [("notice", "2026-11")]
+
+
+def test_no_spider_words_reach_the_notice(report_store):
+    """jyj-web ends the month unknown (login expired): no format repeats the spider's text."""
+    auth = "auth_expired: base_resp.ret 200003 (invalid session)"
+    report_store.observe("jyj-web", T - dt.timedelta(hours=1), Outcome.AUTH_EXPIRED, detail=auth)
+    result = render_notice(
+        report_store.engine,
+        report_store.config,
+        report_store.out_dir,
+        NOVEMBER,
+        now=LATER,
+        issued_on=ISSUED,
+    )
+    wb = load_workbook(result.files["xlsx"])
+    texts = {
+        "docx": docx_text(result.files["docx"]),
+        "html": lxml_html.parse(str(result.files["html"])).getroot().text_content(),
+        "xlsx": "\n".join(
+            str(v) for ws in wb.worksheets for r in ws.iter_rows(values_only=True) for v in r if v
+        ),
+    }
+    for kind, text in texts.items():
+        for word in (auth, BLOCKED_DETAIL, "base_resp", "HTTP 4", "auth_expired", "blocked"):
+            assert word not in text, (kind, word)
 
 
 def test_template_builds_reproducibly(tmp_path, ctx):

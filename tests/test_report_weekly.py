@@ -16,13 +16,24 @@ from lxml import html as lxml_html
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from registry.constants import LOCAL_TZ, ReportKind, VerdictStatus
+from registry.compliance import ObservationFacts, Verdict
+from registry.constants import LOCAL_TZ, OUTCOME_ADVICE, Outcome, ReportKind, Rule, VerdictStatus
 from registry.store import open_store
 from registry.store import reports as reports_table
 from registry.store import verdicts as verdicts_table
 from reports import build
 from reports.publish import render_weekly
-from tests.fixtures.reports import JS_URL, NOW, SCRIPT_NAME, SCRIPT_TITLE, WEEK
+from tests.fixtures.reports import (
+    BLOCKED_DETAIL,
+    JS_URL,
+    NOW,
+    SCRIPT_NAME,
+    SCRIPT_TITLE,
+    WEEK,
+    T,
+)
+
+AUTH_DETAIL = "auth_expired: base_resp.ret 200003 (invalid session)"
 
 
 @pytest.fixture
@@ -102,9 +113,48 @@ def test_lists(ctx):
     }
 
 
-def test_unknown_shows_the_reason(ctx):
+def test_unknown_shows_the_reason_in_chinese(ctx):
     item = next(lst for lst in ctx.lists if lst.key == "unknown").items[0]
-    assert "blocked" in item.note and "HTTP 412" in item.note
+    assert item.note == (
+        "最近一次观测失败（2026-11-29 20:59）：被平台拦截。" + OUTCOME_ADVICE[Outcome.BLOCKED]
+    )
+    assert row(ctx, "jyj-web").detail == item.note
+
+
+def test_every_failure_outcome_has_advice():
+    assert set(OUTCOME_ADVICE) == set(Outcome) - {Outcome.OK}
+    assert all(not any("a" <= c.lower() <= "z" for c in text) for text in OUTCOME_ADVICE.values())
+
+
+def _unknown(detail: str, failure: ObservationFacts | None) -> Verdict:
+    return Verdict(
+        account_id="jyj-web",
+        at=T,
+        status=VerdictStatus.UNKNOWN,
+        last_post_at=None,
+        days_silent=None,
+        posts_7d=0,
+        posts_this_week=0,
+        flag_shutdown=False,
+        relaunched=False,
+        missed_weeks=0,
+        rule="",
+        basis="",
+        detail=detail,
+        rule_key=Rule.UNKNOWN,
+        last_failure=failure,
+    )
+
+
+def test_verdict_detail_keeps_the_rules_own_chinese():
+    failure = ObservationFacts(at=T, outcome=Outcome.AUTH_EXPIRED, detail=AUTH_DETAIL)
+    before = "监测开始前（首次成功观测：2026-12-01 09:00）"
+    assert build.verdict_detail(_unknown(before, failure), LOCAL_TZ) == before
+    assert build.verdict_detail(_unknown("尚无观测记录", None), LOCAL_TZ) == "尚无观测记录"
+    quoted = f"最近一次观测失败：登录失效（auth_expired）：{AUTH_DETAIL}，2026-11-29 23:59"
+    assert build.verdict_detail(_unknown(quoted, failure), LOCAL_TZ) == (
+        "最近一次观测失败（2026-11-29 23:59）：登录失效。" + OUTCOME_ADVICE[Outcome.AUTH_EXPIRED]
+    )
 
 
 def test_every_verdict_names_rule_and_document(ctx):
@@ -339,6 +389,53 @@ def test_no_secret_reaches_a_report(report_store, monkeypatch):
     assert len(written) > len(result.files)
     for path in written:
         assert secret.encode() not in path.read_bytes(), path
+
+
+def _report_texts(out_dir: Path, files: dict[str, Path]) -> dict[str, str]:
+    """What a reader sees in each format: HTML text (report and account page), Markdown, CSV,
+    and every XLSX cell."""
+    texts = {
+        "html": lxml_html.parse(str(files["html"])).getroot().text_content(),
+        "page": lxml_html.parse(str(out_dir / "accounts" / "jyj-web.html"))
+        .getroot()
+        .text_content(),
+        "md": files["md"].read_text(encoding="utf-8"),
+        "csv": files["csv"].read_text(encoding="utf-8-sig"),
+    }
+    wb = load_workbook(files["xlsx"])
+    texts["xlsx"] = "\n".join(
+        str(v) for ws in wb.worksheets for r in ws.iter_rows(values_only=True) for v in r if v
+    )
+    return texts
+
+
+@pytest.mark.parametrize(
+    ("outcome", "spider_detail", "label"),
+    [
+        (Outcome.BLOCKED, BLOCKED_DETAIL, "被平台拦截"),
+        (Outcome.AUTH_EXPIRED, AUTH_DETAIL, "登录失效"),
+    ],
+)
+def test_unknown_reason_reaches_every_format_in_chinese_only(
+    report_store, outcome, spider_detail, label
+):
+    if outcome is not Outcome.BLOCKED:  # the fixture's jyj-web is blocked; fail it again later
+        report_store.observe("jyj-web", T - dt.timedelta(hours=1), outcome, detail=spider_detail)
+    result = render_weekly(
+        report_store.engine, report_store.config, report_store.out_dir, WEEK, now=NOW
+    )
+    advice = OUTCOME_ADVICE[outcome]
+    english = (spider_detail, "HTTP 4", "base_resp", "200003", "refused", outcome.value)
+    for kind, text in _report_texts(report_store.out_dir, result.files).items():
+        assert f"{label}。{advice}" in text, kind
+        for word in english:
+            assert word not in text, (kind, word)
+    # The spider's words stay where they belong: the stored verdict (`check`'s detail).
+    with report_store.engine.connect() as conn:
+        stored = conn.execute(
+            select(verdicts_table.c.detail).where(verdicts_table.c.account_id == "jyj-web")
+        ).scalar_one()
+    assert spider_detail in stored
 
 
 def test_xlsx_written_by_a_forked_child_is_the_same_workbook(report_store):
