@@ -14,7 +14,10 @@ post page, WeChat's first publish page.
   the peak RSS of the crawl and its per-source child processes together (sampled from /proc).
 - (a) a sequential `requests` loop over the same URLs, without parsing, on the first
   `--sequential-accounts` accounts (its rate does not depend on how many it does);
-- (b) aiohttp with the same total concurrency, no parsing, all accounts.
+- (b) aiohttp with the same total concurrency, no parsing, all accounts;
+- (c) stock Scrapy with the same total concurrency fetching the same URLs, nothing parsed or
+  stored: not a target, but what Scrapy itself allows on this machine (govmedia is a Scrapy
+  crawler, so (b)'s target can be read against it).
 
 For each client it also prints the simulator's CPU per account and how busy it was (its share of
 one core): near 100 % means that client was bound by the simulator, not by itself.
@@ -31,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -113,29 +117,19 @@ def simulator_load(pid: int, cpu_before: float, seconds: float, accounts: int) -
     return f"simulator {1000 * used / accounts:.2f} ms CPU per account, busy {100 * used / seconds:.0f}%"
 
 
-def run_govmedia(path: Path) -> tuple[float, float, float, dict[str, int]]:
-    """Seconds, CPU seconds, peak RSS in MB (the process and its per-source children together),
-    and outcomes of one `govmedia crawl --json`."""
+@dataclass(frozen=True)
+class Measured:
+    seconds: float
+    cpu: float
+    peak_rss_mb: float
+
+
+def run_child(command: list[str], out_path: Path, env: dict[str, str] | None = None) -> Measured:
+    """Run a child process to its end with stdout to `out_path`: its seconds, CPU seconds and
+    peak RSS in MB (the process and its children together, sampled from /proc)."""
     import resource
     import threading
 
-    env = {
-        **os.environ,
-        "GOVMEDIA_WECHAT_TOKEN": SIMULATOR_WECHAT_TOKEN,
-        "GOVMEDIA_WECHAT_COOKIE": SIMULATOR_WECHAT_COOKIE,
-    }
-    command = [
-        sys.executable,
-        "-c",
-        "from registry.cli import main; main()",
-        "crawl",
-        "--json",
-        "-c",
-        str(path),
-        "--now",
-        NOW.isoformat(),
-    ]
-    out_path = path.parent / "crawl.json"
     peak = [0.0]
     done = threading.Event()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -157,11 +151,75 @@ def run_govmedia(path: Path) -> tuple[float, float, float, dict[str, int]]:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"govmedia crawl failed with {os.waitstatus_to_exitcode(status)}")
+        raise SystemExit(f"{command[2:4]} failed with {os.waitstatus_to_exitcode(status)}")
+    return Measured(seconds, cpu, peak[0])
+
+
+def run_govmedia(path: Path) -> tuple[Measured, dict[str, int]]:
+    """One `govmedia crawl --json` end to end, and its outcomes."""
+    env = {
+        **os.environ,
+        "GOVMEDIA_WECHAT_TOKEN": SIMULATOR_WECHAT_TOKEN,
+        "GOVMEDIA_WECHAT_COOKIE": SIMULATOR_WECHAT_COOKIE,
+    }
+    command = [sys.executable, "-c", "from registry.cli import main; main()", "crawl", "--json"]
+    command += ["-c", str(path), "--now", NOW.isoformat()]
+    out_path = path.parent / "crawl.json"
+    measured = run_child(command, out_path, env)
     outcomes: dict[str, int] = {}
     for entry in json.loads(out_path.read_bytes()):
         outcomes[entry["outcome"]] = outcomes.get(entry["outcome"], 0) + 1
-    return seconds, cpu, peak[0], outcomes
+    return measured, outcomes
+
+
+def run_stock_scrapy(accounts: list[list[str]], concurrency: int, directory: Path) -> Measured:
+    """(c): stock Scrapy, the same URLs at the same total concurrency, nothing parsed or stored."""
+    urls_path = directory / "urls.json"
+    urls_path.write_text(json.dumps(accounts))
+    command = [sys.executable, __file__, "--stock-scrapy", str(urls_path)]
+    command += ["--concurrency", str(concurrency)]
+    return run_child(command, directory / "stock.out")
+
+
+def stock_scrapy(urls_path: Path, concurrency: int) -> None:
+    """Child mode for (c): Scrapy's defaults but for the concurrency, logging and the cookie."""
+    import scrapy
+    from scrapy.crawler import CrawlerProcess
+
+    accounts = json.loads(urls_path.read_text())
+
+    class Fetch(scrapy.Spider):
+        name = "stock"
+
+        async def start(self) -> Any:
+            for urls in accounts:
+                yield self.fetch(urls)
+
+        def fetch(self, urls: list[str]) -> scrapy.Request:
+            return scrapy.Request(
+                urls[0],
+                callback=self.fetched,
+                cb_kwargs={"rest": urls[1:]},
+                headers={"Cookie": SIMULATOR_WECHAT_COOKIE},
+                dont_filter=True,
+            )
+
+        def fetched(self, response: Any, rest: list[str]) -> Any:
+            if rest:
+                yield self.fetch(rest)
+
+    process = CrawlerProcess(
+        {
+            "CONCURRENT_REQUESTS": concurrency,
+            "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
+            "LOG_LEVEL": "WARNING",
+            "ROBOTSTXT_OBEY": False,
+            "COOKIES_ENABLED": False,
+            "TELNETCONSOLE_ENABLED": False,
+        }
+    )
+    process.crawl(Fetch)
+    process.start()
 
 
 def run_sequential(accounts: list[list[str]]) -> float:
@@ -208,9 +266,13 @@ def main() -> None:
         "--process-per-source", action="store_true", help="crawl.process_per_source: true"
     )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--stock-scrapy", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve(args.latency_ms / 1000)
+        return
+    if args.stock_scrapy:
+        stock_scrapy(args.stock_scrapy, args.concurrency)
         return
 
     server = subprocess.Popen(
@@ -245,14 +307,14 @@ def main() -> None:
                 f"flight, {args.latency_ms:g} ms latency per answer"
             )
             sim_cpu = process_cpu(server.pid)
-            g_seconds, g_cpu, g_rss, outcomes = run_govmedia(path)
-            g_rate = n / g_seconds
+            govmedia, outcomes = run_govmedia(path)
+            g_rate, g_rss = n / govmedia.seconds, govmedia.peak_rss_mb
             print(
-                f"govmedia   {g_rate:8.1f} accounts/s  ({g_seconds:.1f} s end to end, "
-                f"{1000 * g_cpu / n:.2f} ms CPU per account, peak RSS {g_rss:.0f} MB)"
+                f"govmedia   {g_rate:8.1f} accounts/s  ({govmedia.seconds:.1f} s end to end, "
+                f"{1000 * govmedia.cpu / n:.2f} ms CPU per account, peak RSS {g_rss:.0f} MB)"
             )
             print(f"           outcomes {outcomes}")
-            print(f"           {simulator_load(server.pid, sim_cpu, g_seconds, n)}")
+            print(f"           {simulator_load(server.pid, sim_cpu, govmedia.seconds, n)}")
             sample = urls[: args.sequential_accounts]
             a_rate = len(sample) / run_sequential(sample)
             print(f"(a) seq    {a_rate:8.1f} accounts/s  (requests loop, {len(sample)} accounts)")
@@ -261,8 +323,17 @@ def main() -> None:
             b_rate = n / b_seconds
             print(f"(b) aiohttp{b_rate:8.1f} accounts/s  (concurrency {2 * args.concurrency})")
             print(f"           {simulator_load(server.pid, sim_cpu, b_seconds, n)}")
+            sim_cpu = process_cpu(server.pid)
+            stock = run_stock_scrapy(urls, 2 * args.concurrency, Path(tmp))
+            c_rate = n / stock.seconds
+            print(
+                f"(c) Scrapy {c_rate:8.1f} accounts/s  (stock Scrapy, same URLs and concurrency, "
+                f"nothing parsed or stored; {1000 * stock.cpu / n:.2f} ms CPU per account)"
+            )
+            print(f"           {simulator_load(server.pid, sim_cpu, stock.seconds, n)}")
             print(f"govmedia / (a) = {g_rate / a_rate:5.1f}×   target ≥ 10×")
             print(f"govmedia / (b) = {g_rate / b_rate:5.2f}×   target ≥ 0.5×")
+            print(f"govmedia / (c) = {g_rate / c_rate:5.2f}×   (what Scrapy itself allows)")
             verdict = "ok" if g_rss <= RSS_LIMIT_MB else "OVER"
             print(
                 f"peak RSS       = {g_rss:5.0f} MB  target ≤ {RSS_LIMIT_MB} MB at 20,000: {verdict}"
