@@ -17,7 +17,9 @@ For each account the base spider:
 
 A subclass sets `source` (and `default_base_url`), implements `first_request(job)` and the
 handlers it chains with `self.fetch(job, url, handler)`. A handler returns the next `Request`,
-or `self.next_page(...)`'s answer, or None when the account is done.
+or `self.next_page(...)`'s answer, or None when the account is done, or `WAIT` when the account
+waits on a step shared with other accounts (Bilibili's Wbi key refresh): the spider then hands
+its next request to `self.resume(request)` once that step is done.
 
 The per-source circuit breaker lives here too: after `crawl.breaker_threshold` consecutive blocked
 (or login-expired) answers, the rest of the source's accounts are recorded with that outcome
@@ -61,7 +63,14 @@ from spiders.parsers.common import ParsedPage, ParsedPost, ParseError, http_date
 BLOCKED_STATUSES = frozenset({403, 412, 418, 429, 432})
 NOT_FOUND_STATUSES = frozenset({404, 410})
 
-Handler = Callable[..., "Request | None"]  # handler(job, response, **request.cb_kwargs extras)
+Handler = Callable[..., "Request | Wait | None"]  # handler(job, response, **cb_kwargs extras)
+
+
+class Wait:
+    """The type of `WAIT`: a handler's answer for an account that goes on later (`resume`)."""
+
+
+WAIT = Wait()
 
 
 class CircuitOpen(scrapy.exceptions.IgnoreRequest):
@@ -163,6 +172,11 @@ class SourceSpider(scrapy.Spider):
         """`{base_url}{path}?{params}`, keeping the platform's parameter order."""
         query = urlencode(params or [])
         return f"{self.base_url}{path}" + (f"?{query}" if query else "")
+
+    def resume(self, request: Request) -> None:
+        """Send the next request of an account whose handler answered `WAIT`."""
+        assert self.crawler.engine is not None
+        self.crawler.engine.crawl(request)
 
     def fetch(self, job: Job, url: str, handler: Handler, **extra: Any) -> Request:
         """A request whose answer goes, after the shared checks, to
@@ -268,6 +282,8 @@ class SourceSpider(scrapy.Spider):
         self, response: Response, job: Job, handler: Handler, **extra: Any
     ) -> Iterator[Any]:
         output = self._judge(response, job, handler, extra)
+        if output is WAIT:
+            return  # nothing to send now: the spider resumes the account itself
         yield output
         if isinstance(output, ObservationItem):
             yield from self._start_next()

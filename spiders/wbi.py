@@ -4,7 +4,8 @@ The algorithm is the one documented by SocialSisterYi/bilibili-API-collect
 (docs/misc/sign/wbi.md): the mixin key is `img_key + sub_key` permuted by a fixed 64-entry table
 and cut to 32 characters; the signature is the MD5 of the sorted, filtered, percent-encoded query
 followed by the mixin key. The keys come from `/x/web-interface/nav` (`data.wbi_img`) and change
-daily, so a crawl fetches them once and signs every request with them.
+daily, so a crawl fetches them once, signs every request with them, and fetches them again when
+the platform refuses a signature (spiders/sources/bilibili.py).
 """
 
 from __future__ import annotations

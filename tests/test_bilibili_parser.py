@@ -9,7 +9,7 @@ import pytest
 
 from registry.constants import LOCAL_TZ, Outcome
 from spiders import wbi
-from spiders.parsers.bilibili import parse_nav, parse_videos
+from spiders.parsers.bilibili import SignatureRefused, parse_nav, parse_videos
 from spiders.parsers.common import ParsedPage, ParseError
 
 PAGES = Path(__file__).parent / "pages" / "bilibili"
@@ -66,6 +66,21 @@ def test_v_voucher_only_is_blocked_not_zero_posts() -> None:
 
 def test_wrong_signature_is_blocked() -> None:
     assert failure("bad_signature_403.json").outcome is Outcome.BLOCKED
+
+
+def test_wrong_signature_is_a_signature_refusal() -> None:
+    # the spider fetches fresh Wbi keys and retries once on these
+    assert isinstance(failure("bad_signature_403.json"), SignatureRefused)
+
+
+def test_v_voucher_only_is_a_signature_refusal() -> None:
+    # what the platform answers today to a missing or wrong w_rid
+    assert isinstance(failure("v_voucher_only.json"), SignatureRefused)
+
+
+def test_minus_352_is_not_a_signature_refusal() -> None:
+    # risk control: fresh keys would not help
+    assert not isinstance(failure("risk_352.json"), SignatureRefused)
 
 
 def test_minus_404_is_not_found() -> None:

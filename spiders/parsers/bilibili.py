@@ -5,6 +5,9 @@ Codes, as documented by SocialSisterYi/bilibili-API-collect and seen in the fiel
 - 0 with a `data` that holds only `v_voucher`: the risk control answered instead (blocked);
 - -352 风控校验失败, -403 访问权限不足/非法访问 (a missing or wrong Wbi signature), -412 请求被拦截,
   -509 / -799 请求过于频繁: blocked — never "zero posts";
+- of those, -403 and the lone `v_voucher` are what the platform answers to a missing or wrong
+  `w_rid` (bilibili-API-collect docs/misc/sign/wbi.md: `v_voucher` today, -403 before), so they
+  are `SignatureRefused`: keys that rotated during the crawl are one cause the spider can fix;
 - -404 啥都木有, -626 用户不存在: not_found;
 - -101 账号未登录: auth_expired;
 - anything else, or a body that is not the expected JSON: malformed.
@@ -28,10 +31,16 @@ from spiders.parsers.common import (
 )
 from spiders.wbi import WbiKeyError, keys_from_nav
 
+
+class SignatureRefused(Blocked):
+    """The platform refused the request's Wbi signature. Blocked unless fresh keys help: they
+    change daily, so the spider may fetch them anew and retry once (spiders/sources/bilibili.py)."""
+
+
 # The codes that mean something other than "here are the videos", and the error each proves.
 CODE_ERRORS: dict[int, tuple[type[ParseError], str]] = {
     -352: (Blocked, "风控校验失败"),
-    -403: (Blocked, "访问权限不足"),  # a missing or wrong Wbi signature
+    -403: (SignatureRefused, "访问权限不足"),  # a missing or wrong Wbi signature
     -412: (Blocked, "请求被拦截"),
     -509: (Blocked, "请求过于频繁"),
     -799: (Blocked, "请求过于频繁"),
@@ -78,7 +87,7 @@ def parse_videos(body: bytes) -> ParsedPage:
     _raise_for_code(payload)
     data = payload.get("data")
     if isinstance(data, Mapping) and set(data) == {"v_voucher"}:
-        raise Blocked("risk control answered with only a v_voucher")
+        raise SignatureRefused("risk control answered with only a v_voucher")
     if not isinstance(data, Mapping) or not isinstance(data.get("list"), Mapping | None):
         raise Malformed("arc/search has no data.list")
     vlist = (data.get("list") or {}).get("vlist") or []

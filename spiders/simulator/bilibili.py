@@ -2,7 +2,9 @@
 `/x/space/wbi/arc/search` (an uploader's videos, newest first, `ps` per page).
 
 A request without `w_rid` and `wts`, or with a `w_rid` that does not match its parameters under
-the day's keys, is refused with code -403 访问权限不足, as the platform's older risk control did.
+the keys nav serves now, is refused with code -403 访问权限不足, as the platform's older risk
+control did. The keys are the day's, changed when the world's `wbi` schedule says (tests rotate
+them mid-crawl, or make every signature refused: `World.wbi`, a `WbiRotation`).
 
 Profiles: blocked answers -352 风控校验失败 with a `v_voucher` (or, for a mid containing
 "voucher", code 0 with a `data` holding only `v_voucher`); deleted -404 啥都木有; auth_expired -101 账号未登录;
@@ -22,10 +24,13 @@ MAX_PS = 50
 
 
 def day_keys(world: World) -> tuple[str, str]:
-    """(img_key, sub_key) of the world's day: stable for a run, like the platform's daily keys."""
+    """(img_key, sub_key) nav serves now: the world's day's pair, like the platform's daily keys,
+    and a new pair after each rotation of `world.wbi`."""
     day = world.anchor.date().isoformat()
-    img = hashlib.md5(f"img:{day}".encode(), usedforsecurity=False).hexdigest()
-    sub = hashlib.md5(f"sub:{day}".encode(), usedforsecurity=False).hexdigest()
+    rotations = world.wbi.rotations
+    era = day if rotations == 0 else f"{day}/{rotations}"
+    img = hashlib.md5(f"img:{era}".encode(), usedforsecurity=False).hexdigest()
+    sub = hashlib.md5(f"sub:{era}".encode(), usedforsecurity=False).hexdigest()
     return img, sub
 
 
@@ -48,8 +53,10 @@ def nav(request: SimRequest) -> SimResponse:
 
 
 def arc_search(request: SimRequest) -> SimResponse:
-    if not wbi.verify(request.query, *day_keys(request.world)):
+    rotation = request.world.wbi
+    if rotation.reject_all or not wbi.verify(request.query, *day_keys(request.world)):
         return SimResponse.json({"code": -403, "message": "访问权限不足", "ttl": 1})
+    rotation.count_accepted()
     mid = request.param("mid")
     if not mid:
         return SimResponse.json({"code": -400, "message": "请求错误", "ttl": 1})

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import threading
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -169,6 +170,33 @@ class SimAccount:
 
 
 @dataclass
+class WbiRotation:
+    """When simulated Bilibili changes its Wbi keys (served by spiders/simulator/bilibili.py).
+
+    The platform changes them daily; tests change them mid-crawl: `rotate()` now, or once
+    `after_accepted` signed requests have been accepted. `reject_all` refuses every signature,
+    whatever the keys (a platform that changed its signing rules).
+    """
+
+    after_accepted: int | None = None
+    reject_all: bool = False
+    rotations: int = 0
+    accepted: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def rotate(self) -> None:
+        with self._lock:
+            self.rotations += 1
+
+    def count_accepted(self) -> None:
+        """Note one accepted signed request; rotate when the count reaches `after_accepted`."""
+        with self._lock:
+            self.accepted += 1
+            if self.accepted == self.after_accepted:
+                self.rotations += 1
+
+
+@dataclass
 class World:
     """Everyone the simulated platforms know, and how they behave."""
 
@@ -178,6 +206,7 @@ class World:
     wechat_token: str = SIMULATOR_WECHAT_TOKEN
     wechat_cookie: str = SIMULATOR_WECHAT_COOKIE
     slow_seconds: float = 5.0
+    wbi: WbiRotation = field(default_factory=WbiRotation)
 
     @classmethod
     def from_config(
