@@ -28,10 +28,12 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, select, update
 
+from registry.compliance import ObservationFacts
 from registry.config import Config, NotifyChannel
 from registry.constants import (
     ALERT_LABELS,
     LOCAL_TZ,
+    OUTCOME_ADVICE,
     OUTCOME_LABELS,
     PLATFORM_LABELS,
     VERDICT_LABELS,
@@ -44,7 +46,9 @@ from registry.constants import (
     VerdictStatus,
 )
 from registry.logging_setup import redact
+from registry.outcome_text import unknown_reason
 from registry.store import accounts, departments, notifications, status_changes, verdicts
+from registry.verdicts import load_last_failures
 
 log = logging.getLogger("govmedia.alerts")
 
@@ -270,6 +274,8 @@ def queue_alerts(engine: Engine, config: Config, *, now: dt.datetime) -> Queued:
                 )
             )
         }
+        unknown = [c.account_id for c, _ in candidates if c.new_status == VerdictStatus.UNKNOWN]
+        failures = load_last_failures(conn, unknown) if unknown else {}
 
     rows: list[dict[str, Any]] = []
     for change, kind in candidates:
@@ -283,7 +289,9 @@ def queue_alerts(engine: Engine, config: Config, *, now: dt.datetime) -> Queued:
         if contact is not None and contact not in people:
             people.append(contact)
         verdict = verdict_rows.get((change.account_id, change.at))
-        subject, body = _render_alert(config, account, change, kind, verdict, now=now)
+        subject, body = _render_alert(
+            config, account, change, kind, verdict, failures.get(change.account_id), now=now
+        )
         base = {
             "account_id": change.account_id,
             "status_change_id": change.id,
@@ -316,14 +324,20 @@ def _render_alert(
     change: Change,
     kind: AlertKind,
     verdict: Any,
+    failure: ObservationFacts | None,
     *,
     now: dt.datetime,
 ) -> tuple[str, str]:
+    """The alert's subject and body. An unknown account's reason is told in Chinese
+    (`unknown_reason`, as the reports say it); the spider's English detail stays in the store."""
     from reports.notify.render import AlertContext, render_message
 
     policy = config.policy
     status = VerdictStatus(change.new_status)
     days = verdict.days_silent if verdict is not None else None
+    detail = (verdict.detail if verdict is not None else None) or None
+    if status is VerdictStatus.UNKNOWN:
+        detail = unknown_reason(detail, failure, config.tz) or None
     context = AlertContext(
         kind=kind.value,
         kind_label=ALERT_LABELS[kind],
@@ -341,7 +355,7 @@ def _render_alert(
         flagged=change.flag_shutdown,
         relaunched=change.relaunched,
         unknown_days=(now - change.at).days if status is VerdictStatus.UNKNOWN else None,
-        detail=(verdict.detail if verdict is not None else None) or None,
+        detail=detail,
         flag_reason=(verdict.flag_reason if verdict is not None else None) or None,
         warn_after_days=policy.warn_after_days,
         veto_after_days=policy.veto_after_days,
@@ -456,10 +470,12 @@ def queue_source_failure(
     source: str,
     outcome: Outcome,
     accounts_failed: int,
-    detail: str,
     now: dt.datetime,
 ) -> int:
-    """Tell the supervisors, once a day, that a whole source failed (e.g. the login expired)."""
+    """Tell the supervisors, once a day, that a whole source failed (e.g. the login expired).
+
+    The message says the outcome in Chinese with what it means and what to do (OUTCOME_ADVICE);
+    the spider's English detail goes to the log (the cycle's "source failed as a whole")."""
     from reports.notify.render import SourceFailedContext, render_message
 
     channels = [c for c in config.notify.channels if Audience.SUMMARY in c.audience]
@@ -471,8 +487,8 @@ def queue_source_failure(
         source=source,
         outcome=outcome.value,
         outcome_label=OUTCOME_LABELS[outcome],
+        advice=OUTCOME_ADVICE[outcome],
         accounts=accounts_failed,
-        detail=redact(detail)[:200],
         at_local=local_text(now) or "",
     )
     subject, body = render_message(context)

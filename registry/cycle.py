@@ -370,6 +370,7 @@ def _cycle(
                     "source": failure.source.value,
                     "outcome": failure.outcome.value,
                     "accounts": failure.accounts,
+                    "detail": failure.detail,  # the spider's English: here, not in the message
                 },
             )
 
@@ -389,7 +390,6 @@ def _cycle(
             source=failure.source.value,
             outcome=failure.outcome,
             accounts_failed=failure.accounts,
-            detail=failure.detail,
             now=at,
         )
     result.queued += queue_alerts(engine, config, now=at).rows

@@ -25,14 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, and_, func, select
 
 from registry.bulk import bulk_allocation
-from registry.compliance import (
-    ObservationFacts,
-    Timeline,
-    Verdict,
-    WeekGrid,
-    WeekVerdict,
-    rule_text,
-)
+from registry.compliance import Timeline, Verdict, WeekGrid, WeekVerdict, rule_text
 from registry.config import Config
 from registry.constants import (
     ACCOUNT_STATUS_LABELS,
@@ -41,8 +34,6 @@ from registry.constants import (
     DOC_LOCAL_CADENCE,
     DOC_ONE_ACCOUNT,
     DOC_VETO,
-    OUTCOME_ADVICE,
-    OUTCOME_LABELS,
     PLATFORM_LABELS,
     VERDICT_LABELS,
     VERDICT_SEVERITY,
@@ -53,6 +44,7 @@ from registry.constants import (
     Rule,
     VerdictStatus,
 )
+from registry.outcome_text import unknown_reason
 from registry.store import account_events, accounts, departments, posts
 from registry.weeks import IsoWeek
 from reports.contexts import (
@@ -335,31 +327,15 @@ def _local(value: dt.datetime | None, tz: ZoneInfo) -> dt.datetime | None:
     return value.astimezone(tz) if value is not None else None
 
 
-def failure_note(failure: ObservationFacts, tz: ZoneInfo) -> str:
-    """A failed observation as a report says it: when, what, and what the office should do
-    (OUTCOME_ADVICE). The spider's own detail is English, for `check` and the log: never here."""
-    at = failure.at.astimezone(tz)
-    return (
-        f"最近一次观测失败（{at:%Y-%m-%d %H:%M}）：{OUTCOME_LABELS[failure.outcome]}。"
-        f"{OUTCOME_ADVICE[failure.outcome]}"
-    )
-
-
 def verdict_detail(verdict: Verdict, tz: ZoneInfo) -> str:
     """The verdict's detail in the words of a report (Simplified Chinese throughout).
 
-    The rules word an unknown verdict's detail for `check`: it quotes the last failure's outcome
-    and the spider's English text. A report replaces that with `failure_note`. Other details
-    (the rules' own Chinese, e.g. 监测开始前…) are kept as they are."""
-    detail = verdict.detail or ""
-    failure = verdict.last_failure
-    if verdict.status is VerdictStatus.UNKNOWN and failure is not None:
-        quoted = failure.outcome.value in detail or bool(
-            failure.detail and failure.detail in detail
-        )
-        if quoted or not detail:
-            return failure_note(failure, tz)
-    return detail
+    An unknown verdict's detail, worded by the rules for `check`, quotes the spider's English
+    text: a report says `registry.outcome_text.unknown_reason` instead (`failure_note`). Other
+    details (the rules' own Chinese) are kept as they are."""
+    if verdict.status is VerdictStatus.UNKNOWN:
+        return unknown_reason(verdict.detail, verdict.last_failure, tz)
+    return verdict.detail or ""
 
 
 def account_row(

@@ -8,6 +8,7 @@ is tested. Mail goes to a real SMTP server and robot posts to a real HTTP server
 from __future__ import annotations
 
 import datetime as dt
+import re
 import subprocess
 import sys
 import textwrap
@@ -24,12 +25,22 @@ from registry.alerts import (
     mentions_of,
     next_attempt_at,
     queue_alerts,
+    queue_source_failure,
     queue_summary,
     report_location,
 )
+from registry.compliance import ObservationFacts
 from registry.config import LoadedConfig, load_config, store_url
-from registry.constants import LOCAL_TZ, AlertKind, Outcome
-from registry.store import notifications, open_store, status_changes, sync_ledger
+from registry.constants import (
+    LOCAL_TZ,
+    OUTCOME_ADVICE,
+    OUTCOME_LABELS,
+    AlertKind,
+    Outcome,
+    Source,
+)
+from registry.outcome_text import unknown_reason
+from registry.store import notifications, open_store, status_changes, sync_ledger, verdicts
 from tests.fixtures.compliance import ComplianceStore
 from tests.fixtures.cycle import ledger_data, write_ledger
 
@@ -222,6 +233,87 @@ def test_unknown_is_told_only_after_it_lasts(tmp_path):
     assert "已连续3天无法核验更新情况" in row.body
     assert "登录失效" in row.body
     assert "无法核验不等于未更新" in row.body
+    assert "ret=200003" not in row.body and "auth_expired" not in row.body
+
+
+# What the spiders write for these outcomes: English, for `check`, the log and the store.
+AUTH_DETAIL = (
+    "auth_expired: base_resp.ret 200003: session expired (invalid session); log in to "
+    "mp.weixin.qq.com again and update GOVMEDIA_WECHAT_TOKEN/_COOKIE"
+)
+BLOCKED_DETAIL = "blocked: HTTP 418 from m.weibo.cn (rate limited)"
+
+
+@pytest.mark.parametrize(
+    ("account_id", "source", "outcome", "detail", "subject"),
+    [
+        (
+            "gaj-wechat",
+            Source.WECHAT,
+            Outcome.AUTH_EXPIRED,
+            AUTH_DETAIL,
+            "【无法核验】博爱县公安局「博爱县公安局」（微信公众号）",
+        ),
+        (
+            "gaj-weibo",
+            Source.WEIBO,
+            Outcome.BLOCKED,
+            BLOCKED_DETAIL,
+            "【无法核验】博爱县公安局「博爱公安」（微博）",
+        ),
+    ],
+)
+def test_an_unknown_alert_says_why_in_chinese_never_the_spiders_english(
+    tmp_path,
+    smtp_factory,
+    robot_server,
+    no_proxy,
+    monkeypatch,
+    account_id,
+    source,
+    outcome,
+    detail,
+    subject,
+):
+    server = smtp_factory(mode="plain")
+    monkeypatch.setenv("GOVMEDIA_WECOM_WEBHOOK", robot_server.url("/cgi-bin/webhook/send?key=k"))
+    a = Alerting(tmp_path, mail_and_group(server.port))
+    other = ({"gaj-wechat", "gaj-weibo"} - {account_id}).pop()
+    a.silent_since(other, T - 2 * DAY, T)  # fine: the alert below is the only one
+    a.seed.posts(account_id, [T - 12 * DAY])
+    a.seed.observe(account_id, T - 10 * DAY, latest_post_at=T - 12 * DAY, source=source)
+    failed_at = T - dt.timedelta(hours=1)
+    a.seed.observe(account_id, failed_at, outcome, detail=detail, source=source)
+    verdict = a.seed.check(T)[account_id]
+    assert verdict.status.value == "unknown"
+    with a.engine.connect() as conn:  # `check` and the store keep the spider's words
+        stored = conn.execute(
+            select(verdicts.c.detail).where(verdicts.c.account_id == account_id)
+        ).scalar_one()
+    assert detail in stored
+
+    assert queue_alerts(a.engine, a.config, now=T + 3 * DAY).alerts == 1
+    assert deliver(a.engine, a.config, now=T + 3 * DAY).failed == 0
+    reason = f"最近一次观测失败（{failed_at:%Y-%m-%d %H:%M}）：{OUTCOME_LABELS[outcome]}。"
+    reason += OUTCOME_ADVICE[outcome]
+    mails = server.wait_for(sum(1 for r in a.rows() if r.channel == "mail"))
+    assert mails
+    [hit] = robot_server.hits
+    robot_text = hit.body.get("text", {}).get("content") or hit.body["markdown"]["content"]
+    for mail in mails:
+        assert mail.subject == subject
+        assert mail.body.rstrip("\n") == (
+            f"### {subject}\n"
+            "- 事实：已连续3天无法核验更新情况。无法核验不等于未更新。\n"
+            f"- 原因：{reason}。\n"
+            f"- 规则：{verdict.rule}（{verdict.basis}）\n"
+            "- 请：核对账号名称、链接是否变更，并将最近一次更新日期报县政务新媒体管理员。"
+        )
+    for text in [*(m.body for m in mails), robot_text]:
+        assert reason in text
+        assert "base_resp" not in text and "HTTP 4" not in text and "weibo.cn" not in text
+        assert not re.search(r"[A-Za-z]", text), text
+        assert all(o.value not in text for o in Outcome if o is not Outcome.OK)
 
 
 def test_a_raised_flag_and_a_relaunch_are_told(tmp_path):
@@ -248,6 +340,52 @@ def test_nothing_is_queued_without_channels(tmp_path):
     a.change("gaj-weibo", "veto", T)
     assert queue_alerts(a.engine, a.config, now=T).rows == 0
     assert a.rows() == []
+
+
+def test_the_reason_for_unknown_is_chinese_whatever_the_rules_detail_quotes():
+    at = dt.datetime(2026, 11, 27, 8, 0, tzinfo=LOCAL_TZ)
+    auth = ObservationFacts(at=at, outcome=Outcome.AUTH_EXPIRED, detail=AUTH_DETAIL)
+    blocked = ObservationFacts(at=at + DAY, outcome=Outcome.BLOCKED, detail=BLOCKED_DETAIL)
+    quoted = f"最近一次观测失败：登录失效（auth_expired）：{AUTH_DETAIL}，2026-11-27 08:00"
+    auth_note = "最近一次观测失败（2026-11-27 08:00）：登录失效。" + OUTCOME_ADVICE[auth.outcome]
+    assert unknown_reason(quoted, auth, LOCAL_TZ) == auth_note
+    assert unknown_reason(None, auth, LOCAL_TZ) == auth_note
+    # A newer failure than the one the verdict quotes: the newer one, still in Chinese.
+    assert unknown_reason(quoted, blocked, LOCAL_TZ) == (
+        "最近一次观测失败（2026-11-28 08:00）：被平台拦截。" + OUTCOME_ADVICE[Outcome.BLOCKED]
+    )
+    # The failure no longer at hand: the quoted outcome's words, never the quoted English.
+    assert unknown_reason(quoted, None, LOCAL_TZ) == (
+        "最近一次观测失败：登录失效。" + OUTCOME_ADVICE[Outcome.AUTH_EXPIRED]
+    )
+    # The rules' own Chinese is kept.
+    before = "监测开始前（首次成功观测：2026-11-28 09:00）"
+    assert unknown_reason(before, auth, LOCAL_TZ) == before
+    assert unknown_reason("尚无观测记录", None, LOCAL_TZ) == "尚无观测记录"
+    assert unknown_reason(None, None, LOCAL_TZ) == ""
+
+
+def test_a_failed_source_is_told_to_supervisors_in_chinese(tmp_path, smtp_factory):
+    server = smtp_factory(mode="plain")
+    a = Alerting(tmp_path, mail_only(server.port))
+
+    def told(outcome: Outcome) -> int:
+        return queue_source_failure(
+            a.engine, a.config, source="weibo", outcome=outcome, accounts_failed=7, now=T
+        )
+
+    assert told(Outcome.BLOCKED) == 1
+    assert told(Outcome.BLOCKED) == 0  # once a day
+    assert told(Outcome.AUTH_EXPIRED) == 1
+    assert deliver(a.engine, a.config, now=T).sent == 2
+    mails = server.wait_for(2)
+    assert [m.rcpt_tos for m in mails] == [["zwgk@boai.gov.cn"]] * 2
+    for mail, outcome in zip(mails, (Outcome.BLOCKED, Outcome.AUTH_EXPIRED), strict=True):
+        assert mail.subject == f"【数据源故障】weibo：{OUTCOME_LABELS[outcome]}"
+        assert f"- 说明：{OUTCOME_ADVICE[outcome]}。" in mail.body
+        assert "7个账号全部未能获取" in mail.body
+        assert all(o.value not in mail.body for o in Outcome if o is not Outcome.OK)
+        assert "base_resp" not in mail.body and "HTTP 4" not in mail.body
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from registry.config import NoticeAt, WeeklyAt, load_config, store_url
-from registry.constants import LOCAL_TZ, Outcome, Source
+from registry.constants import LOCAL_TZ, OUTCOME_ADVICE, Outcome, Source
 from registry.crawling import CrawlResult
 from registry.cycle import due_notices, due_weeks, failed_sources, run_cycle
 from registry.locking import cycle_lock
@@ -330,7 +330,28 @@ def test_a_source_that_fails_as_a_whole_makes_the_cycle_partial_and_is_told(
     assert done["failed_sources"][0]["accounts"] >= 10
     told = [m for m in mail.received if m.subject.startswith("【数据源故障】wechat")]
     assert [m.rcpt_tos for m in told] == [["zwgk@boai.gov.cn"]]
-    assert "登录失效" in told[0].body
-    assert "不会因此被判为未更新或关停" in told[0].body
+    body = told[0].body
+    assert "全部未能获取（登录失效）" in body
+    assert f"- 说明：{OUTCOME_ADVICE[Outcome.AUTH_EXPIRED]}。" in body
+    assert "不会因此被判为未更新或关停" in body
+    # The spider's English detail is for the log, not the supervisors' message.
+    log_text = (config.parent / "data" / "govmedia.log").read_text(encoding="utf-8")
+    [logged] = [line for line in log_text.splitlines() if "source failed as a whole" in line]
+    assert "outcome=auth_expired" in logged
+    assert 'detail="no platform login: set GOVMEDIA_WECHAT_TOKEN' in logged
+    robot = [
+        t
+        for t in (
+            h.body.get("text", {}).get("content") or h.body["markdown"]["content"]
+            for h in robot_server.hits
+        )
+        if "【数据源故障】" in t
+    ]
+    assert len(robot) == 1
+    for text in (body, *robot):
+        assert OUTCOME_ADVICE[Outcome.AUTH_EXPIRED] in text
+        for english in ("no platform login", "GOVMEDIA_WECHAT", "base_resp", "HTTP 4"):
+            assert english not in text
+        assert all(o.value not in text for o in Outcome if o is not Outcome.OK)
     # Unknown is not inactive: no WeChat account is flagged on this basis.
     assert done["flagged"] == []

@@ -37,7 +37,9 @@ class AlertContext:
     flagged: bool
     relaunched: bool
     unknown_days: int | None
-    detail: str | None  # the verdict's detail: why unknown, when relaunched
+    # The verdict's detail in Chinese: why unknown (registry.outcome_text.unknown_reason, never
+    # the spider's English), when relaunched.
+    detail: str | None
     flag_reason: str | None  # why flagged for shutdown, with its document
     warn_after_days: int
     veto_after_days: int
@@ -76,8 +78,8 @@ class SourceFailedContext:
     source: str
     outcome: str
     outcome_label: str
+    advice: str  # OUTCOME_ADVICE: what it means and what to do (the spider's detail is logged)
     accounts: int
-    detail: str
     at_local: str
 
 
