@@ -36,6 +36,7 @@ from registry.constants import (
     OUTCOME_ADVICE,
     OUTCOME_LABELS,
     PLATFORM_LABELS,
+    SOURCE_LABELS,
     VERDICT_LABELS,
     VERDICT_SEVERITY,
     AlertKind,
@@ -43,6 +44,7 @@ from registry.constants import (
     ChannelKind,
     Outcome,
     Platform,
+    Source,
     VerdictStatus,
 )
 from registry.logging_setup import redact
@@ -485,6 +487,7 @@ def queue_source_failure(
         kind=AlertKind.SOURCE_FAILED.value,
         jurisdiction=config.jurisdiction,
         source=source,
+        source_label=SOURCE_LABELS.get(Source(source), source),
         outcome=outcome.value,
         outcome_label=OUTCOME_LABELS[outcome],
         advice=OUTCOME_ADVICE[outcome],

@@ -74,6 +74,15 @@ class Source(StrEnum):
     MANUAL = "manual"
 
 
+SOURCE_LABELS: dict[Source, str] = {
+    Source.WEIBO: "微博",
+    Source.WECHAT: "微信公众平台",
+    Source.BILIBILI: "哔哩哔哩",
+    Source.FEED: "订阅源（RSS/Atom）",
+    Source.WEB: "政府网站栏目",
+    Source.MANUAL: "人工报送",
+}
+
 # The source an account uses when config.yaml does not say. Douyin, Kuaishou, Toutiao and
 # Xiaohongshu need browser-computed signatures, so they are read through a feed bridge or by hand.
 DEFAULT_SOURCE: dict[Platform, Source] = {

@@ -381,7 +381,7 @@ def test_a_failed_source_is_told_to_supervisors_in_chinese(tmp_path, smtp_factor
     mails = server.wait_for(2)
     assert [m.rcpt_tos for m in mails] == [["zwgk@boai.gov.cn"]] * 2
     for mail, outcome in zip(mails, (Outcome.BLOCKED, Outcome.AUTH_EXPIRED), strict=True):
-        assert mail.subject == f"【数据源故障】weibo：{OUTCOME_LABELS[outcome]}"
+        assert mail.subject == f"【数据源故障】微博：{OUTCOME_LABELS[outcome]}"
         assert f"- 说明：{OUTCOME_ADVICE[outcome]}。" in mail.body
         assert "7个账号全部未能获取" in mail.body
         assert all(o.value not in mail.body for o in Outcome if o is not Outcome.OK)

@@ -328,7 +328,7 @@ def test_a_source_that_fails_as_a_whole_makes_the_cycle_partial_and_is_told(
         }
     ]
     assert done["failed_sources"][0]["accounts"] >= 10
-    told = [m for m in mail.received if m.subject.startswith("【数据源故障】wechat")]
+    told = [m for m in mail.received if m.subject.startswith("【数据源故障】微信公众平台")]
     assert [m.rcpt_tos for m in told] == [["zwgk@boai.gov.cn"]]
     body = told[0].body
     assert "全部未能获取（登录失效）" in body

@@ -75,7 +75,8 @@ class SourceFailedContext:
 
     kind: str
     jurisdiction: str
-    source: str
+    source: str  # its key in config.yaml's sources
+    source_label: str  # SOURCE_LABELS
     outcome: str
     outcome_label: str
     advice: str  # OUTCOME_ADVICE: what it means and what to do (the spider's detail is logged)
