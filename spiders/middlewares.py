@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet import reactor
-from twisted.internet.task import deferLater
 
 from spiders.base import CircuitOpen
 
@@ -22,7 +20,7 @@ RETRY_DELAY_KEY = "govmedia_retry_delay"
 class BackoffRetryMiddleware(RetryMiddleware):
     """Scrapy's retries (5xx, timeouts, refused connections) with exponential backoff.
 
-    The retried request waits on a reactor timer, never a sleep, so other accounts go on.
+    The retried request waits on the event loop's timer, so other accounts go on meanwhile.
     """
 
     def __init__(self, settings: BaseSettings) -> None:
@@ -38,7 +36,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
     async def process_request(self, request: Request) -> None:
         delay = request.meta.pop(RETRY_DELAY_KEY, 0)
         if delay:
-            await maybe_deferred_to_future(deferLater(reactor, delay, lambda: None))
+            await asyncio.sleep(delay)
 
 
 class CircuitBreakerMiddleware:
