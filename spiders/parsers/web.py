@@ -217,25 +217,39 @@ def _anchor_title(a: etree._Element) -> str:
     return title if len(title) >= len(text) or text.endswith(("...", "…")) else text
 
 
-def _titled_anchors(
-    el: etree._Element, cache: dict[etree._Element, list[etree._Element]] | None = None
-) -> list[etree._Element]:
-    """The links in `el` that carry a title (not 更多, not a bare date), memoised in `cache`."""
-    if cache is not None:
-        found = cache.get(el)
-        if found is not None:
-            return found
+class _Memo:
+    """One page's memo. Rows are found by walking up from every date, so the same elements and
+    links are looked at many times; each is worked out once. Keyed by element (which keeps
+    lxml's element proxies, and so the keys, alive for the page)."""
+
+    __slots__ = ("anchors", "titles")
+
+    def __init__(self) -> None:
+        self.anchors: dict[etree._Element, list[etree._Element]] = {}
+        self.titles: dict[etree._Element, str] = {}
+
+    def title(self, a: etree._Element) -> str:
+        found = self.titles.get(a)
+        if found is None:
+            found = self.titles[a] = _anchor_title(a)
+        return found
+
+
+def _titled_anchors(el: etree._Element, memo: _Memo) -> list[etree._Element]:
+    """The links in `el` that carry a title (not 更多, not a bare date)."""
+    found = memo.anchors.get(el)
+    if found is not None:
+        return found
     anchors = [el] if _is_anchor(el) else list(el.iter("a"))
     out = []
     for a in anchors:
         if not a.get("href") and not a.get("onclick"):
             continue
-        title = _anchor_title(a)
+        title = memo.title(a)
         if len(title) < 2 or _NOT_TITLES.match(title) or parse_date(title, whole=True):
             continue
         out.append(a)
-    if cache is not None:
-        cache[el] = out
+    memo.anchors[el] = out
     return out
 
 
@@ -251,13 +265,13 @@ def _text_pieces(root: etree._Element) -> Iterator[tuple[etree._Element, str]]:
                 yield el, child.tail
 
 
-def _row_for(el: etree._Element, cache: dict[int, list[etree._Element]]) -> etree._Element | None:
+def _row_for(el: etree._Element, memo: _Memo) -> etree._Element | None:
     """The nearest element around `el` that also holds a titled link: the list row."""
     node: etree._Element | None = el
     for _ in range(_MAX_ROW_DEPTH + 1):
         if node is None or node.tag in ("body", "html"):
             return None
-        anchors = _titled_anchors(node, cache)
+        anchors = _titled_anchors(node, memo)
         if anchors:
             if len(anchors) > _MAX_ANCHORS_PER_ROW:
                 return None
@@ -269,10 +283,11 @@ def _row_for(el: etree._Element, cache: dict[int, list[etree._Element]]) -> etre
     return None
 
 
-def _dated_rows(root: etree._Element, origin: str, now: dt.datetime | None) -> list[_Row]:
+def _dated_rows(
+    root: etree._Element, origin: str, now: dt.datetime | None, memo: _Memo
+) -> list[_Row]:
     rows: dict[etree._Element, _Row] = {}
     fallback: dict[etree._Element, _Row] = {}
-    cache: dict[etree._Element, list[etree._Element]] = {}  # keyed by element: keeps it alive
     for owner, text in _text_pieces(root):
         whole = parse_date(text, now, whole=True)
         found = whole
@@ -282,12 +297,12 @@ def _dated_rows(root: etree._Element, origin: str, now: dt.datetime | None) -> l
             found = parse_date(text)
             if found is None:
                 continue
-        row = _row_for(owner, cache)
+        row = _row_for(owner, memo)
         if row is None:
             continue
         target = rows if whole is not None else fallback
         if row not in target:
-            target[row] = _Row(row, found, text.strip(), origin, _titled_anchors(row, cache))
+            target[row] = _Row(row, found, text.strip(), origin, _titled_anchors(row, memo))
     for key, row in fallback.items():
         rows.setdefault(key, row)
     return list(rows.values())
@@ -331,13 +346,14 @@ def _post_from_row(
     published_at: dt.datetime,
     page_url: str,
     anchors: list[etree._Element],
+    memo: _Memo,
 ) -> ParsedPost | None:
     if not anchors:
         return None
-    anchor = max(anchors, key=lambda a: len(_anchor_title(a)))
+    anchor = max(anchors, key=lambda a: len(memo.title(a)))
     href = (anchor.get("href") or "").strip()
     url = urljoin(page_url, href) if href and not href.lower().startswith("javascript:") else None
-    title = _clean_title(_anchor_title(anchor))
+    title = _clean_title(memo.title(anchor))
     key = url or f"{published_at.date().isoformat()}:{title}"
     return ParsedPost(
         key=key,
@@ -425,9 +441,10 @@ def parse_column(
 
 
 def _by_layout(doc: etree._Element, url: str, now: dt.datetime) -> tuple[list[ParsedPost], str]:
-    rows = _dated_rows(doc, "page", now)
+    memo = _Memo()
+    rows = _dated_rows(doc, "page", now, memo)
     for root in _datastore_roots(doc):
-        rows.extend(_dated_rows(root, "datastore", now))
+        rows.extend(_dated_rows(root, "datastore", now, memo))
     if not rows:
         return [], "no rows"
     groups: dict[tuple[tuple[str, str], ...], list[_Row]] = {}
@@ -438,7 +455,7 @@ def _by_layout(doc: etree._Element, url: str, now: dt.datetime) -> tuple[list[Pa
     posts = []
     seen: set[str] = set()
     for row in best:
-        post = _post_from_row(row.element, row.published_at, url, row.anchors)
+        post = _post_from_row(row.element, row.published_at, url, row.anchors, memo)
         if post is not None and post.key not in seen:
             seen.add(post.key)
             posts.append(post)
