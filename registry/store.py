@@ -43,9 +43,21 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects.sqlite import DATETIME as SQLITE_DATETIME
 
 from registry.config import Config, bulk_allocation
 from registry.constants import AccountStatus, EventKind
+
+
+class _SQLiteDateTime(SQLITE_DATETIME):
+    """SQLite's DATETIME, written with `isoformat` (C) rather than a %-format per field: the
+    same text (`2026-11-28 01:00:00.000000`), at a fraction of the cost of a crawl's many posts."""
+
+    def bind_processor(self, dialect: Any) -> Callable[[Any], str | None]:
+        def process(value: dt.datetime | None) -> str | None:
+            return None if value is None else value.isoformat(" ", "microseconds")
+
+        return process
 
 
 class UTCDateTime(TypeDecorator):
@@ -54,9 +66,16 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime
     cache_ok = True
 
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(_SQLiteDateTime())
+        return dialect.type_descriptor(DateTime())
+
     def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
         if value is None:
             return None
+        if value.tzinfo is dt.UTC:
+            return value.replace(tzinfo=None)
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r}: store aware instants only")
         return value.astimezone(dt.UTC).replace(tzinfo=None)
@@ -577,7 +596,8 @@ def record_observations(
 ) -> list[int]:
     """Insert a batch of observations and the posts each saw, in one transaction.
 
-    `posts_of[i]` are the post rows of `rows[i]` (without `observation_id`, which is filled in).
+    `posts_of[i]` are the post rows of `rows[i]` (without `observation_id`, which is filled in,
+    in place).
     A post already stored for the account (same `post_key`) is kept as first seen. Returns the
     new observations' ids, in order.
     """
@@ -589,11 +609,11 @@ def record_observations(
             rows,
         )
         ids = [row[0] for row in inserted]
-        post_rows = [
-            {**post, "observation_id": obs_id}
-            for obs_id, batch in zip(ids, posts_of, strict=True)
-            for post in batch
-        ]
+        post_rows = []
+        for obs_id, batch in zip(ids, posts_of, strict=True):
+            for post in batch:
+                post["observation_id"] = obs_id
+            post_rows.extend(batch)
         if post_rows:
             conn.execute(_insert_ignoring_duplicates(engine, posts), post_rows)
     return ids

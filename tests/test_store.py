@@ -219,6 +219,25 @@ def test_instants_are_stored_in_utc(store_url: str):
         )
 
 
+def test_sqlite_instants_keep_sqlalchemys_text_form(tmp_path: Path):
+    """Stores written before the faster SQLite writer stay readable and comparable: the text
+    is SQLAlchemy's own DATETIME form, microseconds always written."""
+    engine = open_store(f"sqlite:///{tmp_path / 's.sqlite3'}")
+    instants = [
+        dt.datetime(2026, 11, 28, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+        dt.datetime(2026, 11, 28, 1, 2, 3, 45, tzinfo=dt.UTC),
+    ]
+    with engine.begin() as conn:
+        for at in instants:
+            conn.execute(
+                insert(observations).values(account_id="a", source="weibo", at=at, outcome="ok")
+            )
+        raw = conn.execute(text("SELECT at FROM observations ORDER BY id")).scalars().all()
+        later = conn.execute(select(func.count()).where(observations.c.at > instants[0])).scalar()
+    assert raw == ["2026-11-28 01:00:00.000000", "2026-11-28 01:02:03.000045"]
+    assert later == 1
+
+
 def test_sync_command(store_url: str, sample_config: Path):
     text = sample_config.read_text("utf-8").replace(
         "store: data/govmedia.sqlite3", f'store: "{store_url}"'
