@@ -1,5 +1,5 @@
-"""Helpers for the few places that build millions of objects at once (20,000-account ledgers,
-a year of posts)."""
+"""Helpers for the few places that build or churn through millions of objects (20,000-account
+ledgers, a year of posts, a crawl)."""
 
 from __future__ import annotations
 
@@ -23,3 +23,19 @@ def bulk_allocation() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+@contextmanager
+def long_lived_heap() -> Iterator[None]:
+    """Hide every object alive now from the cyclic garbage collector while the block runs.
+
+    A crawl makes millions of short-lived objects; every full collection would otherwise walk
+    the ledger, the accounts to crawl and every imported module again (a tenth to a sixth of a
+    20,000-account crawl's CPU). Objects made inside the block are collected as usual; the hidden
+    ones rejoin the collector afterwards.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from registry.bulk import long_lived_heap
 from registry.config import Config, LoadedConfig, store_url
 from registry.constants import LOCAL_TZ, Outcome, Source
 
@@ -346,7 +347,8 @@ def _crawl_here(
             base_url=config.sources.for_source(source).base_url,
             now=now,
         )
-    process.start(install_signal_handlers=True)
+    with long_lived_heap():
+        process.start(install_signal_handlers=True)
     return found
 
 

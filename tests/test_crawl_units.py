@@ -181,3 +181,27 @@ def test_json_shape_is_designs() -> None:
         "posts_seen": 3,
         "detail": "d",
     }
+
+
+# --- the crawl's heap ---------------------------------------------------------------------------
+
+
+def test_long_lived_heap_hides_what_exists_and_collects_what_is_new() -> None:
+    import gc
+    import weakref
+
+    from registry.bulk import long_lived_heap
+
+    class Node:
+        pass
+
+    assert gc.get_freeze_count() == 0
+    with long_lived_heap():
+        assert gc.get_freeze_count() > 0  # the objects alive at the start are out of sight
+        cycle = Node()
+        cycle.me = cycle  # type: ignore[attr-defined]
+        gone = weakref.ref(cycle)
+        del cycle
+        gc.collect()
+        assert gone() is None  # a cycle made inside is still collected
+    assert gc.get_freeze_count() == 0
