@@ -6,6 +6,7 @@ on the asyncio loop Scrapy already runs (Scrapy's default asyncio reactor), and 
 only what a govmedia crawl needs, through Scrapy's public handler interface (`DOWNLOAD_HANDLERS`):
 
 - one connection pool per crawler (so per source), sized by that source's concurrency;
+- the URL exactly as Scrapy made it safe, never re-quoted (Bilibili's Wbi signature covers it);
 - no cookies kept, no redirects followed (Scrapy's redirect middleware decides), no decompression
   (Scrapy's compression middleware does it), no headers of aiohttp's own;
 - certificates verified: the API sources carry the office's login;
@@ -21,6 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import aiohttp
+import yarl
 from scrapy.core.downloader.handlers.base import BaseDownloadHandler
 from scrapy.exceptions import (
     CannotResolveHostError,
@@ -71,6 +73,7 @@ class AiohttpDownloadHandler(BaseDownloadHandler):
         headers: list[tuple[str, str]] = []
         proxy_headers: dict[str, str] = {}
         tunnelled = request.url.startswith("https:")
+        url = yarl.URL(request.url, encoded=True)  # as Scrapy made it safe, never re-quoted
         for name, values in request.headers.items():
             for value in values:
                 pair = (name.decode("latin-1"), value.decode("latin-1"))
@@ -83,7 +86,7 @@ class AiohttpDownloadHandler(BaseDownloadHandler):
         try:
             async with self._session.request(
                 request.method,
-                request.url,
+                url,
                 data=request.body or None,
                 headers=headers,
                 timeout=aiohttp.ClientTimeout(total=timeout),

@@ -116,6 +116,14 @@ def test_answer_status_headers_and_body(serve: list[RawServer]) -> None:
     assert "Accept-Encoding" not in sent  # only what Scrapy's middlewares set
 
 
+def test_url_is_sent_as_scrapy_made_it(serve: list[RawServer]) -> None:
+    """A signed query (Bilibili's Wbi) must reach the platform byte for byte."""
+    server = RawServer(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+    serve.append(server)
+    download(Request(f"{server.url}/x?q=%7E&s=a%2Fb&w=%E5%8E%BF", meta={"download_timeout": 5}))
+    assert server.received[0].startswith(b"GET /x?q=%7E&s=a%2Fb&w=%E5%8E%BF HTTP/1.1\r\n")
+
+
 def test_body_cut_short_is_kept_and_flagged(serve: list[RawServer]) -> None:
     server = RawServer(b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"ok": 1, "da')
     serve.append(server)
