@@ -31,6 +31,12 @@ EXIT_PARTIAL = 1
 EXIT_BAD_CONFIG = 2
 
 
+DEFAULT_CONFIG = Path("config.yaml")
+# The sample ledger (博爱县), shipped inside the package (a link to the checkout's config.yaml),
+# so that `govmedia demo` runs anywhere.
+SAMPLE_LEDGER = Path(__file__).resolve().parent / "sample_config.yaml"
+
+
 def config_option(func: F) -> F:
     """The `-c/--config PATH` option every command takes."""
     return click.option(
@@ -38,7 +44,7 @@ def config_option(func: F) -> F:
         "--config",
         "config_path",
         type=click.Path(dir_okay=False, path_type=Path),
-        default=Path("config.yaml"),
+        default=DEFAULT_CONFIG,
         envvar="GOVMEDIA_CONFIG",
         show_default=True,
         help="The ledger file (or set GOVMEDIA_CONFIG).",

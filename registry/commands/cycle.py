@@ -13,7 +13,14 @@ from typing import Any
 
 import click
 
-from registry.cli import EXIT_PARTIAL, config_option, load_or_exit, parse_instant
+from registry.cli import (
+    DEFAULT_CONFIG,
+    EXIT_PARTIAL,
+    SAMPLE_LEDGER,
+    config_option,
+    load_or_exit,
+    parse_instant,
+)
 
 log = logging.getLogger("govmedia.cycle")
 
@@ -186,7 +193,8 @@ def demo(config_path: Path, folder: Path | None, now_text: str | None) -> None:
     Starts the simulated Weibo, WeChat and other platforms on 127.0.0.1, copies the ledger into a
     temporary folder pointed at them, and runs a full cycle there: crawl, check, the weekly report,
     and closure documents for the accounts flagged for shutdown. No message is sent. Prints a
-    summary and where the report is.
+    summary and where the report is. Outside a ledger's folder (no config.yaml, no -c) it runs on
+    the sample ledger shipped with govmedia.
 
     \b
     Example:
@@ -207,6 +215,10 @@ def demo(config_path: Path, folder: Path | None, now_text: str | None) -> None:
         start_simulator,
     )
 
+    given = click.get_current_context().get_parameter_source("config_path")
+    if given is click.core.ParameterSource.DEFAULT and not config_path.exists():
+        config_path = SAMPLE_LEDGER  # not in a ledger's folder: the sample shipped with govmedia
+        click.echo(f"no {DEFAULT_CONFIG} here: using the sample ledger {config_path}", err=True)
     sample = load_or_exit(config_path, quiet_warnings=True)
     now = parse_instant(now_text, option="--now").astimezone(sample.config.tz)
     folder = Path(folder or tempfile.mkdtemp(prefix="govmedia-demo-")).resolve()
