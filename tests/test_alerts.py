@@ -41,6 +41,7 @@ from registry.constants import (
 )
 from registry.outcome_text import unknown_reason
 from registry.store import notifications, open_store, status_changes, sync_ledger, verdicts
+from spiders.parsers.wechat import LOGIN_HINT
 from tests.fixtures.compliance import ComplianceStore
 from tests.fixtures.cycle import ledger_data, write_ledger
 
@@ -237,10 +238,7 @@ def test_unknown_is_told_only_after_it_lasts(tmp_path):
 
 
 # What the spiders write for these outcomes: English, for `check`, the log and the store.
-AUTH_DETAIL = (
-    "auth_expired: base_resp.ret 200003: session expired (invalid session); log in to "
-    "mp.weixin.qq.com again and update GOVMEDIA_WECHAT_TOKEN/_COOKIE"
-)
+AUTH_DETAIL = f"auth_expired: base_resp.ret 200003: session expired (invalid session); {LOGIN_HINT}"
 BLOCKED_DETAIL = "blocked: HTTP 418 from m.weibo.cn (rate limited)"
 
 
