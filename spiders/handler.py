@@ -30,6 +30,7 @@ from scrapy.exceptions import (
     DownloadConnectionRefusedError,
     DownloadFailedError,
     DownloadTimeoutError,
+    ResponseDataLossError,
 )
 from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
@@ -125,7 +126,7 @@ class AiohttpDownloadHandler(BaseDownloadHandler):
                     raise DownloadCancelledError(f"{request.url} sent over {maxsize} bytes")
         except aiohttp.ClientPayloadError as exc:
             if request.meta.get("download_fail_on_dataloss", self._fail_on_dataloss):
-                raise DownloadFailedError(f"the body was cut off: {exc}") from exc
+                raise ResponseDataLossError(f"the body was cut off: {exc}") from exc
             flags.append("dataloss")
         body = b"".join(chunks)
         headers = Headers(list(answer.raw_headers))

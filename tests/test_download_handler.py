@@ -17,6 +17,7 @@ from scrapy.exceptions import (
     DownloadConnectionRefusedError,
     DownloadFailedError,
     DownloadTimeoutError,
+    ResponseDataLossError,
 )
 from scrapy.http import TextResponse
 from scrapy.settings import Settings
@@ -130,6 +131,14 @@ def test_body_cut_short_is_kept_and_flagged(serve: list[RawServer]) -> None:
     response = download(Request(server.url, meta={"download_timeout": 5}))
     assert response.flags == ["dataloss"]  # type: ignore[attr-defined]
     assert response.body == b'{"ok": 1, "da'  # type: ignore[attr-defined]
+
+
+def test_body_cut_short_fails_when_asked_to(serve: list[RawServer]) -> None:
+    server = RawServer(b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"ok": 1, "da')
+    serve.append(server)
+    request = Request(server.url, meta={"download_timeout": 5, "download_fail_on_dataloss": True})
+    with pytest.raises(ResponseDataLossError):
+        download(request)
 
 
 def test_oversized_body_is_refused(serve: list[RawServer]) -> None:
