@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 import schedule
 
 from registry.config import WEEKDAYS, ScheduleSettings
-from registry.constants import LOCAL_TZ, JobKind
+from registry.constants import JobKind
 
 log = logging.getLogger("govmedia.schedule")
 
@@ -152,13 +152,13 @@ def build_scheduler(
             return run_job(entry.job)
 
         every.at(entry.at, tz_name).do(guarded(name, run)).tag(entry.job.value, "timetable")
-    scheduler.every(settings.heartbeat_minutes).minutes.do(lambda: heartbeat(scheduler)).tag(
+    scheduler.every(settings.heartbeat_minutes).minutes.do(lambda: heartbeat(scheduler, tz)).tag(
         "heartbeat"
     )
     return scheduler
 
 
-def heartbeat(scheduler: schedule.Scheduler) -> None:
+def heartbeat(scheduler: schedule.Scheduler, tz: ZoneInfo) -> None:
     upcoming = [job for job in scheduler.get_jobs("timetable") if job.next_run]
     nearest = min(upcoming, key=lambda job: job.next_run, default=None)
     log.info(
@@ -167,30 +167,31 @@ def heartbeat(scheduler: schedule.Scheduler) -> None:
             "next_job": ",".join(sorted(t for t in nearest.tags if t != "timetable"))
             if nearest
             else None,
-            "next_run": _local(nearest.next_run) if nearest else None,
+            "next_run": _local(nearest.next_run, tz) if nearest else None,
         },
     )
 
 
-def _local(naive_local: dt.datetime) -> str:
+def _local(naive_local: dt.datetime, tz: ZoneInfo) -> str:
     """`schedule` keeps naive times in the machine's zone; show them in the ledger's."""
-    return naive_local.astimezone().astimezone(LOCAL_TZ).isoformat(timespec="seconds")
+    return naive_local.astimezone().astimezone(tz).isoformat(timespec="seconds")
 
 
-def _next_run(entry: Entry, job: schedule.Job) -> str | None:
+def _next_run(entry: Entry, job: schedule.Job, tz: ZoneInfo) -> str | None:
     """The job's next run; for the notice job, the next day it is meant for, not the next check."""
     if job.next_run is None:
         return None
     when = job.next_run
     if entry.month_day:
         for _ in range(400):
-            if entry.runs_on(when.astimezone().astimezone(LOCAL_TZ).date()):
+            if entry.runs_on(when.astimezone().astimezone(tz).date()):
                 break
             when += dt.timedelta(days=1)
-    return _local(when)
+    return _local(when, tz)
 
 
 def log_timetable(settings: ScheduleSettings, tz_name: str, scheduler: schedule.Scheduler) -> None:
+    tz = ZoneInfo(tz_name)
     jobs = scheduler.get_jobs("timetable")
     for entry, job in zip(timetable(settings), jobs, strict=True):
         log.info(
@@ -199,7 +200,7 @@ def log_timetable(settings: ScheduleSettings, tz_name: str, scheduler: schedule.
                 "job": entry.job.value,
                 "when": entry.describe(tz_name),
                 "runs": "govmedia " + " ".join(job_args(entry.job)),
-                "next_run": _next_run(entry, job),
+                "next_run": _next_run(entry, job, tz),
             },
         )
     log.info("heartbeat every %d minutes", settings.heartbeat_minutes)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -19,7 +20,7 @@ import pytest
 
 from registry.config import ScheduleSettings
 from registry.constants import JobKind
-from registry.scheduler import Entry, crontab, timetable
+from registry.scheduler import Entry, build_scheduler, crontab, log_timetable, timetable
 from tests.fixtures.cycle import ledger_data, wait_for, wait_for_line, write_ledger
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -218,3 +219,14 @@ def test_govmedia_schedule_starts_logs_its_timetable_and_stops_on_sigterm(tmp_pa
     ]
     assert lines[-1]["msg"] == "schedule loop stopped"
     assert (tmp_path / "data" / "govmedia.log").read_text(encoding="utf-8").count("timetable") == 4
+
+
+def test_the_timetable_log_shows_times_in_the_ledgers_zone(caplog):
+    """A ledger in another zone (config `timezone`) reads its next runs in that zone."""
+    settings = ScheduleSettings(crawl_at=["08:30"], notice=None)
+    scheduler = build_scheduler(settings, "Asia/Urumqi", lambda job: "ok")
+    with caplog.at_level(logging.INFO, logger="govmedia.schedule"):
+        log_timetable(settings, "Asia/Urumqi", scheduler)
+    runs = {r.job: r.next_run for r in caplog.records if r.getMessage() == "timetable"}
+    assert runs and all(run.endswith("+06:00") for run in runs.values())
+    assert runs["cycle"][11:19] == "08:30:00"
