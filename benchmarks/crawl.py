@@ -255,6 +255,28 @@ async def _aiohttp(accounts: list[list[str]], concurrency: int) -> float:
         return time.perf_counter() - started
 
 
+def print_stock_scrapy(stock: Measured, n: int) -> float:
+    """Print (c) and return its accounts/s."""
+    rate = n / stock.seconds
+    print(
+        f"(c) Scrapy {rate:8.1f} accounts/s  (stock Scrapy, same URLs and concurrency, "
+        f"nothing parsed or stored; {1000 * stock.cpu / n:.2f} ms CPU per account)"
+    )
+    return rate
+
+
+def print_targets(
+    rate: float, rss_mb: float, sequential: float, aiohttp: float, httpx: float, stock: float
+) -> None:
+    """govmedia against each baseline, beside the issue's targets."""
+    print(f"govmedia / (a) = {rate / sequential:5.1f}×   target ≥ 10×")
+    print(f"govmedia / (b) = {rate / aiohttp:5.2f}×   target ≥ 0.5× (aiohttp)")
+    print(f"govmedia / (b) = {rate / httpx:5.2f}×   target ≥ 0.5× (httpx)")
+    print(f"govmedia / (c) = {rate / stock:5.2f}×   (what Scrapy itself allows)")
+    verdict = "ok" if rss_mb <= RSS_LIMIT_MB else "OVER"
+    print(f"peak RSS       = {rss_mb:5.0f} MB  target ≤ {RSS_LIMIT_MB} MB at 20,000: {verdict}")
+
+
 async def _httpx(accounts: list[list[str]], concurrency: int) -> float:
     import httpx
 
@@ -352,20 +374,9 @@ def main() -> None:
             )
             sim_cpu = process_cpu(server.pid)
             stock = run_stock_scrapy(urls, 2 * args.concurrency, Path(tmp))
-            c_rate = n / stock.seconds
-            print(
-                f"(c) Scrapy {c_rate:8.1f} accounts/s  (stock Scrapy, same URLs and concurrency, "
-                f"nothing parsed or stored; {1000 * stock.cpu / n:.2f} ms CPU per account)"
-            )
+            c_rate = print_stock_scrapy(stock, n)
             print(f"           {simulator_load(server.pid, sim_cpu, stock.seconds, n)}")
-            print(f"govmedia / (a) = {g_rate / a_rate:5.1f}×   target ≥ 10×")
-            print(f"govmedia / (b) = {g_rate / b_rate:5.2f}×   target ≥ 0.5× (aiohttp)")
-            print(f"govmedia / (b) = {g_rate / h_rate:5.2f}×   target ≥ 0.5× (httpx)")
-            print(f"govmedia / (c) = {g_rate / c_rate:5.2f}×   (what Scrapy itself allows)")
-            verdict = "ok" if g_rss <= RSS_LIMIT_MB else "OVER"
-            print(
-                f"peak RSS       = {g_rss:5.0f} MB  target ≤ {RSS_LIMIT_MB} MB at 20,000: {verdict}"
-            )
+            print_targets(g_rate, g_rss, a_rate, b_rate, h_rate, c_rate)
     finally:
         if server.stdin:
             server.stdin.close()

@@ -159,20 +159,8 @@ def main() -> None:
                 f"{len(sample) - 1} accounts)"
             )
             stock = bench.run_stock_scrapy(urls, total_concurrency, Path(tmp))
-            c_rate = n / stock.seconds
-            print(
-                f"(c) Scrapy {c_rate:8.1f} accounts/s  (stock Scrapy, same URLs and concurrency, "
-                f"nothing parsed or stored; {1000 * stock.cpu / n:.2f} ms CPU per account)"
-            )
-            print(f"govmedia / (a) = {g_rate / a_rate:5.1f}×   target ≥ 10×")
-            print(f"govmedia / (b) = {g_rate / b_rate:5.2f}×   target ≥ 0.5× (aiohttp)")
-            print(f"govmedia / (b) = {g_rate / h_rate:5.2f}×   target ≥ 0.5× (httpx)")
-            print(f"govmedia / (c) = {g_rate / c_rate:5.2f}×   (what Scrapy itself allows)")
-            verdict = "ok" if g_rss <= bench.RSS_LIMIT_MB else "OVER"
-            print(
-                f"peak RSS       = {g_rss:5.0f} MB  target ≤ {bench.RSS_LIMIT_MB} MB "
-                f"at 20,000: {verdict}"
-            )
+            c_rate = bench.print_stock_scrapy(stock, n)
+            bench.print_targets(g_rate, g_rss, a_rate, b_rate, h_rate, c_rate)
     finally:
         if server.stdin:
             server.stdin.close()
