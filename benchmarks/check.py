@@ -30,8 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from registry.config import Config  # noqa: E402
 from registry.constants import LOCAL_TZ  # noqa: E402
+from registry.models import Config  # noqa: E402
 from registry.store import open_store  # noqa: E402
 from registry.verdicts import check, weekly_history  # noqa: E402
 from registry.weeks import IsoWeek  # noqa: E402

@@ -163,7 +163,7 @@ def run_govmedia(path: Path) -> tuple[Measured, dict[str, int]]:
         "GOVMEDIA_WECHAT_TOKEN": SIMULATOR_WECHAT_TOKEN,
         "GOVMEDIA_WECHAT_COOKIE": SIMULATOR_WECHAT_COOKIE,
     }
-    command = [sys.executable, "-c", "from registry.cli import main; main()", "crawl", "--json"]
+    command = [sys.executable, "-c", "from govmedia.cli import main; main()", "crawl", "--json"]
     command += ["-c", str(path), "--now", NOW.isoformat()]
     out_path = path.parent / "crawl.json"
     measured = run_child(command, out_path, env)

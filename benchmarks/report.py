@@ -44,7 +44,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from registry.config import Config  # noqa: E402
+from registry.models import Config  # noqa: E402
 from registry.store import open_store  # noqa: E402
 from registry.verdicts import check  # noqa: E402
 from reports import build, writers  # noqa: E402

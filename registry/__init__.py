@@ -1,3 +1,2 @@
-"""govmedia's ledger and rules: config models, the store, compliance, filings, the CLI."""
-
-__version__ = "0.1.0"
+"""The ledger and the rules: config models and validation, the store, compliance, verdicts,
+filings' facts. Imports neither `spiders` nor `reports` nor `govmedia` (tests/test_layers.py)."""

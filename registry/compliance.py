@@ -16,7 +16,9 @@ Public API (stable; reports, the cycle and filings call it):
 - `Timeline(policy, account, posts, observations, tz)`: one account prepared once, then asked
   `.verdict(at)` at many time points or `.week_verdicts(WeekGrid(weeks, tz), at)`; the two
   functions above are thin wrappers. `severity(status)` sorts worst first; `floor2(days)` rounds
-  days for display; `rule_text(policy, rule)` gives a rule's Chinese text and its document.
+  days for display; `rule_text(policy, rule)` gives a rule's Chinese text and its document
+  (`rule_condition`, `cadence_text`, `shutdown_flag_text`: the pieces reports and notices
+  build sentences from; no rule is worded anywhere else).
 
 `posts` are the publish instants (aware datetimes) of the account's stored posts, in any order.
 
@@ -92,7 +94,7 @@ from registry.constants import (
 from registry.weeks import IsoWeek
 
 if TYPE_CHECKING:
-    from registry.config import Account, Policy
+    from registry.models import Account, Policy
 
 UTC = dt.UTC
 DAY = dt.timedelta(days=1)
@@ -841,6 +843,19 @@ class Timeline:
         return out
 
 
+def rule_condition(policy: Policy, rule: Rule) -> str:
+    """What a silence rule looks at, with its threshold: "监测时间点前14天内无更新". Reports and
+    notices build their sentences from these (…的为单项否决), so each rule is worded once."""
+    p = policy
+    conditions = {
+        Rule.CADENCE_OK: f"最近{p.warn_after_days}天内有更新",
+        Rule.CADENCE_WARNING: f"连续{p.warn_after_days}天以上未更新",
+        Rule.VETO: f"监测时间点前{p.veto_after_days}天内无更新",
+        Rule.ZOMBIE: f"连续{p.zombie_after_days}天以上未更新",
+    }
+    return conditions[rule]
+
+
 def rule_text(policy: Policy, rule: Rule) -> tuple[str, str]:
     """A rule in Chinese with its thresholds from `policy`, and the document it rests on."""
     p = policy
@@ -857,17 +872,31 @@ def rule_text(policy: Policy, rule: Rule) -> tuple[str, str]:
             DOC_LOCAL_RULES,
         ),
         Rule.CADENCE_OK: (
-            f"最近{p.warn_after_days}天内有更新（最少一周更新一次）",
+            f"{rule_condition(p, Rule.CADENCE_OK)}（最少一周更新一次）",
             DOC_LOCAL_CADENCE,
         ),
         Rule.CADENCE_WARNING: (
-            f"连续{p.warn_after_days}天以上未更新（最少一周更新一次）",
+            f"{rule_condition(p, Rule.CADENCE_WARNING)}（最少一周更新一次）",
             DOC_LOCAL_CADENCE,
         ),
-        Rule.VETO: (f"监测时间点前{p.veto_after_days}天内无更新，单项否决", DOC_VETO),
-        Rule.ZOMBIE: (f"连续{p.zombie_after_days}天以上未更新（僵尸账号）", DOC_CLOSURE),
+        Rule.VETO: (f"{rule_condition(p, Rule.VETO)}，单项否决", DOC_VETO),
+        Rule.ZOMBIE: (f"{rule_condition(p, Rule.ZOMBIE)}（僵尸账号）", DOC_CLOSURE),
     }
     return texts[rule]
+
+
+def cadence_text(policy: Policy) -> str:
+    """The county's cadence rule with its threshold: 每周至少更新1条."""
+    return f"每周至少更新{policy.min_posts_per_week}条"
+
+
+def shutdown_flag_text(policy: Policy) -> tuple[str, str]:
+    """When an account must apply to shut down (应申请关停), and the documents it rests on."""
+    return (
+        f"连续{policy.flag_after_weeks}周未达到{cadence_text(policy)}的要求，或成为僵尸账号；"
+        "应申请关停下线，并提交关停证明和书面报告",
+        f"{DOC_CLOSURE}；{DOC_LOCAL_CADENCE}",
+    )
 
 
 def _local(instant: dt.datetime, tz: ZoneInfo) -> str:

@@ -26,14 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from registry.config import (
-    CLOSURE_DATES,
-    Config,
-    ConfigError,
-    LoadedConfig,
-    read_bytes,
-    validate_text,
-)
+from registry.config import ConfigError, LoadedConfig, read_bytes, validate_text
 from registry.constants import (
     DEFAULT_SOURCE,
     SOURCE_IDENTIFIER_FIELD,
@@ -42,6 +35,7 @@ from registry.constants import (
     Platform,
     Source,
 )
+from registry.models import CLOSURE_DATES, Config
 
 # Keys of a new account, in the order the sample ledger writes them.
 ACCOUNT_KEY_ORDER = (

@@ -12,8 +12,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from registry.config import Account, Config, Department
 from registry.constants import AccountStatus, LedgerChange
+from registry.models import Account, Config, Department
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from registry.config import Config
 from registry.constants import LOCAL_TZ, AccountStatus, Outcome, Source
+from registry.models import Config
 from registry.store import observations
 from registry.weeks import IsoWeek
 

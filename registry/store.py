@@ -45,8 +45,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.sqlite import DATETIME as SQLITE_DATETIME
 
-from registry.config import Config, bulk_allocation
+from registry.bulk import bulk_allocation
 from registry.constants import AccountStatus, EventKind
+from registry.models import Config
 
 
 class _SQLiteDateTime(SQLITE_DATETIME):

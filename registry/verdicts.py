@@ -60,8 +60,8 @@ from registry.compliance import (
     aware,
     naive_utc,
 )
-from registry.config import Config, Policy
 from registry.constants import AccountStatus, Outcome, Platform, Source, VerdictStatus
+from registry.models import Config, Policy
 from registry.store import accounts, observations, posts, status_changes, verdicts
 from registry.weeks import IsoWeek
 

@@ -21,8 +21,8 @@ from collections import defaultdict
 
 from sqlalchemy import Engine, and_, func, select
 
-from registry.config import Config
 from registry.constants import PLATFORM_LABELS, AccountStatus, Platform, VerdictStatus
+from registry.models import Config
 from registry.store import observations, status_changes, verdicts
 from reports.build import FAILING, Ledger, LedgerAccount, load_ledger
 from reports.contexts import AnnualContext, ClosureItem, PlatformCount, RegistrationItem

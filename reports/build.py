@@ -25,13 +25,19 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, and_, func, select
 
 from registry.bulk import bulk_allocation
-from registry.compliance import Timeline, Verdict, WeekGrid, WeekVerdict, rule_text
-from registry.config import Config
+from registry.compliance import (
+    Timeline,
+    Verdict,
+    WeekGrid,
+    WeekVerdict,
+    rule_condition,
+    rule_text,
+    shutdown_flag_text,
+)
 from registry.constants import (
     ACCOUNT_STATUS_LABELS,
     DOC_CLOSURE,
     DOC_HENAN_EXCEPTION,
-    DOC_LOCAL_CADENCE,
     DOC_ONE_ACCOUNT,
     DOC_VETO,
     PLATFORM_LABELS,
@@ -44,6 +50,7 @@ from registry.constants import (
     Rule,
     VerdictStatus,
 )
+from registry.models import Config
 from registry.outcome_text import unknown_reason
 from registry.store import account_events, accounts, departments, posts
 from registry.weeks import IsoWeek
@@ -79,8 +86,8 @@ LEVEL_LABELS: dict[DepartmentLevel, str] = {
 
 PASS_RATE_DEFINITION = (
     "合格率＝合格账号数÷有效核验账号数。监测时间点前{veto}天内有更新的账号为合格（含“预警”："
-    "连续{warn}天以上未更新但未满{veto}天，按本县最少一周更新一次的要求提醒，不计为不合格）；"
-    "{veto}天内无更新（单项否决，{doc_veto}）或连续{zombie}天以上未更新（僵尸账号）的为不合格；"
+    "{warning}但未满{veto}天，按本县最少一周更新一次的要求提醒，不计为不合格）；"
+    "{veto_condition}（单项否决，{doc_veto}）或{zombie_condition}（僵尸账号）的为不合格；"
     "无法核验（采集失败，不作为未更新处理）和免检（已关停、关停中已发停更公告、新开设未满"
     "{grace}天）的账号不计入分母。"
 )
@@ -115,8 +122,9 @@ def pass_rate_definition(config: Config) -> str:
     p = config.policy
     return PASS_RATE_DEFINITION.format(
         veto=p.veto_after_days,
-        warn=p.warn_after_days,
-        zombie=p.zombie_after_days,
+        warning=rule_condition(p, Rule.CADENCE_WARNING),
+        veto_condition=rule_condition(p, Rule.VETO),
+        zombie_condition=rule_condition(p, Rule.ZOMBIE),
         grace=p.new_account_grace_days,
         doc_veto=DOC_VETO,
     )
@@ -125,19 +133,11 @@ def pass_rate_definition(config: Config) -> str:
 def rule_notes(config: Config) -> list[RuleNote]:
     p = config.policy
     notes = [
-        (VerdictStatus.OK, f"最近{p.warn_after_days}天内有更新", DOC_LOCAL_CADENCE),
-        (
-            VerdictStatus.WARNING,
-            f"连续{p.warn_after_days}天以上未更新（最少一周更新一次），提醒整改",
-            DOC_LOCAL_CADENCE,
-        ),
-        (VerdictStatus.VETO, f"监测时间点前{p.veto_after_days}天内无更新，单项否决", DOC_VETO),
-        (VerdictStatus.ZOMBIE, f"连续{p.zombie_after_days}天以上未更新（僵尸账号）", DOC_CLOSURE),
-        (
-            VerdictStatus.UNKNOWN,
-            f"最近{p.stale_after_hours}小时内无成功观测，无法核验",
-            "本县监测规则",
-        ),
+        (VerdictStatus.OK, *rule_text(p, Rule.CADENCE_OK)),
+        (VerdictStatus.WARNING, *rule_text(p, Rule.CADENCE_WARNING)),
+        (VerdictStatus.VETO, *rule_text(p, Rule.VETO)),
+        (VerdictStatus.ZOMBIE, *rule_text(p, Rule.ZOMBIE)),
+        (VerdictStatus.UNKNOWN, *rule_text(p, Rule.UNKNOWN)),
         (VerdictStatus.EXEMPT, "已关停、关停中且已发布停更公告，或新开设暂无更新", DOC_CLOSURE),
     ]
     return [
@@ -537,11 +537,7 @@ def problem_lists(rows: Sequence[AccountRow], ledger: Ledger, config: Config) ->
         ProblemList(
             key="flagged",
             title="应申请关停",
-            rule=(
-                f"连续{p.flag_after_weeks}周未达到每周至少更新{p.min_posts_per_week}条的要求，"
-                "或成为僵尸账号；应申请关停下线，并提交关停证明和书面报告"
-            ),
-            basis=f"{DOC_CLOSURE}；{DOC_LOCAL_CADENCE}",
+            **dict(zip(("rule", "basis"), shutdown_flag_text(p), strict=True)),
             items=items(
                 lambda r: r.flag_shutdown,
                 lambda r: (

@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
-from registry.compliance import Verdict, WeekVerdict
-from registry.config import Config
+from registry.compliance import Verdict, WeekVerdict, cadence_text, rule_condition
 from registry.constants import (
     ACCOUNT_STATUS_LABELS,
     DOC_CLOSURE,
@@ -28,8 +27,10 @@ from registry.constants import (
     VERDICT_LABELS,
     AccountStatus,
     Platform,
+    Rule,
     VerdictStatus,
 )
+from registry.models import Config
 from registry.weeks import IsoWeek
 from reports.build import (
     CHECKED,
@@ -216,7 +217,7 @@ def notice_context(
             problem(
                 k,
                 VERDICT_LABELS[VerdictStatus.ZOMBIE if zombie_weeks else VerdictStatus.VETO],
-                f"{_week_list(fail_weeks)}监测时间点前{policy.veto_after_days}天内无更新{end_note}",
+                f"{_week_list(fail_weeks)}{rule_condition(policy, Rule.VETO)}{end_note}",
                 worst.rule,
                 worst.basis,
             )
@@ -233,8 +234,8 @@ def notice_context(
                 problem(
                     k,
                     "未按要求每周更新",
-                    f"{_week_list(missed)}未达到每周至少更新{policy.min_posts_per_week}条的要求",
-                    f"每周至少更新{policy.min_posts_per_week}条（最少一周更新一次）",
+                    f"{_week_list(missed)}未达到{cadence_text(policy)}的要求",
+                    f"{cadence_text(policy)}（最少一周更新一次）",
                     DOC_LOCAL_CADENCE,
                 )
             )
@@ -242,7 +243,7 @@ def notice_context(
         if a.flagged() and account.status is AccountStatus.ACTIVE:
             run = a.weeks[-1].missed_run if a.weeks else policy.flag_after_weeks
             reason = (a.last.flag_reason if a.last else None) or (
-                f"连续{run}周未达到每周至少更新{policy.min_posts_per_week}条的要求"
+                f"连续{run}周未达到{cadence_text(policy)}的要求"
                 f"（{DOC_LOCAL_CADENCE}），确属无力维护的应申请关停"
             )
             others.append(
@@ -350,8 +351,8 @@ def notice_context(
             if first_week and last_week
             else ""
         )
-        + f"，逐一核查账号更新情况：监测时间点前{policy.veto_after_days}天内无更新的为单项否决，"
-        f"连续{policy.zombie_after_days}天以上未更新的为僵尸账号，均判为不合格。已关停、关停中且已"
+        + f"，逐一核查账号更新情况：{rule_condition(policy, Rule.VETO)}的为单项否决，"
+        f"{rule_condition(policy, Rule.ZOMBIE)}的为僵尸账号，均判为不合格。已关停、关停中且已"
         f"发布停更公告以及新开设未满{policy.new_account_grace_days}天的账号不纳入检查；因平台限制等"
         "原因无法核验的账号单独列出，不作为不合格处理。"
     )

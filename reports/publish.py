@@ -17,8 +17,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from registry.config import Config
 from registry.constants import ReportKind
+from registry.models import Config
 from registry.weeks import IsoWeek
 from reports import build, site, writers
 from reports.contexts import AccountRow, AnnualContext

@@ -54,8 +54,8 @@ from twisted.internet.error import (
 )
 from twisted.python.failure import Failure
 
-from registry.config import CrawlSettings
 from registry.constants import LOCAL_TZ, Outcome, Source
+from registry.models import CrawlSettings
 from spiders.items import AccountTarget, ObservationItem
 from spiders.parsers.common import ParsedPage, ParsedPost, ParseError, http_date
 

@@ -36,7 +36,7 @@ class RedactPipeline:
     """Secrets (the WeChat token is a URL parameter) never reach the store."""
 
     def __init__(self) -> None:
-        from registry.logging_setup import REDACTOR
+        from registry.secrets import REDACTOR
 
         self.redact = REDACTOR.frozen()  # a crawl's environment does not change while it runs
 
@@ -73,7 +73,7 @@ class StorePipeline:
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         url = crawler.settings.get("GOVMEDIA_STORE_URL")
         if not url:
-            raise ValueError("GOVMEDIA_STORE_URL is not set: run crawls through registry.crawling")
+            raise ValueError("GOVMEDIA_STORE_URL is not set: run crawls through govmedia.crawling")
         return cls(url, crawler.settings.getint("GOVMEDIA_BATCH_SIZE", 500))
 
     def open_spider(self) -> None:

@@ -1,6 +1,6 @@
 """Scrapy settings for every govmedia crawl: polite defaults, in one place.
 
-The crawl runner (registry/crawling.py) lays each source's own values over these from config.yaml
+The crawl runner (govmedia/crawling.py) lays each source's own values over these from config.yaml
 (`sources.<name>.delay/concurrency`, `crawl.*`); the environment carries only secrets.
 """
 
@@ -36,7 +36,7 @@ DOWNLOAD_HANDLERS = {
 
 # A redirect is an answer, judged by the base spider (a login page means the session lapsed), so
 # no source follows one; a spider that opts in (`follow_redirects`) gets Scrapy's redirect
-# middlewares back, with the Referer middleware they expect (registry/crawling.py).
+# middlewares back, with the Referer middleware they expect (govmedia/crawling.py).
 REDIRECT_ENABLED = False
 METAREFRESH_ENABLED = False
 
@@ -95,7 +95,7 @@ GOVMEDIA_STORE_URL = None  # set by the runner
 GOVMEDIA_BATCH_SIZE = 500
 
 LOG_LEVEL = "WARNING"
-# govmedia installs its own redacting handlers (registry/logging_setup.py).
+# govmedia installs its own redacting handlers (govmedia/logging_setup.py).
 LOG_INSTALL_ROOT_HANDLER = False
 LOG_FORMAT = "%(asctime)s [%(name)s] %(levelname)s: %(message)s"
 STATS_DUMP = False

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from registry.alerts import (
+from govmedia.alerts import (
     Change,
     alert_kind,
     deliver,
@@ -473,7 +473,7 @@ def test_a_crash_after_queueing_loses_nothing(tmp_path, smtp_factory):
     script = textwrap.dedent(
         f"""
         import datetime as dt, os
-        from registry.alerts import queue_alerts
+        from govmedia.alerts import queue_alerts
         from registry.config import load_config, store_url
         from registry.store import open_store
         loaded = load_config({str(a.loaded.path)!r}, today=dt.date(2026, 11, 27))

@@ -13,9 +13,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from registry.config import Config
+from govmedia.crawling import CrawlResult, crawl_in_subprocess
 from registry.constants import Outcome
-from registry.crawling import CrawlResult, crawl_in_subprocess
+from registry.models import Config
 from spiders import wbi
 from spiders.simulator import Profile, RunningSimulator, World, start_simulator
 from spiders.simulator.bilibili import day_keys

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from registry.cli import main
+from govmedia.cli import main
 
 
 def test_any_command_prints_config_problems_as_file_line_path_message(tmp_path):

@@ -7,7 +7,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from registry.cli import main
+from govmedia.cli import main
 
 
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:

@@ -18,7 +18,6 @@ from registry.compliance import (
     verdict_at,
     week_verdicts,
 )
-from registry.config import Policy
 from registry.constants import (
     DOC_CLOSURE,
     DOC_LOCAL_CADENCE,
@@ -30,6 +29,7 @@ from registry.constants import (
     Rule,
     VerdictStatus,
 )
+from registry.models import Policy
 from registry.weeks import IsoWeek
 
 CURRENT_TIME = dt.datetime(2026, 11, 28, 9, 0, tzinfo=LOCAL_TZ)  # a Saturday

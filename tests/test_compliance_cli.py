@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from registry.cli import main
+from govmedia.cli import main
 from registry.config import load_config, store_url
 from registry.constants import LOCAL_TZ, VerdictStatus
 from registry.store import open_store, status_changes, sync_ledger, verdicts

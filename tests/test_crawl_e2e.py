@@ -222,7 +222,7 @@ def test_latest_is_aware_local_time(first: Crawl) -> None:
 
 
 def test_crawl_in_subprocess_returns_results(first: Crawl) -> None:
-    from registry.crawling import crawl_in_subprocess
+    from govmedia.crawling import crawl_in_subprocess
 
     results = crawl_in_subprocess(
         first.path, only=["gaj-weibo"], now=SIM_NOW, env=SIM_ENV, stderr=subprocess.DEVNULL

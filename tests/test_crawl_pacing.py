@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from scrapy.http import Request
 
-from registry.config import CrawlSettings
 from registry.constants import Outcome, Source
+from registry.models import CrawlSettings
 from spiders.items import AccountTarget, ObservationItem
 from spiders.sources.weibo import WeiboSpider
 

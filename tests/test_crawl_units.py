@@ -9,9 +9,9 @@ import hashlib
 import pytest
 from sqlalchemy import select
 
+from govmedia.crawling import CrawlResult, CrawlSelectionError, select_targets, source_settings
 from registry.config import validate_data
 from registry.constants import Outcome, Source
-from registry.crawling import CrawlResult, CrawlSelectionError, select_targets, source_settings
 from registry.store import observations, open_store, posts, prune_evidence, record_observations
 from spiders.base import CircuitBreaker
 from spiders.items import ObservationItem, PostItem

@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from registry.config import NoticeAt, WeeklyAt, load_config, store_url
+from govmedia.crawling import CrawlResult
+from govmedia.cycle import due_notices, due_weeks, failed_sources, run_cycle
+from govmedia.locking import cycle_lock
+from registry.config import load_config, store_url
 from registry.constants import LOCAL_TZ, OUTCOME_ADVICE, Outcome, Source
-from registry.crawling import CrawlResult
-from registry.cycle import due_notices, due_weeks, failed_sources, run_cycle
-from registry.locking import cycle_lock
+from registry.models import NoticeAt, WeeklyAt
 from registry.store import notifications, open_store
 from registry.weeks import IsoWeek
 from reports.periods import Period

@@ -19,7 +19,7 @@ def test_the_demo_runs_a_full_cycle_offline_and_says_where_the_report_is(sample_
         [
             sys.executable,
             "-c",
-            "from registry.cli import main; main()",
+            "from govmedia.cli import main; main()",
             "demo",
             "-c",
             str(sample_config),
@@ -66,14 +66,14 @@ def test_the_demo_runs_a_full_cycle_offline_and_says_where_the_report_is(sample_
 
 def test_the_demo_runs_anywhere_on_the_sample_shipped_with_govmedia(tmp_path):
     """No config.yaml in the folder and no -c: the packaged sample ledger (the checkout's own)."""
-    from registry.cli import SAMPLE_LEDGER
+    from govmedia.cli import SAMPLE_LEDGER
     from tests.conftest import SAMPLE_CONFIG
 
     assert SAMPLE_LEDGER.read_bytes() == SAMPLE_CONFIG.read_bytes()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GOVMEDIA_")}
     folder = tmp_path / "demo"
     done = subprocess.run(
-        [sys.executable, "-c", "from registry.cli import main; main()", "demo"]
+        [sys.executable, "-c", "from govmedia.cli import main; main()", "demo"]
         + ["--dir", str(folder), "--now", "2026-11-28T09:00:00+08:00"],
         capture_output=True,
         text=True,

@@ -7,10 +7,11 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from registry.cli import main
-from registry.config import Config, validate_text
+from govmedia.cli import main
+from registry.config import validate_text
 from registry.constants import LedgerChange
 from registry.ledger_diff import diff_ledgers, render_text
+from registry.models import Config
 from tests.conftest import SAMPLE_CONFIG, TODAY
 
 SAMPLE = SAMPLE_CONFIG.read_text("utf-8")

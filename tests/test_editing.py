@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from registry.cli import main
+from govmedia.cli import main
 from registry.config import load_config
 from registry.editing import (
     ClosureUpdate,
@@ -342,7 +342,7 @@ def test_register_prompts_on_a_terminal(sample_config: Path):
     """A real process on a pseudo-terminal is asked for what is missing, in order."""
     controller, terminal = pty.openpty()
     process = subprocess.Popen(
-        [sys.executable, "-c", "from registry.cli import main; main()"]
+        [sys.executable, "-c", "from govmedia.cli import main; main()"]
         + ["register", "-c", str(sample_config), "--department", "gaj", "--platform", "toutiao"],
         stdin=terminal,
         stdout=terminal,

@@ -11,7 +11,7 @@ import docx
 import pytest
 from click.testing import CliRunner
 
-from registry.cli import main
+from govmedia.cli import main
 from registry.config import load_config, store_url
 from registry.constants import LOCAL_TZ, FilingDocument, FilingStage, Outcome
 from registry.store import open_store, status_changes, sync_ledger
@@ -256,7 +256,7 @@ def test_a_missing_template_folder_is_a_clear_error(ledger, tmp_path):
 
 
 def test_render_filings_api_for_the_cycle(ledger, tmp_path):
-    from registry.filings import render_filings
+    from reports.filings import render_filings
 
     _, store = ledger
     paths = render_filings(store.engine, store.config, tmp_path, ["xzf-weibo"], now=T)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from registry.locking import cycle_lock, lock_path_for
+from govmedia.locking import cycle_lock, lock_path_for
 from tests.fixtures.cycle import wait_for
 
 # Holds the lock until told to let go (a file appears), like a long cycle.
@@ -19,7 +19,7 @@ HOLD = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from registry.locking import cycle_lock
+    from govmedia.locking import cycle_lock
     url, locked, release = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
     with cycle_lock(url, command="run"):
         locked.write_text("locked")
@@ -33,8 +33,8 @@ HOLD = textwrap.dedent(
 TRY = textwrap.dedent(
     """
     import sys
-    from registry.locking import LockHeld, cycle_lock
-    from registry.logging_setup import configure_logging
+    from govmedia.locking import LockHeld, cycle_lock
+    from govmedia.logging_setup import configure_logging
     configure_logging()
     try:
         with cycle_lock(sys.argv[1], command="run"):

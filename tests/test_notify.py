@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from registry.config import NotifyChannel
+from registry.models import NotifyChannel
 from reports.notify import ChannelNotReady, Message, SendError, build_sender, dingtalk_sign
 from tests.fixtures.cycle import verify_dingtalk
 

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from govmedia.logging_setup import configure_logging, relay_line
 from registry.config import load_config
-from registry.logging_setup import configure_logging, redact, relay_line
+from registry.secrets import redact
 from tests.fixtures.cycle import ledger_data, write_ledger
 
 SMTP_PASSWORD = "Sm7p-pa55word"

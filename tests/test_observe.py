@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 
-from registry.cli import main
+from govmedia.cli import main
 from registry.constants import LOCAL_TZ
 from registry.store import observations, open_store
 

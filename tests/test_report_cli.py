@@ -7,8 +7,8 @@ import json
 import pytest
 from click.testing import CliRunner, Result
 
-from registry.cli import main
-from registry.commands.report import report
+from govmedia.cli import main
+from govmedia.commands.report import report
 
 NOW = "2026-11-30T09:00"  # Monday after 2026-W48
 

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from registry.config import ScheduleSettings
+from govmedia.scheduler import Entry, build_scheduler, crontab, log_timetable, timetable
 from registry.constants import JobKind
-from registry.scheduler import Entry, build_scheduler, crontab, log_timetable, timetable
+from registry.models import ScheduleSettings
 from tests.fixtures.cycle import ledger_data, wait_for, wait_for_line, write_ledger
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,7 +78,7 @@ def test_cron_prints_the_configured_timetable(tmp_path):
     config = write_ledger(tmp_path, ledger_data(schedule={"crawl_at": ["07:45"], "notice": None}))
     from click.testing import CliRunner
 
-    from registry.cli import main
+    from govmedia.cli import main
 
     result = CliRunner().invoke(main, ["cron", "-c", str(config)])
     assert result.exit_code == 0, result.output
@@ -97,10 +97,10 @@ LOOP = textwrap.dedent(
     """
     import datetime as dt, sys, time
     from pathlib import Path
-    from registry.config import ScheduleSettings
+    from registry.models import ScheduleSettings
     from registry.constants import JobKind
-    from registry.logging_setup import configure_logging
-    from registry.scheduler import Loop, build_scheduler, log_timetable
+    from govmedia.logging_setup import configure_logging
+    from govmedia.scheduler import Loop, build_scheduler, log_timetable
 
     folder = Path(sys.argv[1])
     configure_logging(level="info")
@@ -192,7 +192,7 @@ def test_govmedia_schedule_starts_logs_its_timetable_and_stops_on_sigterm(tmp_pa
         [
             sys.executable,
             "-c",
-            "from registry.cli import main; main()",
+            "from govmedia.cli import main; main()",
             "schedule",
             "-c",
             str(config),

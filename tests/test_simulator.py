@@ -214,7 +214,7 @@ def test_simulate_serves_until_sigterm(tmp_path) -> None:  # type: ignore[no-unt
         [
             sys.executable,
             "-c",
-            "from registry.cli import main; main()",
+            "from govmedia.cli import main; main()",
             "simulate",
             "-c",
             str(SAMPLE),

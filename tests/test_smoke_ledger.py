@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from registry.cli import main
+from govmedia.cli import main
 from registry.config import load_config, store_url
 from registry.store import account_events, open_store, sync_ledger
 from tests.conftest import TODAY

@@ -9,9 +9,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import Column, Integer, Table, Text, func, insert, inspect, select, text
 
+from govmedia.cli import main
 from registry import store as store_module
-from registry.cli import main
-from registry.config import Config, validate_text
+from registry.config import validate_text
+from registry.models import Config
 from registry.store import (
     StoreError,
     account_events,

@@ -250,7 +250,7 @@ def test_not_whole_dates(text: str) -> None:
 def test_selector_typo_is_a_config_error_with_a_hint(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from registry.cli import main
+    from govmedia.cli import main
 
     config = tmp_path / "config.yaml"
     config.write_text(

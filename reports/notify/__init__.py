@@ -1,6 +1,6 @@
 """Notifications: e-mail, WeCom and DingTalk group robots, and a generic JSON webhook.
 
-`registry.alerts` decides who is told what and keeps the queue; this package renders the
+`govmedia.alerts` decides who is told what and keeps the queue; this package renders the
 messages (templates in reports/templates/notify/) and talks to the channels.
 """
 
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from registry.config import NotifyChannel
 from registry.constants import ChannelKind
+from registry.models import NotifyChannel
 from reports.notify.base import ChannelNotReady, Message, Sender, SendError
 from reports.notify.email import EmailSender
 from reports.notify.render import render_message

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from registry.config import NotifyChannel
+from registry.models import NotifyChannel
 from reports.notify.base import ChannelNotReady, Message, SendError, require_env
 
 

@@ -15,7 +15,7 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
-from registry.config import NotifyChannel
+from registry.models import NotifyChannel
 from reports.notify.base import Message, SendError, post_json, require_env, truncate_bytes
 
 # Documented limits: WeCom text 2048 bytes, markdown 4096 bytes; DingTalk about 20000 bytes.

@@ -30,8 +30,8 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from registry.config import Config
 from registry.constants import DEFAULT_SOURCE, Platform, Source
+from registry.models import Config
 
 
 class Profile(StrEnum):

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from registry.cli import (
+from govmedia.cli import (
     DEFAULT_CONFIG,
     EXIT_PARTIAL,
     SAMPLE_LEDGER,
@@ -59,9 +59,9 @@ def run(
       govmedia run -c config.yaml
       govmedia run --skip-crawl --quiet
     """
-    from registry.cycle import dumps, run_cycle, summary_text
-    from registry.locking import LockHeld
-    from registry.logging_setup import configure_logging
+    from govmedia.cycle import dumps, run_cycle, summary_text
+    from govmedia.locking import LockHeld
+    from govmedia.logging_setup import configure_logging
 
     loaded = load_or_exit(config_path, quiet_warnings=quiet or as_json)
     now = parse_instant(now_text, option="--now") if now_text else None
@@ -99,9 +99,9 @@ def schedule_command(config_path: Path, run_now: bool) -> None:
       govmedia schedule -c /srv/govmedia/config.yaml
       govmedia schedule --run-now
     """
+    from govmedia.logging_setup import configure_logging
+    from govmedia.scheduler import Loop, build_scheduler, guarded, log_timetable
     from registry.constants import JobKind
-    from registry.logging_setup import configure_logging
-    from registry.scheduler import Loop, build_scheduler, guarded, log_timetable
 
     loaded = load_or_exit(config_path)
     log_file = configure_logging(loaded)
@@ -126,10 +126,10 @@ def schedule_command(config_path: Path, run_now: bool) -> None:
 
 def _scheduled_cycle(config_path: Path, job: Any) -> str:
     """One job of the loop: read config.yaml afresh, run the cycle, say how it went."""
+    from govmedia.cycle import run_cycle
+    from govmedia.locking import LockHeld
     from registry.config import ConfigError, load_config
     from registry.constants import JobKind
-    from registry.cycle import run_cycle
-    from registry.locking import LockHeld
 
     try:
         loaded = load_config(config_path)
@@ -157,7 +157,7 @@ def cron(config_path: Path) -> None:
     Example:
       govmedia cron -c /srv/govmedia/config.yaml | crontab -
     """
-    from registry.scheduler import crontab, timetable
+    from govmedia.scheduler import crontab, timetable
 
     loaded = load_or_exit(config_path, quiet_warnings=True)
     lines = crontab(
@@ -203,9 +203,10 @@ def demo(config_path: Path, folder: Path | None, now_text: str | None) -> None:
     """
     import tempfile
 
-    from registry.config import ConfigError, load_config, output_dir, read_yaml, to_plain
-    from registry.cycle import run_cycle
-    from registry.logging_setup import configure_logging
+    from govmedia.cycle import run_cycle
+    from govmedia.logging_setup import configure_logging
+    from registry.config import ConfigError, load_config, output_dir, read_yaml
+    from registry.problems import to_plain
     from registry.weeks import IsoWeek
     from spiders.simulator import (
         SIMULATOR_WECHAT_COOKIE,

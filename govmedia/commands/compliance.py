@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from registry.cli import config_option, load_or_exit, parse_instant
+from govmedia.cli import config_option, load_or_exit, parse_instant
 from registry.config import store_url
 
 _STATUS_STYLE = {
@@ -188,9 +188,10 @@ def filings(
       govmedia filings --status
     """
     from registry.config import output_dir
-    from registry.filings import FilingTemplateError, render_filings, tracking
+    from registry.filings import tracking
     from registry.store import open_store, sync_ledger
     from registry.verdicts import evaluate, flagged_since
+    from reports.filings import FilingTemplateError, render_filings
 
     loaded = load_or_exit(config_path, quiet_warnings=as_json)
     config = loaded.config

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from registry.cli import (
+from govmedia.cli import (
     EXIT_BAD_CONFIG,
     EXIT_PARTIAL,
     config_option,

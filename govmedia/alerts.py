@@ -29,7 +29,6 @@ from typing import Any
 from sqlalchemy import Engine, and_, select, update
 
 from registry.compliance import ObservationFacts
-from registry.config import Config, NotifyChannel
 from registry.constants import (
     ALERT_LABELS,
     LOCAL_TZ,
@@ -47,8 +46,9 @@ from registry.constants import (
     Source,
     VerdictStatus,
 )
-from registry.logging_setup import redact
+from registry.models import Config, NotifyChannel
 from registry.outcome_text import unknown_reason
+from registry.secrets import redact
 from registry.store import accounts, departments, notifications, status_changes, verdicts
 from registry.verdicts import load_last_failures
 

@@ -1,6 +1,7 @@
 """One cycle at a time, for the cron runner and the schedule loop alike.
 
-A SQLite store is guarded by an `fcntl.flock` on a file beside it (`govmedia.sqlite3.lock`).
+A SQLite store is guarded by a file lock (the filelock package: flock) on a file beside it
+(`govmedia.sqlite3.lock`).
 A PostgreSQL store is guarded by a session-level advisory lock on a connection held for the
 cycle. Either way the operating system or the server releases the lock when its holder dies, so a
 lock left by a killed process is recovered by the next run, never waited out. The holder writes
@@ -11,7 +12,6 @@ connection's `application_name`), so that the second run exits at once saying wh
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import hashlib
 import json
 import logging
@@ -90,34 +90,55 @@ def _read_holder(text: str) -> Holder | None:
 
 @contextmanager
 def file_lock(path: Path, *, command: str) -> Iterator[Holder]:
-    """Hold an exclusive flock on `path` for the block, or raise LockHeld naming its holder."""
+    """Hold the file lock on `path` for the block, or raise LockHeld naming its holder.
+
+    filelock takes the lock (flock where the file system has it, its own soft lock where it
+    has not, as on some network shares) and, unlike a plain open, never truncates the file
+    while another process holds it, so the holder's name stays readable there."""
+    from filelock import FileLock, Timeout
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)  # not inherited by child processes
+    lock = FileLock(path, timeout=0, mode=0o644)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = _read_holder(os.pread(fd, 4096, 0).decode("utf-8", "replace"))
-            who = holder.describe() if holder else "another process"
-            raise LockHeld(
-                f"another govmedia cycle is running: {who}; lock file {path}. "
-                "This run did nothing; let that one finish (the next scheduled run will go on)."
-            ) from None
-        previous = _read_holder(os.pread(fd, 4096, 0).decode("utf-8", "replace"))
+        lock.acquire()
+    except Timeout:
+        holder = _read_holder(_read_text(path))
+        who = holder.describe() if holder else "another process"
+        raise LockHeld(
+            f"another govmedia cycle is running: {who}; lock file {path}. "
+            "This run did nothing; let that one finish (the next scheduled run will go on)."
+        ) from None
+    try:
+        previous = _read_holder(_read_text(path))
         if previous is not None and not (previous.pid == os.getpid() or _pid_alive(previous.pid)):
             log.warning(
                 "recovered the cycle lock left by a process that is gone",
                 extra={"previous": previous.describe(), "lock": str(path)},
             )
         me = _me(command)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(asdict(me)).encode(), 0)
-        os.fsync(fd)
+        _write_text(path, json.dumps(asdict(me)))
         try:
             yield me
         finally:
-            os.ftruncate(fd, 0)
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            _write_text(path, "")
+    finally:
+        lock.release()
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")[:4096]
+    except OSError:
+        return ""
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Rewrite the lock file in place (never replace it: the lock is on this very file)."""
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, text.encode(), 0)
+        os.fsync(fd)
     finally:
         os.close(fd)
 

@@ -14,7 +14,7 @@
    source failed as a whole; then deliver what is pending.
 
 Everything is idempotent: a second cycle at the same instant records no new status change,
-renders nothing new and queues no new message. One cycle runs at a time (`registry.locking`).
+renders nothing new and queues no new message. One cycle runs at a time (`govmedia.locking`).
 
 Exit codes: 0 ok; 1 partial — a source failed as a whole (every account of that source crawled
 this cycle came back blocked, auth_expired or network_error), or the crawl did not run, or a
@@ -36,14 +36,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, select
 
-from registry.config import (
-    LoadedConfig,
-    NoticeAt,
-    WeeklyAt,
-    output_dir,
-    store_url,
-)
+from registry.config import LoadedConfig, output_dir, store_url
 from registry.constants import AlertKind, Outcome, ReportKind, Source
+from registry.models import NoticeAt, WeeklyAt
 from registry.weeks import IsoWeek
 
 log = logging.getLogger("govmedia.cycle")
@@ -208,7 +203,7 @@ def crawl_child(
     timeout: float,
 ) -> CrawlOutcome:
     """`govmedia crawl --json` as a child process; its log lines are relayed into ours."""
-    from registry.crawling import CrawlFailed, crawl_in_subprocess
+    from govmedia.crawling import CrawlFailed, crawl_in_subprocess
 
     started = time.monotonic()
     try:
@@ -303,8 +298,8 @@ def run_cycle(
     """One full cycle under the cycle lock. `now` travels the clock (tests, replays); without it
     the check runs at the real time after the crawl. `env` adds variables for the child crawl
     only (the demo's simulator credentials). `weekly` renders these weeks whatever is due (the
-    demo). Raises `registry.locking.LockHeld` when another cycle runs."""
-    from registry.locking import cycle_lock
+    demo). Raises `govmedia.locking.LockHeld` when another cycle runs."""
+    from govmedia.locking import cycle_lock
     from registry.store import open_store
 
     url = store_url(loaded)
@@ -332,7 +327,7 @@ def _cycle(
     weekly: Sequence[IsoWeek] | None,
     filings: bool,
 ) -> CycleResult:
-    from registry.alerts import deliver, queue_alerts, queue_source_failure
+    from govmedia.alerts import deliver, queue_alerts, queue_source_failure
     from registry.store import sync_ledger
     from registry.verdicts import check
 
@@ -416,7 +411,7 @@ def _render_due(
     weekly: Sequence[IsoWeek] | None,
 ) -> None:
     """Render the weekly reports and notices that are due, and queue their summaries."""
-    from registry.alerts import queue_summary, report_location
+    from govmedia.alerts import queue_summary, report_location
 
     config = loaded.config
     tz, schedule = config.tz, config.schedule
@@ -497,7 +492,7 @@ def _render_filings(
 ) -> None:
     """Closure documents (关停申请表、停更公告、关停证明、书面报告) for every account flagged for
     shutdown or closing, as `govmedia filings` writes them, into output_dir/filings."""
-    from registry.filings import render_filings
+    from reports.filings import render_filings
 
     verdicts = {v.account_id: v for v in result.verdicts}
 

@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from registry.bulk import long_lived_heap
-from registry.config import Config, LoadedConfig, store_url
+from registry.config import LoadedConfig, store_url
 from registry.constants import LOCAL_TZ, Outcome, Source
+from registry.models import Config
 
 
 @dataclass(frozen=True)
@@ -329,7 +330,7 @@ def _crawl_here(
 
     process = CrawlerProcess(base_settings(config, url, log_level=log_level))
     # Scrapy sets its loggers to DEBUG (its start-up banners are dropped by the level of our
-    # handlers, registry/logging_setup.py, which also redact secrets); quieten them at the source.
+    # handlers, govmedia/logging_setup.py, which also redact secrets); quieten them at the source.
     for name in ("scrapy", "twisted", "py.warnings"):
         logging.getLogger(name).setLevel(log_level)
     for source, source_targets in by_source.items():
@@ -417,7 +418,7 @@ def _crawl_in_children(
     return found
 
 
-_GOVMEDIA = [sys.executable, "-c", "from registry.cli import main; main()"]
+_GOVMEDIA = [sys.executable, "-c", "from govmedia.cli import main; main()"]
 
 
 def crawl_in_subprocess(
@@ -440,7 +441,8 @@ def crawl_in_subprocess(
     Raises CrawlFailed when the child exits non-zero (2: a bad config), prints no valid JSON, or
     outlives `timeout` seconds (it is killed).
     """
-    from registry.logging_setup import ENV_LOG_FILE, ENV_LOG_FORMAT, REDACTOR, relay_line
+    from govmedia.logging_setup import ENV_LOG_FILE, ENV_LOG_FORMAT, relay_line
+    from registry.secrets import REDACTOR
 
     command = [*_GOVMEDIA, "crawl", "--json", "-c", str(config_path)]
     for account_id in only:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from registry.cli import EXIT_BAD_CONFIG, config_option, load_or_exit, parse_instant
+from govmedia.cli import EXIT_BAD_CONFIG, config_option, load_or_exit, parse_instant
 from registry.config import store_url
 from registry.constants import LOCAL_TZ
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from registry.cli import config_option, load_or_exit, parse_instant
+from govmedia.cli import config_option, load_or_exit, parse_instant
 from registry.constants import OUTCOME_LABELS, Outcome, Source
 
 CRAWLED_SOURCES = [s.value for s in Source if s is not Source.MANUAL]
@@ -63,7 +63,7 @@ def crawl(
       govmedia crawl --source wechat --json
       govmedia crawl --only gaj-weibo --only gaj-wechat
     """
-    from registry.crawling import CrawlSelectionError, run_crawl, select_targets
+    from govmedia.crawling import CrawlSelectionError, run_crawl, select_targets
 
     loaded = load_or_exit(config_path, quiet_warnings=as_json or bool(child_of))
     now = parse_instant(now_text, option="--now") if now_text else None
@@ -131,8 +131,8 @@ def _print_line(result: Any) -> None:
 
 
 def _configure_logging(loaded: Any, verbose: int) -> None:
-    """Redacted logs to stderr (registry/logging_setup.py); Scrapy's chatter only with -v."""
-    from registry.logging_setup import configure_logging
+    """Redacted logs to stderr (govmedia/logging_setup.py); Scrapy's chatter only with -v."""
+    from govmedia.logging_setup import configure_logging
 
     configure_logging(loaded, level=_LEVELS[min(verbose, 2)])
 
@@ -220,7 +220,8 @@ def simulate(
       govmedia simulate --port 8765 --now 2026-11-28T09:00 --write-config /tmp/sim.yaml
       GOVMEDIA_WECHAT_TOKEN=… GOVMEDIA_WECHAT_COOKIE=… govmedia crawl -c /tmp/sim.yaml
     """
-    from registry.config import read_yaml, to_plain
+    from registry.config import read_yaml
+    from registry.problems import to_plain
     from spiders.simulator import (
         SIMULATOR_WECHAT_COOKIE,
         SIMULATOR_WECHAT_TOKEN,

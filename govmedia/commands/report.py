@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from registry.cli import config_option, load_or_exit, parse_instant
+from govmedia.cli import config_option, load_or_exit, parse_instant
 from registry.config import output_dir, store_url
 
 FORMATS = ("html", "xlsx", "md", "csv")

@@ -1,6 +1,6 @@
 """The `govmedia` command line.
 
-Each area of the program keeps its commands in a module of `registry.commands`; this module only
+Each area of the program keeps its commands in a module of `govmedia.commands`; this module only
 builds the group and the helpers they share (the `-c/--config` option, loading the ledger with
 clerk-readable errors, the clock). Heavy imports (Scrapy, openpyxl) stay inside the commands so
 that `govmedia --help` is fast.
@@ -17,13 +17,14 @@ from typing import Any, TypeVar
 
 import click
 
-from registry import __version__
-from registry.config import ConfigError, LoadedConfig, load_config, sorted_lines
+from govmedia import __version__
+from registry.config import ConfigError, LoadedConfig, load_config
 from registry.constants import LOCAL_TZ
+from registry.problems import sorted_lines
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# The modules under registry/commands that contribute commands, each with a `COMMANDS` list.
+# The modules under govmedia/commands that contribute commands, each with a `COMMANDS` list.
 COMMAND_MODULES = ("ledger", "crawl", "observe", "compliance", "report", "cycle")
 
 EXIT_OK = 0
@@ -104,6 +105,6 @@ def main() -> None:
 
 
 for _name in COMMAND_MODULES:
-    _module = importlib.import_module(f"registry.commands.{_name}")
+    _module = importlib.import_module(f"govmedia.commands.{_name}")
     for _command in getattr(_module, "COMMANDS", ()):
         main.add_command(_command)

@@ -27,8 +27,8 @@ from zoneinfo import ZoneInfo
 
 import schedule
 
-from registry.config import WEEKDAYS, ScheduleSettings
 from registry.constants import JobKind
+from registry.models import WEEKDAYS, ScheduleSettings
 
 log = logging.getLogger("govmedia.schedule")
 

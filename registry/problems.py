@@ -1,0 +1,458 @@
+"""Problems a clerk can fix: pydantic's errors turned into sentences, the checks that span the
+whole ledger (duplicate ids and identifiers, dates, exception basis, one account per platform),
+and the line in config.yaml each problem is at.
+
+Every problem becomes a `Problem` with a location; registry/config.py formats them as
+``config.yaml:LINE: departments[gaj].accounts[gaj-weibo].owner: message``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ValidationError,
+)
+
+from registry import yamlload
+from registry.constants import (
+    DOC_HENAN_EXCEPTION,
+    DOC_ONE_ACCOUNT,
+    PLATFORM_ALIASES,
+    SOURCE_IDENTIFIER_FIELD,
+    AccountStatus,
+    DepartmentLevel,
+    Platform,
+    Source,
+)
+from registry.models import CLOSURE_DATES, Account, Config, Department, Policy
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class StrictModel(BaseModel):
+    """Unknown keys are errors: a typo in config.yaml must not be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Problems
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong (or worth a warning) in config.yaml, at a location in its data."""
+
+    loc: tuple[str | int, ...]
+    message: str
+    severity: Literal["error", "warning"] = "error"
+
+
+def _model_fields(model: type[BaseModel]) -> list[str]:
+    return list(model.model_fields)
+
+
+def _unwrap(annotation: Any) -> Any:
+    """`X | None` and `Annotated[X, …]` as X."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _unwrap(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return _unwrap(args[0])
+    return annotation
+
+
+def _annotation_at(loc: Sequence[str | int]) -> Any:
+    """The declared type of the value at `loc`, following models, lists and dicts."""
+    annotation: Any = Config
+    for part in loc:
+        annotation = _unwrap(annotation)
+        origin = get_origin(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            info = annotation.model_fields.get(str(part))
+            if info is None:
+                return None
+            annotation = info.annotation
+        elif origin in (list, tuple, set, frozenset, Sequence):
+            annotation = get_args(annotation)[0] if get_args(annotation) else None
+        elif origin in (dict, Mapping):
+            args = get_args(annotation)
+            annotation = args[1] if len(args) == 2 else None
+        else:
+            return None
+    return _unwrap(annotation)
+
+
+def _model_at(loc: Sequence[str | int]) -> type[BaseModel] | None:
+    """The model class that holds the mapping at `loc` (for 'did you mean')."""
+    annotation = _annotation_at(loc)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
+
+
+def _field_description(loc: Sequence[str | int]) -> str | None:
+    model = _model_at(loc[:-1])
+    info = model.model_fields.get(str(loc[-1])) if model else None
+    if info is None or not info.description:
+        return None
+    text = info.description.rstrip(".")
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
+def _pydantic_message(error: Mapping[str, Any]) -> str:
+    """One sentence for one pydantic error, saying what to write instead."""
+    kind = error["type"]
+    loc = error["loc"]
+    got = error.get("input")
+    ctx = error.get("ctx") or {}
+    if kind == "missing":
+        about = _field_description(loc)
+        return f"missing; add `{loc[-1]}:`" + (f" ({about})" if about else "")
+    if kind == "extra_forbidden":
+        allowed = _model_fields(_model_at(loc[:-1]) or Config)
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+        if close:
+            return f"unknown key; did you mean `{close[0]}`?"
+        return f"unknown key; allowed here: {', '.join(allowed)}"
+    if kind in ("enum", "literal_error"):
+        options = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        alias = PLATFORM_ALIASES.get(str(got).strip().lower())
+        if alias is not None and alias.value in options:
+            close = [alias.value]
+        else:
+            close = difflib.get_close_matches(str(got), options, n=1, cutoff=0.5)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        return f"{got!r} is not one of {', '.join(options)}{hint}"
+    if kind.startswith("date_") or kind.startswith("datetime_"):
+        if isinstance(got, str) and re.match(r"^\d{4}-\d{1,2}-\d{1,2}$", got.strip()):
+            return f"{got!r} is not a day of the calendar; check the month and the day"
+        return f"not a date: {got!r}; write it as YYYY-MM-DD"
+    if kind == "string_pattern_mismatch":
+        if ctx.get("pattern") == ID_PATTERN:
+            return f"{got!r}: use lowercase letters, digits and '-' only (e.g. gaj-weibo)"
+        return f"{got!r} does not match the pattern {ctx.get('pattern')}"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"{got!r} is not a whole number"
+    if kind in ("float_parsing", "float_type"):
+        return f"{got!r} is not a number"
+    if kind in ("bool_parsing", "bool_type"):
+        return f"{got!r} is not true or false"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        sign = {
+            "greater_than_equal": "≥",
+            "greater_than": ">",
+            "less_than_equal": "≤",
+            "less_than": "<",
+        }[kind]
+        bound = next(iter(ctx.values()), "")
+        return f"must be {sign} {bound}, got {got!r}"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "too_short":
+        return f"needs at least {ctx.get('min_length')} item(s)"
+    if kind in ("string_too_long", "too_long"):
+        return f"too long: at most {ctx.get('max_length')}"
+    if kind == "string_type":
+        return f"must be text, got {got!r}; put it in quotes"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"must be a mapping (key: value), got {got!r}"
+    if kind == "list_type":
+        return f"must be a list (items start with '- '), got {got!r}"
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
+@dataclass
+class _Unit:
+    """A department and those of its accounts that passed their own validation."""
+
+    index: int
+    id: str
+    name: str
+    level: DepartmentLevel
+    accounts: list[tuple[int, Account]]
+
+
+def _units(config: Config) -> list[_Unit]:
+    return [
+        _Unit(i, d.id, d.name, d.level, list(enumerate(d.accounts)))
+        for i, d in enumerate(config.departments)
+    ]
+
+
+def _partial_units(plain: Mapping[str, Any]) -> tuple[Policy, list[_Unit]]:
+    """When the file as a whole fails, the parts that pass on their own, so that the checks
+    across the ledger (duplicates, dates) still run and every problem is reported at once."""
+    try:
+        policy = Policy.model_validate(plain.get("policy") or {})
+    except ValidationError:
+        policy = Policy()
+    units: list[_Unit] = []
+    departments = plain.get("departments")
+    if not isinstance(departments, list):
+        return policy, units
+    for d_index, raw in enumerate(departments):
+        if not isinstance(raw, dict):
+            continue
+        try:
+            head = Department.model_validate({**raw, "accounts": []})
+        except ValidationError:
+            continue
+        accounts: list[tuple[int, Account]] = []
+        raw_accounts = raw.get("accounts")
+        for a_index, raw_account in enumerate(
+            raw_accounts if isinstance(raw_accounts, list) else []
+        ):
+            try:
+                accounts.append((a_index, Account.model_validate(raw_account)))
+            except ValidationError:
+                continue
+        units.append(_Unit(d_index, head.id, head.name, head.level, accounts))
+    return policy, units
+
+
+def _identifier_key(account: Account) -> tuple[str, str, str] | None:
+    """What tells this account apart on its source: (source, field, value)."""
+    source = account.effective_source
+    field_name = SOURCE_IDENTIFIER_FIELD[source]
+    value = getattr(account, field_name) if field_name else None
+    if value:
+        normal = value.rstrip("/") if field_name == "url" else value
+        return (source.value, field_name, normal)
+    if source is Source.WECHAT:  # no fakeid: the account is searched for by its exact name
+        return (source.value, "name", account.name)
+    return None
+
+
+def _ledger_problems(config: Config, today: dt.date) -> Iterable[Problem]:
+    """Rules across the whole ledger that one model cannot see."""
+    return _cross_checks(_units(config), config.policy, today)
+
+
+def _cross_checks(units: list[_Unit], policy: Policy, today: dt.date) -> Iterator[Problem]:
+    seen_identifiers: dict[tuple[str, str, str], str] = {}
+    for unit in units:
+        d_loc: tuple[str | int, ...] = ("departments", unit.index)
+        per_platform: dict[Platform, str] = {}
+        for a_index, account in unit.accounts:
+            a_loc = (*d_loc, "accounts", a_index)
+            yield from _date_problems(a_loc, account, today)
+            if account.status is AccountStatus.CLOSED:
+                if account.closure and not account.closure.certificate:
+                    yield Problem(
+                        (*a_loc, "closure"),
+                        "closed without a certificate number (关停证明); add closure.certificate",
+                        "warning",
+                    )
+                continue
+            key = _identifier_key(account)
+            if key is not None:
+                if key in seen_identifiers:
+                    yield Problem(
+                        (*a_loc, key[1]),
+                        f"{key[2]!r} is already registered as account {seen_identifiers[key]!r}"
+                        + (" (searched by name: add fakeid:)" if key[1] == "name" else "")
+                        + "; one account, one entry",
+                    )
+                seen_identifiers.setdefault(key, account.id)
+            if account.filed_on is None:
+                yield Problem(
+                    (*a_loc, "filed_on"), "not filed yet (未报备登记); add filed_on", "warning"
+                )
+            if (
+                policy.require_exception_basis
+                and unit.level is not DepartmentLevel.COUNTY
+                and not account.exception_basis
+            ):
+                yield Problem(
+                    (*a_loc, "exception_basis"),
+                    f"a {unit.level.value}'s own account needs `exception_basis:`, "
+                    f"why it may run one ({DOC_HENAN_EXCEPTION})",
+                )
+            if account.platform in per_platform and policy.one_account_per_platform != "off":
+                yield Problem(
+                    (*a_loc, "platform"),
+                    f"{unit.name} already runs {per_platform[account.platform]!r} on "
+                    f"{account.platform.value} (one unit, one account per platform, "
+                    f"{DOC_ONE_ACCOUNT})",
+                    "error" if policy.one_account_per_platform == "error" else "warning",
+                )
+            per_platform.setdefault(account.platform, account.id)
+
+
+def _duplicate_ids(plain: Mapping[str, Any]) -> Iterator[Problem]:
+    """Ids used twice, read from the data itself so that it works whatever else is wrong."""
+    departments = plain.get("departments")
+    seen_departments: set[str] = set()
+    seen_accounts: dict[str, str] = {}
+    for d_index, department in enumerate(departments if isinstance(departments, list) else []):
+        if not isinstance(department, dict):
+            continue
+        d_id = department.get("id")
+        if isinstance(d_id, str):
+            if d_id in seen_departments:
+                yield Problem(
+                    ("departments", d_index, "id"),
+                    f"duplicate department id {d_id!r}; ids are unique",
+                )
+            seen_departments.add(d_id)
+        accounts = department.get("accounts")
+        for a_index, account in enumerate(accounts if isinstance(accounts, list) else []):
+            a_id = account.get("id") if isinstance(account, dict) else None
+            if not isinstance(a_id, str):
+                continue
+            if a_id in seen_accounts:
+                yield Problem(
+                    ("departments", d_index, "accounts", a_index, "id"),
+                    f"duplicate account id {a_id!r} (also in department "
+                    f"{seen_accounts[a_id]!r}); ids are unique across the file",
+                )
+            seen_accounts.setdefault(a_id, d_id if isinstance(d_id, str) else str(d_index))
+
+
+def _date_problems(
+    a_loc: tuple[str | int, ...], account: Account, today: dt.date
+) -> Iterator[Problem]:
+    """Dates in the future, and dates out of the order things happen in."""
+    dated: list[tuple[tuple[str, ...], dt.date]] = [
+        ((name,), getattr(account, name))
+        for name in ("opened_on", "filed_on")
+        if getattr(account, name) is not None
+    ]
+    closure = account.closure
+    if closure is not None:
+        dated += [
+            (("closure", name), getattr(closure, name))
+            for name in CLOSURE_DATES
+            if getattr(closure, name) is not None
+        ]
+    for path, value in dated:
+        if value > today:
+            yield Problem(
+                (*a_loc, *path), f"{value} is in the future (today is {today}); fix the date"
+            )
+    if account.opened_on and account.filed_on and account.filed_on < account.opened_on:
+        yield Problem(
+            (*a_loc, "filed_on"),
+            f"{account.filed_on} is before opened_on ({account.opened_on})",
+        )
+    if closure is not None and closure.approved_on is not None:
+        if account.opened_on and closure.approved_on < account.opened_on:
+            yield Problem(
+                (*a_loc, "closure", "approved_on"),
+                f"{closure.approved_on} is before opened_on ({account.opened_on})",
+            )
+        for name in CLOSURE_DATES[1:]:
+            value = getattr(closure, name)
+            if value is not None and value < closure.approved_on:
+                yield Problem(
+                    (*a_loc, "closure", name),
+                    f"{value} is before closure.approved_on ({closure.approved_on})",
+                )
+
+
+def _store_problems(plain: Mapping[str, Any]) -> Iterator[Problem]:
+    store = plain.get("store")
+    if isinstance(store, str) and re.match(r"^[a-z0-9+]+://[^/@]*:[^/@]*@", store):
+        yield Problem(
+            ("store",),
+            "remove the password from the URL; set it in the environment (PGPASSWORD) instead",
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Locating problems in the YAML text
+
+
+def display_path(loc: Sequence[str | int], data: Any) -> str:
+    """`departments[gaj].accounts[gaj-weibo].owner`: list items by their id where they have one."""
+    out = ""
+    node = data
+    for part in loc:
+        if isinstance(part, int):
+            label: str | int = part
+            if isinstance(node, list) and 0 <= part < len(node):
+                item = node[part]
+                if isinstance(item, Mapping) and isinstance(item.get("id"), str) and item["id"]:
+                    label = item["id"]
+                node = item
+            else:
+                node = None
+            out += f"[{label}]"
+        else:
+            out += f".{part}" if out else str(part)
+            node = node.get(part) if isinstance(node, Mapping) else None
+    return out or "(top level)"
+
+
+def line_of(loc: Sequence[str | int], node: Any) -> int:
+    """The 1-based line of the deepest part of `loc` found in a ruamel.yaml round-trip tree.
+
+    A missing key points at the mapping that lacks it."""
+    line = 1
+    lc = getattr(node, "lc", None)
+    if lc is not None and lc.line is not None:
+        line = lc.line + 1
+    for part in loc:
+        lc = getattr(node, "lc", None)
+        if lc is None:
+            break
+        try:
+            if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
+                line = lc.item(part)[0] + 1
+                node = node[part]
+            elif isinstance(node, Mapping) and part in node:
+                line = lc.key(part)[0] + 1
+                node = node[part]
+            else:
+                break
+        except (KeyError, IndexError, TypeError):
+            break
+    return line
+
+
+def to_plain(node: Any) -> Any:
+    """Round-trip YAML nodes as the plain dicts, lists and scalars the fast reader gives."""
+    return yamlload.plain(node)
+
+
+def sorted_lines(lines: Iterable[str]) -> list[str]:
+    """Problems in file order (by line number), duplicates dropped."""
+
+    def key(line: str) -> tuple[int, str]:
+        match = re.match(r"^.*?:(\d+):", line)
+        return (int(match.group(1)) if match else 0, line)
+
+    return sorted(set(lines), key=key)
+
+
+def find_problems(plain: dict[str, Any], today: dt.date) -> tuple[Config | None, list[Problem]]:
+    """Validate plain config data: the config (None when the models refuse it) and every
+    problem found, errors and warnings, whole-ledger checks included."""
+    config: Config | None
+    try:
+        config = Config.model_validate(plain)
+    except ValidationError as exc:
+        config = None
+        problems = [Problem(tuple(e["loc"]), _pydantic_message(e)) for e in exc.errors()]
+        policy, units = _partial_units(plain)
+        problems += _cross_checks(units, policy, today)
+    else:
+        problems = list(_ledger_problems(config, today))
+    problems += _duplicate_ids(plain)
+    problems += _store_problems(plain)
+    return config, problems
