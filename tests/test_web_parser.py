@@ -55,6 +55,27 @@ def test_ul_after_title_comes_from_the_full_title_attribute(ul_after: ParsedPage
     assert ul_after.posts[1].title == "县长主持召开县政府第45次常务会议，研究部署冬季安全生产工作"
 
 
+def test_title_cut_short_by_the_server_without_a_title_attribute_is_still_a_row() -> None:
+    """CMS lists often cut titles to "…" server-side and give no title attribute; such a row is a
+    post all the same (else the column looks older than it is)."""
+    rows = [
+        ("a.pdf", "关于旗下部分基金参加费率优惠活动的公告...", "2026-11-24"),
+        ("b.pdf", "关于增加代销机构的公告", "2026-11-20"),
+        ("c.pdf", "2026年第三季度报告提示性公告…", "2026-11-18"),
+    ]
+    html = "".join(
+        f'<div class="list-all"><a href="{h}">{t}</a><span><span>{d}</span></span></div>'
+        for h, t, d in rows
+    )
+    page = parse_column(
+        f"<html><body><div id='list'>{html}</div></body></html>".encode(),
+        url=COLUMN_URL,
+        now=CURRENT_TIME,
+    )
+    assert [p.title for p in page.posts] == [t for _, t, _ in rows]
+    assert max(p.published_at for p in page.posts) == local(2026, 11, 24)
+
+
 def test_ul_after_relative_link_is_made_absolute(ul_after: ParsedPage) -> None:
     assert ul_after.posts[1].url == COLUMN_URL + "202611/t20261124_912.html"
 

@@ -211,10 +211,15 @@ def _inside_anchor(el: etree._Element) -> bool:
 
 
 def _anchor_title(a: etree._Element) -> str:
+    """The link's visible text, or its `title` attribute when that says more. A visible text the
+    server cut short ("…", "...", common on CMS lists) is still the row's title when there is no
+    attribute: the row is a post all the same."""
     pieces = (p for p in a.itertext() if p.strip() and not parse_date(p, whole=True))
     text = " ".join(" ".join(pieces).split())
-    title = (a.get("title") or "").strip()
-    return title if len(title) >= len(text) or text.endswith(("...", "…")) else text
+    title = " ".join((a.get("title") or "").split())
+    if title and (len(title) >= len(text) or text.endswith(("...", "…"))):
+        return title
+    return text
 
 
 class _Memo:
