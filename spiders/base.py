@@ -33,7 +33,7 @@ import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import scrapy
 from scrapy.exceptions import (
@@ -130,7 +130,7 @@ class SourceSpider(scrapy.Spider):
     source: ClassVar[Source]
     default_base_url: ClassVar[str | None] = None
     follow_redirects: ClassVar[bool] = False
-    # Hosts a redirect to which means the session or cookie is no longer valid.
+    # Hosts (with their subdomains) a redirect to which means the session or cookie is not valid.
     login_hosts: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(
@@ -329,13 +329,19 @@ class SourceSpider(scrapy.Spider):
             detail = f"{failure.type.__name__}: {failure.getErrorMessage()} ({retries} retries)"
         return self.fail(job, Outcome.NETWORK_ERROR, detail)
 
+    def is_login_host(self, host: str) -> bool:
+        """True for a login host or any subdomain of one (Weibo sends a visitor without a cookie
+        to visitor.passport.weibo.cn): matched by domain suffix, never by substring."""
+        host = host.rstrip(".")
+        return any(host == login or host.endswith("." + login) for login in self.login_hosts)
+
     def http_outcome(self, response: Response) -> tuple[Outcome, str] | None:
         """The outcome an HTTP status alone proves, or None for a body to parse."""
         status = response.status
         if 300 <= status < 400:
             location = response.headers.get("Location", b"").decode("latin-1")
-            host = (urlsplit(location).hostname or "").lower()
-            if host in self.login_hosts:
+            host = (urlsplit(urljoin(response.url, location)).hostname or "").lower()
+            if self.is_login_host(host):
                 return Outcome.AUTH_EXPIRED, f"redirected to the login page ({host})"
             return Outcome.MALFORMED, f"unexpected redirect (HTTP {status}) to {host or location}"
         if status in BLOCKED_STATUSES:

@@ -56,6 +56,7 @@ FAULTS = ledger(
         weibo("wb-blocked", "blocked-f1"),
         weibo("wb-login", "auth_expired-f1"),
         weibo("wb-passport", "passport-f1"),
+        weibo("wb-visitor", "visitor-f1"),
         weibo("wb-truncated", "malformed-f1"),
         weibo("wb-empty", "empty_body-f1"),
         weibo("wb-captcha", "captcha-f1"),
@@ -103,6 +104,7 @@ def faults(
         ("wb-blocked", "blocked"),
         ("wb-login", "auth_expired"),
         ("wb-passport", "auth_expired"),
+        ("wb-visitor", "auth_expired"),
         ("wb-truncated", "malformed"),
         ("wb-empty", "blocked"),
         ("wb-captcha", "blocked"),
@@ -130,6 +132,16 @@ def test_timeout_detail_names_the_wait(faults: dict[str, dict[str, Any]]) -> Non
 
 def test_passport_redirect_detail(faults: dict[str, dict[str, Any]]) -> None:
     assert "passport.weibo.cn" in faults["wb-passport"]["detail"]
+
+
+def test_visitor_redirect_is_an_expired_login_not_a_broken_answer(
+    faults: dict[str, dict[str, Any]],
+) -> None:
+    """m.weibo.cn sends a client without a visitor cookie to visitor.passport.weibo.cn: a
+    subdomain of a login host."""
+    assert (
+        faults["wb-visitor"]["detail"] == "redirected to the login page (visitor.passport.weibo.cn)"
+    )
 
 
 def test_5xx_is_retried(faults: dict[str, dict[str, Any]], simulator: RunningSimulator) -> None:

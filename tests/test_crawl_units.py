@@ -66,6 +66,56 @@ def test_breaker_trips_on_expired_logins_too() -> None:
     assert breaker.tripped is Outcome.AUTH_EXPIRED
 
 
+# --- redirects to a login page -----------------------------------------------------------------
+
+# The Location m.weibo.cn answers without a visitor cookie (nothing is fetched here).
+VISITOR_LOCATION = (
+    "https://visitor.passport.weibo.cn/visitor/visitor?entry=sinawap&a=enter&url=https%3A%2F%2F"
+    "m.weibo.cn%2Fu%2F6279793937&domain=.weibo.cn&ua=php-sso_sdk_client-0.6.36&_rand=1600000000.1"
+)
+
+
+def weibo_redirect(location: str) -> tuple[Outcome, str] | None:
+    from scrapy.http import Response
+
+    from registry.models import CrawlSettings
+    from spiders.sources.weibo import WeiboSpider
+
+    spider = WeiboSpider(targets=[], crawl_id="c1", crawl=CrawlSettings())
+    response = Response(
+        "http://127.0.0.1:1/api/container/getIndex?type=uid&value=1",
+        status=302,
+        headers={"Location": location},
+    )
+    return spider.http_outcome(response)
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        VISITOR_LOCATION,
+        "https://passport.weibo.cn/signin/welcome?entry=mweibo",
+        "https://login.passport.weibo.com/sso",
+        "//PASSPORT.WEIBO.COM./signin",
+    ],
+)
+def test_redirect_to_a_login_host_or_its_subdomain_is_auth_expired(location: str) -> None:
+    assert weibo_redirect(location)[0] is Outcome.AUTH_EXPIRED  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "https://evilpassport.weibo.cn/visitor",
+        "https://passport.weibo.cn.example.org/visitor",
+        "https://weibo.cn/",
+        "/api/container/getIndex?page=2",
+    ],
+)
+def test_redirect_elsewhere_is_malformed(location: str) -> None:
+    assert weibo_redirect(location)[0] is Outcome.MALFORMED  # type: ignore[index]
+
+
 # --- pipelines --------------------------------------------------------------------------------
 
 

@@ -85,6 +85,28 @@ def test_captcha_page_is_blocked() -> None:
     assert outcome_of(parse_user, page("captcha.html")) is Outcome.BLOCKED
 
 
+# An `ok` that is not Weibo's integer, or a `data` that is not an object, is a broken answer:
+# reading it as "no such user" or "no posts" would call a live account gone or inactive.
+NOT_WEIBOS_ANSWER = [
+    b'{"ok":NaN}',
+    b'{"ok":"1","data":[]}',
+    '{"ok":"0","msg":"用户不存在"}'.encode(),
+    b'{"ok":true,"data":{"cards":[]}}',
+    b'{"ok":null}',
+    b'{"ok":1,"data":[]}',
+]
+
+
+@pytest.mark.parametrize("body", NOT_WEIBOS_ANSWER)
+def test_user_info_that_is_not_weibos_answer_is_malformed(body: bytes) -> None:
+    assert outcome_of(parse_user, body) is Outcome.MALFORMED
+
+
+@pytest.mark.parametrize("body", NOT_WEIBOS_ANSWER)
+def test_post_list_that_is_not_weibos_answer_is_malformed(body: bytes) -> None:
+    assert outcome_of(parse_posts, body, CURRENT_TIME) is Outcome.MALFORMED
+
+
 # --- post list ------------------------------------------------------------------------------
 
 

@@ -2,6 +2,8 @@
 
 - `ok: 1` with `data.userInfo`: the account exists; `ok: 0` without it, or 用户不存在: not found.
 - `ok: -100`: the login (cookie) is required or expired.
+- An `ok` that is not an integer (`"1"`, `NaN`, `true`) or a `data` that is not an object is
+  malformed: not Weibo's answer, so neither "no such user" nor "no posts".
 - Posts: `data.cards[]`, `card_type` 9 holds an `mblog`, `card_type` 11 holds `card_group[].mblog`.
   The end of the list, and an account with no posts, answer `ok: 0` 这里还没有内容.
 - A pinned post (`isTop` 1, `mblogtype` 2, `title.text` 置顶, or a card `profile_type_id`
@@ -15,6 +17,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -50,6 +53,11 @@ def _payload(body: bytes, what: str) -> dict[str, Any]:
     data = load_json(body, what)
     if not isinstance(data, dict) or "ok" not in data:
         raise Malformed(f"{what} JSON has no `ok` field")
+    ok = data["ok"]
+    if not isinstance(ok, int) or isinstance(ok, bool):  # "1", NaN, true: not Weibo's answer
+        raise Malformed(f"{what} has `ok` {json.dumps(ok)}, not an integer")
+    if "data" in data and not isinstance(data["data"], dict | None):
+        raise Malformed(f"{what} has a `data` that is not an object")
     if data["ok"] == -100:
         raise AuthExpired("ok: -100: Weibo wants a login; refresh GOVMEDIA_WEIBO_COOKIE")
     msg = str(data.get("msg") or "")

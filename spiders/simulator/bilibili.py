@@ -18,7 +18,7 @@ import hashlib
 from registry.constants import Source
 from spiders import wbi
 from spiders.simulator.server import SimRequest, SimResponse, fault_response
-from spiders.simulator.world import Profile, SimAccount, World, crc
+from spiders.simulator.world import LOGIN_PROFILES, Profile, SimAccount, World, crc
 
 MAX_PS = 50
 
@@ -76,7 +76,7 @@ def arc_search(request: SimRequest) -> SimResponse:
         )
     if profile is Profile.DELETED:
         return SimResponse.json({"code": -404, "message": "啥都木有", "ttl": 1})
-    if profile in (Profile.AUTH_EXPIRED, Profile.PASSPORT):
+    if profile in LOGIN_PROFILES:
         return SimResponse.json({"code": -101, "message": "账号未登录", "ttl": 1})
     try:
         ps = max(1, min(MAX_PS, int(request.param("ps", "30"))))

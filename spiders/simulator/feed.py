@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape
 
 from registry.constants import LOCAL_TZ
 from spiders.simulator.server import SimRequest, SimResponse, fault_response
-from spiders.simulator.world import Profile, SimAccount, crc
+from spiders.simulator.world import LOGIN_PROFILES, Profile, SimAccount, crc
 
 ITEMS = 20
 STYLES = ("rsshub", "wemprss", "local", "atom")
@@ -61,7 +61,7 @@ def serve_feed(request: SimRequest, account: SimAccount) -> SimResponse:
         return SimResponse.html("<h1>Error</h1><p>user not found</p>", status=404)
     if profile is Profile.BLOCKED:
         return SimResponse.html("<h1>403 Forbidden</h1><p>upstream refused</p>", status=403)
-    if profile in (Profile.AUTH_EXPIRED, Profile.PASSPORT):
+    if profile in LOGIN_PROFILES:
         return SimResponse.html("<h1>401</h1><p>微信登录已失效，请重新扫码</p>", status=401)
     times = request.world.post_times(account, request.now)[:ITEMS]
     style = style_of(account)

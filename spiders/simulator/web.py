@@ -24,7 +24,7 @@ from html import escape
 from registry.constants import LOCAL_TZ, Source
 from spiders.simulator import feed
 from spiders.simulator.server import SimRequest, SimResponse, fault_response
-from spiders.simulator.world import Profile, SimAccount, crc
+from spiders.simulator.world import LOGIN_PROFILES, Profile, SimAccount, crc
 
 ROWS = 20
 PINNED_AGE_DAYS = 300
@@ -107,7 +107,7 @@ def serve_column(request: SimRequest, account: SimAccount) -> SimResponse:
         return SimResponse.html("<h1>404</h1><p>您访问的页面不存在</p>", status=404)
     if profile is Profile.BLOCKED:
         return SimResponse.html(RUISHU_412, status=412)
-    if profile in (Profile.AUTH_EXPIRED, Profile.PASSPORT):
+    if profile in LOGIN_PROFILES:
         return SimResponse.html(JS_COOKIE)
     if profile is Profile.MALFORMED:
         return SimResponse.html(REDESIGNED.format(name=name))

@@ -15,7 +15,7 @@ from typing import Any
 
 from registry.constants import LOCAL_TZ, Source
 from spiders.simulator.server import SimRequest, SimResponse, fault_response
-from spiders.simulator.world import Profile, SimAccount, crc, mix
+from spiders.simulator.world import LOGIN_PROFILES, Profile, SimAccount, crc, mix
 
 OK = {"ret": 0, "err_msg": "ok"}
 MAX_COUNT = 20
@@ -83,7 +83,7 @@ def _account_answer(request: SimRequest) -> tuple[SimAccount | None, SimResponse
         return account, _error(200002, "invalid args")
     if profile is Profile.BLOCKED:
         return account, _error(200013, "freq control")
-    if profile in (Profile.AUTH_EXPIRED, Profile.PASSPORT):
+    if profile in LOGIN_PROFILES:
         return account, _error(200003, "invalid session")
     return account, None
 

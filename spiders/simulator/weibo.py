@@ -2,7 +2,8 @@
 
 Answers as m.weibo.cn does: `ok: 1` with `data.userInfo` or `data.cards`; `ok: 0` 这里还没有内容
 at the end of the list; `ok: 0` 用户不存在 for a deleted account; `ok: -100` or a 302 to
-passport.weibo.cn for a login that is needed; HTTP 418/403/412/432 for a blocked client.
+passport.weibo.cn for a login that is needed (or to visitor.passport.weibo.cn for a missing
+visitor cookie); HTTP 418/403/412/432 for a blocked client.
 Every posting account has an old pinned post at the top of page 1; every fifth post is a repost of
 an older post; page 1 of some accounts wraps a post in a `card_type` 11 group.
 """
@@ -10,6 +11,7 @@ an older post; page 1 of some accounts wraps a post in a `card_type` 11 group.
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import quote, urlencode
 
 from registry.constants import LOCAL_TZ, Source
 from spiders.simulator.server import SimRequest, SimResponse, fault_response
@@ -19,6 +21,12 @@ PAGE_SIZE = 10
 PINNED_AGE_DAYS = 200
 BLOCK_STATUSES = (418, 403, 412, 432)
 PASSPORT_URL = "https://passport.weibo.cn/signin/welcome?entry=mweibo&r=https%3A%2F%2Fm.weibo.cn%2F"
+# Where m.weibo.cn sends a client without a visitor cookie (SUB/SUBP), as the platform spells it.
+# The spider never follows it (the answer is auth_expired), so no test fetches the real host.
+VISITOR_URL = (
+    "https://visitor.passport.weibo.cn/visitor/visitor?entry=sinawap&a=enter&url={url}"
+    "&domain=.weibo.cn&ua=php-sso_sdk_client-0.6.36&_rand={rand:.4f}"
+)
 NO_CONTENT = {"ok": 0, "msg": "这里还没有内容", "data": {"cards": []}}
 POSTING = (
     Profile.DAILY,
@@ -48,6 +56,10 @@ def get_index(request: SimRequest) -> SimResponse:
         return SimResponse.json({"ok": -100, "url": PASSPORT_URL})
     if profile is Profile.PASSPORT:
         return SimResponse(status=302, headers={"Location": PASSPORT_URL}, content_type="text/html")
+    if profile is Profile.VISITOR:
+        back = f"https://m.weibo.cn{request.path}?{urlencode(request.query)}"
+        location = VISITOR_URL.format(url=quote(back, safe=""), rand=request.now.timestamp())
+        return SimResponse(status=302, headers={"Location": location}, content_type="text/html")
     containerid = request.param("containerid")
     if not containerid:
         response = _user_info(request, account)

@@ -47,6 +47,7 @@ class Profile(StrEnum):
     BLOCKED = "blocked"  # Weibo HTTP 418/403/412/432, WeChat base_resp 200013
     AUTH_EXPIRED = "auth_expired"  # Weibo ok: -100, WeChat base_resp 200003
     PASSPORT = "passport"  # Weibo 302 to passport.weibo.cn; WeChat as auth_expired
+    VISITOR = "visitor"  # Weibo 302 to visitor.passport.weibo.cn; others as auth_expired
     MALFORMED = "malformed"  # a truncated body, or a publish_info that is not JSON
     EMPTY_BODY = "empty_body"  # 200 with an empty body where JSON was expected
     CAPTCHA = "captcha"  # a 环境异常 / captcha HTML page
@@ -54,6 +55,9 @@ class Profile(StrEnum):
     FLAKY = "flaky"  # 503 the first time each URL is asked, then daily
     SERVER_ERROR = "server_error"  # 502 every time
 
+
+# Profiles whose platform wants a (new) login; the platforms without one answer as auth_expired.
+LOGIN_PROFILES = frozenset({Profile.AUTH_EXPIRED, Profile.PASSPORT, Profile.VISITOR})
 
 # Profiles that post (and how often): silence is how many days before the anchor they stopped.
 SILENCE_DAYS: dict[Profile, int] = {
