@@ -54,7 +54,7 @@ from twisted.internet.error import (
 )
 from twisted.python.failure import Failure
 
-from registry.constants import LOCAL_TZ, Outcome, Source
+from registry.constants import Outcome, Source
 from registry.models import CrawlSettings
 from spiders.items import AccountTarget, ObservationItem
 from spiders.parsers.common import ParsedPage, ParsedPost, ParseError, http_date
@@ -377,12 +377,12 @@ class SourceSpider(scrapy.Spider):
         return self.observation(job, outcome, detail, response=response)
 
     def finish_ok(self, job: Job, *, counted: bool = True) -> ObservationItem:
-        """The account is observed: its posts, newest non-pinned post, and how far back."""
+        """The account is observed: its posts and how far back they are complete (the latest
+        post is worked out, once for every source, by HonestOutcomePipeline)."""
         if counted:
             self.breaker.record(Outcome.OK)
         posts = sorted(job.posts.values(), key=lambda p: p.published_at, reverse=True)
         dated = [p.published_at for p in posts if not p.pinned]
-        latest = dated[0] if dated else None
         complete_since = None if job.stop == "end" else (dated[-1] if dated else None)
         if job.stop == "known":
             since = job.target.seen_since
@@ -391,12 +391,9 @@ class SourceSpider(scrapy.Spider):
         parts = [f"{len(posts)} posts on {job.pages} page{'s' if job.pages != 1 else ''}"]
         if pinned:
             parts.append(f"{pinned} pinned, not counted as latest")
-        if latest is not None:
-            parts.append(f"latest {latest.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}")
         parts.extend(job.notes)
         item = self.observation(job, Outcome.OK, "; ".join(parts))
         item.posts = posts
-        item.latest_post_at = latest.astimezone(dt.UTC) if latest else None
         item.complete_since = complete_since.astimezone(dt.UTC) if complete_since else None
         if job.evidence is not None:
             item.url, item.http_status, item.raw = job.evidence

@@ -28,10 +28,16 @@ AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 60.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 
-# HTTP through aiohttp's C parser on Scrapy's asyncio loop (spiders/handler.py).
+# HTTP through aiohttp's C parser on Scrapy's asyncio loop (spiders/handler.py). Nothing else:
+# a platform's redirect to file:///… (or ftp, s3, data) must never read a local file or another
+# store into the evidence, so Scrapy's handlers for those schemes are off.
 DOWNLOAD_HANDLERS = {
     "http": "spiders.handler.AiohttpDownloadHandler",
     "https": "spiders.handler.AiohttpDownloadHandler",
+    "file": None,
+    "ftp": None,
+    "s3": None,
+    "data": None,
 }
 
 # A redirect is an answer, judged by the base spider (a login page means the session lapsed), so
@@ -91,6 +97,10 @@ ITEM_PIPELINES = {
     "spiders.pipelines.EvidencePipeline": 300,
     "spiders.pipelines.StorePipeline": 900,
 }
+# A post dated later than its observation by more than this many seconds (clock skew between
+# us and the platform) is a wrong date: dropped, and malformed if nothing else is dated
+# (spiders/pipelines.py, HonestOutcomePipeline).
+GOVMEDIA_FUTURE_TOLERANCE = 600.0
 GOVMEDIA_STORE_URL = None  # set by the runner
 GOVMEDIA_BATCH_SIZE = 500
 

@@ -133,6 +133,55 @@ def test_pinned_post_never_sets_the_latest() -> None:
     assert honest.latest_post_at == UTC_NOW - dt.timedelta(hours=30)
 
 
+def test_post_within_the_clock_skew_tolerance_is_kept() -> None:
+    honest = HonestOutcomePipeline(future_tolerance=600).process_item(
+        item(posts=[post("soon", -0.1), post("a", 3)])
+    )
+    assert (honest.posts_seen, honest.latest_post_at) == (2, UTC_NOW + dt.timedelta(hours=0.1))
+
+
+def test_post_later_than_the_observation_is_dropped_with_a_note() -> None:
+    honest = HonestOutcomePipeline(future_tolerance=600).process_item(
+        item(posts=[post("next-year", -24 * 365), post("a", 3)], detail="2 posts on 1 page")
+    )
+    assert (honest.outcome, [p.key for p in honest.posts]) == (Outcome.OK, ["a"])
+    assert honest.latest_post_at == UTC_NOW - dt.timedelta(hours=3)
+    assert honest.detail == (
+        "2 posts on 1 page; 1 post dated after the observation (2026-11-28 09:00), newest "
+        "2027-11-28 09:00: not credible, dropped; latest 2026-11-28 06:00"
+    )
+
+
+@pytest.mark.parametrize(
+    "kept", [[], [post("pin", 48, pinned=True)]], ids=["nothing-else", "only-a-pinned-post"]
+)
+def test_nothing_credibly_dated_left_is_malformed_not_an_inactive_account(kept) -> None:  # type: ignore[no-untyped-def]
+    honest = HonestOutcomePipeline(future_tolerance=600).process_item(
+        item(posts=[post("next-year", -24 * 365), *kept], complete_since=UTC_NOW)
+    )
+    assert (honest.outcome, honest.posts, honest.latest_post_at, honest.complete_since) == (
+        Outcome.MALFORMED,
+        [],
+        None,
+        None,
+    )
+    assert honest.detail.endswith("and no credibly dated post: the page's dates cannot be trusted")
+
+
+def test_echoed_secret_values_are_scrubbed_from_the_body(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("GOVMEDIA_WECHAT_TOKEN", "24681357")
+    monkeypatch.setenv("GOVMEDIA_WEIBO_COOKIE", "SUB=_2A25L/abc+def; SUBP=0033WrSXqPx")
+    raw = (
+        b'{"url":"/cgi-bin/appmsg?token=24681357","c":"SUB=_2A25L\\/abc+def; SUBP=0033WrSXqPx",'
+        b'"q":"_2A25L%2Fabc%2Bdef","title":"\xe6\x94\xbf\xe5\x8a\xa1"}'
+    )
+    done = RedactPipeline().process_item(item(raw=raw))
+    assert done.raw == (
+        b'{"url":"/cgi-bin/appmsg?token=***","c":"***","q":"***",'
+        b'"title":"\xe6\x94\xbf\xe5\x8a\xa1"}'
+    )
+
+
 def test_evidence_is_gzip_with_the_raw_sha256() -> None:
     done = EvidencePipeline().process_item(item(raw=b'{"ok":1}'))
     assert (gzip.decompress(done.evidence), done.evidence_sha256) == (

@@ -95,6 +95,10 @@ def fault_response(request: SimRequest, account: SimAccount) -> SimResponse | No
         return SimResponse.html(CAPTCHA_PAGE)
     if profile is Profile.SERVER_ERROR:
         return SimResponse.html("<h1>502 Bad Gateway</h1>", status=502)
+    if profile is Profile.FILE_REDIRECT:
+        return SimResponse(
+            status=302, headers={"Location": "file:///etc/passwd"}, content_type="text/html"
+        )
     if profile is Profile.FLAKY and request.first_time(request.path + "?" + _sorted_query(request)):
         return SimResponse.html("<h1>503 Service Unavailable</h1>", status=503)
     return None

@@ -5,6 +5,7 @@ A missing or wrong token or cookie answers `base_resp.ret` 200003 as the real pl
 200013 is a rate limit (blocked), 200002 invalid arguments (an unknown fakeid, or parameters that
 are not the platform's). Daily accounts push one to three articles at a time; `update_time` is a
 later edit time (never the publish time); some publish records have an empty `publish_info`.
+An `echo_secrets` account's answers repeat the token and cookie they were sent.
 """
 
 from __future__ import annotations
@@ -198,6 +199,11 @@ def appmsgpublish(request: SimRequest) -> SimResponse:
 
 
 def _finish(request: SimRequest, account: SimAccount, response: SimResponse) -> SimResponse:
+    if account.profile is Profile.ECHO_SECRETS:  # as a debugging gateway answers: what it got
+        payload = json.loads(response.body)
+        query = "&".join(f"{k}={v}" for k, v in request.query.items())
+        payload["echo"] = {"url": f"{request.path}?{query}", "from": request.headers.get("cookie")}
+        response.body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     if account.profile is Profile.MALFORMED and request.path.endswith("/appmsg"):
         response.body = response.body[: len(response.body) * 3 // 5]
     if account.profile is Profile.SLOW:

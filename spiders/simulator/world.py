@@ -30,7 +30,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from registry.constants import DEFAULT_SOURCE, Platform, Source
+from registry.constants import DEFAULT_SOURCE, LOCAL_TZ, Platform, Source
 from registry.models import Config
 
 
@@ -54,6 +54,9 @@ class Profile(StrEnum):
     SLOW = "slow"  # answers only after `World.slow_seconds` (a timeout)
     FLAKY = "flaky"  # 503 the first time each URL is asked, then daily
     SERVER_ERROR = "server_error"  # 502 every time
+    FILE_REDIRECT = "file_redirect"  # 302 to file:///etc/passwd (a hijacked or broken site)
+    FUTURE_DATED = "future_dated"  # daily, plus a post dated 2030 on top (a CMS clock or typo)
+    ECHO_SECRETS = "echo_secrets"  # daily; its answers echo the login it was sent (WeChat)
 
 
 # Profiles whose platform wants a (new) login; the platforms without one answer as auth_expired.
@@ -295,6 +298,8 @@ class World:
 # keeps the simulator fast enough to serve a 20,000-account benchmark.
 _UTC_OFFSET = 8 * 3600
 _DAY = 86400
+# The post a FUTURE_DATED account shows on top: 2030-01-01 09:00 in Shanghai.
+FUTURE_POST = int(dt.datetime(2030, 1, 1, 9, 0, tzinfo=LOCAL_TZ).timestamp())
 
 
 def _spread(seed: int, n: int) -> int:
@@ -331,7 +336,8 @@ def _post_times(profile: Profile, seed: int, anchor: int, now: int) -> tuple[int
             if h % 3 == 0:
                 times.append(midnight + 16 * 3600 + (h >> 4) % 90 * 60)
             times.append(midnight + 8 * 3600 + (30 + (h >> 10) % 120) * 60)
-    return tuple(t for t in times if t <= last)
+    credible = tuple(t for t in times if t <= last)
+    return (FUTURE_POST, *credible) if profile is Profile.FUTURE_DATED else credible
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,13 +1,14 @@
 """Government-site columns: fetch the column's list page and read its rows (spiders/parsers/web.py).
 
 Government sites move their columns about (`/zwyw` → `/zwyw/`, http → https), so this spider
-follows a few redirects itself; any other answer is judged by the base spider.
+follows a few redirects itself, to http(s) URLs only (a redirect to file:///… is malformed and
+never fetched); any other answer is judged by the base spider.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from scrapy.http import Request, Response
 
@@ -17,6 +18,7 @@ from spiders.parsers import web
 from spiders.parsers.common import Malformed
 
 MAX_REDIRECTS = 5
+FOLLOWED_SCHEMES = frozenset({"http", "https"})  # never file:, ftp:, data:… (spiders/settings.py)
 
 
 class RedirectFollowing(SourceSpider):
@@ -40,8 +42,16 @@ class RedirectFollowing(SourceSpider):
         location = response.headers.get("Location", b"").decode("latin-1")
         if hops > MAX_REDIRECTS:
             raise Malformed(f"more than {MAX_REDIRECTS} redirects (last to {location})")
+        target = urljoin(response.url, location)
+        scheme = urlsplit(target).scheme.lower()
+        if scheme not in FOLLOWED_SCHEMES:
+            # The answer is a redirect we will not take: judged like any other unexpected
+            # redirect (base spider), malformed, and nothing is fetched.
+            raise Malformed(
+                f"redirect (HTTP {response.status}) to a {scheme or 'schemeless'}: URL, not followed"
+            )
         job.state["redirects"] = hops
-        return self.fetch(job, urljoin(response.url, location), handler)
+        return self.fetch(job, target, handler)
 
 
 class WebSpider(RedirectFollowing):
