@@ -182,6 +182,15 @@ def test_echoed_secret_values_are_scrubbed_from_the_body(monkeypatch) -> None:  
     )
 
 
+def test_every_form_of_a_secret_is_scrubbed_alone(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("GOVMEDIA_WEIBO_COOKIE", "SUB=_2A25L/abc+def; SUBP=0033WrSXqPx")
+    pipeline = RedactPipeline()
+    forms = [f for f in pipeline.secret_bytes if b"_2A25L" in f or b"0033WrSXqPx" in f]
+    assert len(forms) > len(pipeline.innermost) >= 2  # the shortcut is exercised
+    leaks = [f for f in forms if f in pipeline.scrub(b"<p>" + f + b"</p>")]
+    assert leaks == []
+
+
 def test_evidence_is_gzip_with_the_raw_sha256() -> None:
     done = EvidencePipeline().process_item(item(raw=b'{"ok":1}'))
     assert (gzip.decompress(done.evidence), done.evidence_sha256) == (
