@@ -85,7 +85,7 @@ def test_captcha_page_is_blocked() -> None:
     assert outcome_of(parse_user, page("captcha.html")) is Outcome.BLOCKED
 
 
-# An `ok` that is not Weibo's integer, or a `data` that is not an object, is a broken answer:
+# An `ok` that is not Weibo's integer, or `ok: 1` without a `data` object, is a broken answer:
 # reading it as "no such user" or "no posts" would call a live account gone or inactive.
 NOT_WEIBOS_ANSWER = [
     b'{"ok":NaN}',
@@ -94,7 +94,18 @@ NOT_WEIBOS_ANSWER = [
     b'{"ok":true,"data":{"cards":[]}}',
     b'{"ok":null}',
     b'{"ok":1,"data":[]}',
+    b'{"ok":1}',
 ]
+
+
+def test_ok_0_with_an_empty_php_array_is_still_read() -> None:
+    """PHP encodes an empty `data` as `[]`: ok 0 with it is the end of the list, not a break."""
+    assert (
+        parse_posts('{"ok":0,"msg":"这里还没有内容","data":[]}'.encode(), CURRENT_TIME).posts == []
+    )
+    assert outcome_of(parse_user, '{"ok":0,"msg":"用户不存在","data":[]}'.encode()) is (
+        Outcome.NOT_FOUND
+    )
 
 
 @pytest.mark.parametrize("body", NOT_WEIBOS_ANSWER)

@@ -2,7 +2,7 @@
 
 - `ok: 1` with `data.userInfo`: the account exists; `ok: 0` without it, or 用户不存在: not found.
 - `ok: -100`: the login (cookie) is required or expired.
-- An `ok` that is not an integer (`"1"`, `NaN`, `true`) or a `data` that is not an object is
+- An `ok` that is not an integer (`"1"`, `NaN`, `true`), or `ok: 1` without a `data` object, is
   malformed: not Weibo's answer, so neither "no such user" nor "no posts".
 - Posts: `data.cards[]`, `card_type` 9 holds an `mblog`, `card_type` 11 holds `card_group[].mblog`.
   The end of the list, and an account with no posts, answer `ok: 0` 这里还没有内容.
@@ -56,8 +56,8 @@ def _payload(body: bytes, what: str) -> dict[str, Any]:
     ok = data["ok"]
     if not isinstance(ok, int) or isinstance(ok, bool):  # "1", NaN, true: not Weibo's answer
         raise Malformed(f"{what} has `ok` {json.dumps(ok)}, not an integer")
-    if "data" in data and not isinstance(data["data"], dict | None):
-        raise Malformed(f"{what} has a `data` that is not an object")
+    if ok == 1 and not isinstance(data.get("data"), dict):  # ok 0 may carry PHP's empty `[]`
+        raise Malformed(f"{what} says ok: 1 without a `data` object")
     if data["ok"] == -100:
         raise AuthExpired("ok: -100: Weibo wants a login; refresh GOVMEDIA_WEIBO_COOKIE")
     msg = str(data.get("msg") or "")
