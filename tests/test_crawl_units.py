@@ -140,10 +140,15 @@ def test_post_within_the_clock_skew_tolerance_is_kept() -> None:
     assert (honest.posts_seen, honest.latest_post_at) == (2, UTC_NOW + dt.timedelta(hours=0.1))
 
 
-def test_post_later_than_the_observation_is_dropped_with_a_note() -> None:
-    honest = HonestOutcomePipeline(future_tolerance=600).process_item(
-        item(posts=[post("next-year", -24 * 365), post("a", 3)], detail="2 posts on 1 page")
-    )
+def test_post_later_than_the_observation_is_dropped_with_a_note(caplog) -> None:  # type: ignore[no-untyped-def]
+    with caplog.at_level("WARNING", logger="spiders.pipelines"):
+        honest = HonestOutcomePipeline(future_tolerance=600).process_item(
+            item(posts=[post("next-year", -24 * 365), post("a", 3)], detail="2 posts on 1 page")
+        )
+    assert [r.getMessage() for r in caplog.records] == [
+        "gaj-weibo: 1 post dated after the observation (2026-11-28 09:00), newest "
+        "2027-11-28 09:00: not credible, dropped"
+    ]
     assert (honest.outcome, [p.key for p in honest.posts]) == (Outcome.OK, ["a"])
     assert honest.latest_post_at == UTC_NOW - dt.timedelta(hours=3)
     assert honest.detail == (
