@@ -47,6 +47,34 @@ def _local(value: dt.datetime | None) -> dt.datetime | None:
     return value.astimezone(LOCAL_TZ).replace(tzinfo=None) if value.tzinfo else value
 
 
+# A text starting with one of these is a formula to a spreadsheet (CSV injection): names, owners
+# and titles come from platforms and the ledger, so every text cell goes through `spreadsheet_text`.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_like(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_STARTS)
+
+
+def spreadsheet_text(value: Any) -> Any:
+    """A CSV cell value: text a spreadsheet would read as a formula gets a leading apostrophe
+    (shown as text, as if typed with one); anything else unchanged."""
+    return "'" + value if formula_like(value) else value
+
+
+def _xlsx_value(ws: Any, value: Any) -> Any:
+    """An XLSX cell value: formula-like text as an explicit string cell (type s, quote prefix),
+    never a formula; anything else unchanged."""
+    if not formula_like(value):
+        return value
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(ws, value=value)
+    cell.data_type = "s"
+    cell.quotePrefix = True
+    return cell
+
+
 def _yes(value: bool) -> str:
     return "是" if value else "否"
 
@@ -188,7 +216,7 @@ def _csv_value(value: Any) -> Any:
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, dt.date):
         return value.isoformat()
-    return "" if value is None else value
+    return "" if value is None else spreadsheet_text(value)
 
 
 def csv_text(columns: Sequence[Column], rows: Iterable[Any]) -> str:
@@ -249,8 +277,14 @@ class SheetWriter:
         self.ws.append(header)
         # Dates and times are written as Excel dates: openpyxl gives a datetime value a date
         # format of its own, so data cells stay plain values (a styled cell costs ~10× more).
-        getters = [c.value for c in self.columns]
-        append = self.ws.append
+        # Text cells go through `_xlsx_value` (formula-like text stays text); numbers and dates
+        # are appended as they are.
+        ws = self.ws
+        getters = [
+            (lambda r, get=c.value: _xlsx_value(ws, get(r))) if c.kind == "text" else c.value
+            for c in self.columns
+        ]
+        append = ws.append
         for row in rows:
             append([get(row) for get in getters])
 
@@ -300,9 +334,11 @@ def write_weekly_xlsx(ctx: WeeklyContext, target: Path) -> Path:
     formats = {"datetime": DATETIME_FORMAT, "percent": "0.0%", "date": DATE_FORMAT}
     for label, value, kind in _summary_rows(ctx):
         cell = WriteOnlyCell(summary.ws, value=value if value is not None else "—")
-        if kind in formats and value is not None:
+        if formula_like(value):
+            cell = _xlsx_value(summary.ws, value)
+        elif kind in formats and value is not None:
             cell.number_format = formats[kind]
-        summary.ws.append([label, cell])
+        summary.ws.append([_xlsx_value(summary.ws, label), cell])
     SheetWriter(workbook, "账号明细", ACCOUNT_COLUMNS).write(account_rows(ctx))
     SheetWriter(workbook, "问题清单", PROBLEM_COLUMNS).write(problem_rows(ctx))
     SheetWriter(workbook, "关停跟踪", SHUTDOWN_COLUMNS).write(shutdown_rows(ctx))
