@@ -16,7 +16,7 @@ Public API (stable; reports, the cycle and filings call it):
 - `Timeline(policy, account, posts, observations, tz)`: one account prepared once, then asked
   `.verdict(at)` at many time points or `.week_verdicts(WeekGrid(weeks, tz), at)`; the two
   functions above are thin wrappers. `severity(status)` sorts worst first; `floor2(days)` rounds
-  days for display; `rule_text(policy, rule)` gives a rule's Chinese text and its document
+  days for JSON and `whole_days(days)` for people (both down); `rule_text(policy, rule)` gives a rule's Chinese text and its document
   (`rule_condition`, `cadence_text`, `shutdown_flag_text`: the pieces reports and notices
   build sentences from; no rule is worded anywhere else).
 
@@ -276,8 +276,15 @@ class WeekVerdict:
 
 
 def floor2(days: float | None) -> float | None:
-    """Days for display, rounded down to 2 decimals so that 13.999 never shows as 14."""
+    """Days for JSON, rounded down to 2 decimals so that 13.999 never shows as 14."""
     return None if days is None else math.floor(days * 100) / 100
+
+
+def whole_days(days: float | None) -> int | None:
+    """Days silent for people, the one rounding rule of every report, notice, sheet, alert,
+    filing and table: whole days, rounded down (13.99 days is not yet 14; never 15 beside a
+    sentence that says 14)."""
+    return None if days is None else math.floor(days)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from registry.compliance import whole_days
 from registry.constants import LOCAL_TZ, AccountStatus
 from reports.contexts import (
     AccountRow,
@@ -97,9 +98,7 @@ ACCOUNT_COLUMNS: tuple[Column, ...] = (
     Column("台账状态", lambda r: r.ledger_status_label),
     Column("监测状态", lambda r: r.status_label),
     Column("最近更新", lambda r: _local(r.last_post_at), "datetime", 17),
-    Column(
-        "未更新天数", lambda r: None if r.days_silent is None else round(r.days_silent, 1), "float"
-    ),
+    Column("未更新天数", lambda r: whole_days(r.days_silent), "int"),
     Column("近7天发布", lambda r: r.posts_7d, "int"),
     Column("本周发布", lambda r: r.posts_this_week, "int"),
     Column("连续未达标周数", lambda r: r.missed_weeks, "int"),
@@ -125,11 +124,7 @@ PROBLEM_COLUMNS: tuple[Column, ...] = (
     Column("平台", lambda p: p[1].account.platform_label),
     Column("监测状态", lambda p: p[1].account.status_label),
     Column("最近更新", lambda p: _local(p[1].account.last_post_at), "datetime", 17),
-    Column(
-        "未更新天数",
-        lambda p: None if p[1].account.days_silent is None else round(p[1].account.days_silent, 1),
-        "float",
-    ),
+    Column("未更新天数", lambda p: whole_days(p[1].account.days_silent), "int"),
     Column("连续未达标周数", lambda p: p[1].account.missed_weeks, "int"),
     Column("情况说明", lambda p: p[1].note, width=40),
     Column("判定规则", lambda p: p[1].account.rule, width=40),

@@ -86,3 +86,38 @@ def test_notice_attachment_writes_formula_like_text_as_text(hostile):
     )
     xlsx = next(p for p in result.files.values() if str(p).endswith("unqualified.xlsx"))
     assert _check_workbook(xlsx) >= 2
+
+
+# --- one rounding rule for days silent -------------------------------------------------------
+
+
+def test_days_silent_are_whole_days_rounded_down_in_every_format(report_store):
+    """14.96 days: the sheet, the CSV, the HTML and the list's sentence all say 14."""
+    from registry.store import posts as posts_table
+    from tests.fixtures.reports import T
+
+    with report_store.engine.begin() as conn:
+        conn.execute(posts_table.delete().where(posts_table.c.account_id == "gaj-weibo"))
+    report_store.add_posts("gaj-weibo", [T - dt.timedelta(days=14.96)])
+    result = render_weekly(
+        report_store.engine, report_store.config, report_store.out_dir, WEEK, now=NOW
+    )
+    wb = load_workbook(result.files["xlsx"])
+    for title, key in (("账号明细", "账号ID"), ("问题清单", "情况说明")):
+        ws = wb[title]
+        header = [c.value for c in ws[1]]
+        column = header.index("未更新天数")
+        values = [
+            row[column]
+            for row in ws.iter_rows(min_row=2, values_only=True)
+            if "gaj-weibo" in str(row) or "已连续14天未更新" in str(row)
+        ]
+        assert values and set(values) == {14}, (title, values)
+    problems = [row for row in wb["问题清单"].iter_rows(min_row=2, values_only=True)]
+    assert any("已连续14天未更新" in str(row) for row in problems)
+    assert not any("已连续15天未更新" in str(row) for row in problems)
+    text = result.files["csv"].read_bytes().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    column = rows[0].index("未更新天数")
+    (gaj,) = [row for row in rows if row[1] == "gaj-weibo"]
+    assert gaj[column] == "14"
