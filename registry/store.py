@@ -294,6 +294,11 @@ reports = Table(
     Column("period", String(16), nullable=False),  # 2026-W48, 2026-11, 2026-Q4, 2026
     Column("path", Text, nullable=False),
     Column("rendered_at", UTCDateTime, nullable=False),
+    # What the report said (its headline figures, or the accounts a notice named), and what its
+    # first rendering said and when: a re-rendering compares with it (修订). Version 2.
+    Column("figures", JSON),
+    Column("first_rendered_at", UTCDateTime),
+    Column("first_figures", JSON),
     UniqueConstraint("kind", "period", name="uq_reports_kind_period"),
 )
 
@@ -317,15 +322,22 @@ def _v1(conn: Connection) -> None:
 
 
 def _v2(conn: Connection) -> None:
-    """Indexes for the coverage of ok crawls and for pinned posts (a new store has them from
-    version 1's `create_all`, hence `checkfirst`)."""
+    """Indexes for the coverage of ok crawls and for pinned posts; what each report said
+    (`reports.figures`, `first_rendered_at`, `first_figures`). A new store has them all from
+    version 1's `create_all` (today's table definitions), hence the checks."""
     ix_observations_crawled_ok.create(conn, checkfirst=True)
     ix_posts_pinned.create(conn, checkfirst=True)
+    present = {column["name"] for column in inspect(conn).get_columns("reports")}
+    for name in ("figures", "first_rendered_at", "first_figures"):
+        if name not in present:
+            column = reports.c[name]
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.exec_driver_sql(f"ALTER TABLE reports ADD COLUMN {name} {kind}")
 
 
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "initial schema", _v1),
-    (2, "coverage and pinned-post indexes", _v2),
+    (2, "coverage and pinned-post indexes, report figures", _v2),
 ]
 
 

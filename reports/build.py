@@ -40,6 +40,7 @@ from registry.constants import (
     DOC_HENAN_EXCEPTION,
     DOC_ONE_ACCOUNT,
     DOC_VETO,
+    LOCAL_TZ,
     PLATFORM_LABELS,
     VERDICT_LABELS,
     VERDICT_SEVERITY,
@@ -47,6 +48,7 @@ from registry.constants import (
     DepartmentLevel,
     EventKind,
     Platform,
+    ReportKind,
     Rule,
     VerdictStatus,
 )
@@ -63,15 +65,16 @@ from reports.contexts import (
     ListItem,
     PolicySummary,
     ProblemList,
+    Revision,
     RuleNote,
     StatusCount,
     TrendPoint,
     WeekCell,
     WeeklyContext,
 )
-from reports.render import STATUS_CLASS
+from reports.render import STATUS_CLASS, pct, when
 from reports.render import days as whole_days
-from reports.site import account_page
+from reports.site import Published, account_page, published_report
 
 PASSING = frozenset({VerdictStatus.OK, VerdictStatus.WARNING})
 FAILING = frozenset({VerdictStatus.VETO, VerdictStatus.ZOMBIE})
@@ -931,6 +934,50 @@ def stored_counts(
     return out
 
 
+# What a weekly report's figures are called, in the order a revision note lists them.
+FIGURE_LABELS: dict[str, str] = {
+    "pass_rate": "合格率",
+    "monitored": "监测账号",
+    "checked": "有效核验",
+    "passed": "合格",
+    "failed": "不合格",
+    "unknown": "无法核验",
+    "exempt": "免检",
+    "flagged": "应申请关停",
+    "relaunched": "已关停复开",
+}
+
+
+def weekly_figures(headline: Headline) -> dict[str, Any]:
+    """What a weekly report said, as recorded with it (`reports.figures`)."""
+    return {key: getattr(headline, key) for key in FIGURE_LABELS}
+
+
+def revision(published: Published | None, figures: Mapping[str, Any]) -> Revision | None:
+    """修订: how `figures` differ from what the report first published, or None if they agree
+    (pure). A rate is compared as printed (to 0.1%), so float noise is never a revision."""
+    if published is None:
+        return None
+    changes = []
+    for key, label in FIGURE_LABELS.items():
+        if key not in published.figures:
+            continue
+        old, new = published.figures[key], figures.get(key)
+        if key == "pass_rate":
+            if pct(old) != pct(new):
+                changes.append(f"{label} {pct(old)} → {pct(new)}")
+        elif old != new:
+            changes.append(f"{label} {old}个 → {new}个")
+    if not changes:
+        return None
+    first = published.at.astimezone(LOCAL_TZ)
+    text = (
+        f"本周报于{when(first)}首次发布；此后补充采集的观测记录改变了本周监测时间点的核验结果："
+        f"{'；'.join(changes)}。本版为修订版，以本版为准。"
+    )
+    return Revision(first_rendered_at=first, changes=changes, text=text)
+
+
 def build_weekly(
     engine: Engine,
     config: Config,
@@ -988,6 +1035,11 @@ def build_weekly(
     context = weekly_context(
         config=config, ledger=ledger, week=week, facts=facts, events=events, now=now
     )
+    revised = revision(
+        published_report(engine, ReportKind.WEEKLY, str(week)), weekly_figures(context.headline)
+    )
+    if revised is not None:
+        context = context.model_copy(update={"revision": revised})
     return WeeklyBuild(
         context,
         ledger,

@@ -307,6 +307,8 @@ def _summary_rows(ctx: WeeklyContext) -> list[tuple[str, Any, str]]:
         ("合格率口径", ctx.pass_rate_definition, ""),
         ("生成时间", _local(ctx.generated_at), "datetime"),
     ]
+    if ctx.revision is not None:
+        rows.append(("修订说明", ctx.revision.text, ""))
     return rows
 
 
