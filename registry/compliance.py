@@ -16,9 +16,10 @@ Public API (stable; reports, the cycle and filings call it):
 - `Timeline(policy, account, posts, observations, tz)`: one account prepared once, then asked
   `.verdict(at)` at many time points or `.week_verdicts(WeekGrid(weeks, tz), at)`; the two
   functions above are thin wrappers. `severity(status)` sorts worst first; `floor2(days)` rounds
-  days for JSON and `whole_days(days)` for people (both down); `rule_text(policy, rule)` gives a rule's Chinese text and its document
-  (`rule_condition`, `cadence_text`, `shutdown_flag_text`: the pieces reports and notices
-  build sentences from; no rule is worded anywhere else).
+  days for JSON and `whole_days(days)` for people (both down, the one rounding rule);
+  `rule_text(policy, rule)` gives a rule's Chinese text and its document (`rule_condition`,
+  `cadence_text`, `shutdown_flag_text`: the pieces reports and notices build sentences from; no
+  rule is worded anywhere else).
 
 `posts` are the publish instants (aware datetimes) of the account's stored posts, in any order,
 without pinned posts: the store leaves them out (a pinned post is often old and listed above

@@ -25,9 +25,11 @@ Public API (stable; the cycle, reports and filings call it):
 Queries are built for a county-sized store and far beyond (20,000 accounts × a year of posts,
 ≈ 3M posts; see benchmarks/check.py): the posts index is scanned once for the two columns the
 rules read (only the window a question needs, plus each account's first post and last post before
-it, through index seeks); observations are read as the first and last ok one per account (index
-seeks), every manual one (a partial index) and the last failure (a partial index). Never a query
-per account; rows come straight from the driver's cursor, instants stay naive UTC inside.
+it, through index seeks; pinned posts, which the rules never read, are taken out through a
+partial index); ok crawls are read as the first and last one of each `complete_since` per account
+(one scan of a partial covering index: the spans they prove), every manual one (a partial
+index) and the last failure (a partial index). Never a query per account; rows come straight from
+the driver's cursor, instants stay naive UTC inside.
 """
 
 from __future__ import annotations
@@ -315,12 +317,13 @@ def load_observations(conn: Connection) -> dict[str, list[ObservationFacts]]:
         )
         if value is not None
     }
+    # One scan of the partial covering index; accounts outside the ledger are never asked for.
     spans = (
         select(o.account_id, _raw(o.complete_since), _raw(func.min(o.at)), _raw(func.max(o.at)))
-        .where(_CRAWLED_OK, o.account_id.in_(select(a.id).where(a.in_ledger.is_(True))))
+        .where(_CRAWLED_OK)
         .group_by(o.account_id, o.complete_since)
-        .order_by(o.account_id, func.max(o.at))
     )
+    last_crawl: dict[str, tuple[Any, int]] = {}  # account → (its last crawl, index in out)
     for account_id, since, first_at, last_at in _rows(conn, spans):
         crawled = out[account_id]
         since_at = _aware(since)
@@ -328,14 +331,20 @@ def load_observations(conn: Connection) -> dict[str, list[ObservationFacts]]:
             crawled.append(
                 ObservationFacts(at=_aware(first_at), outcome=Outcome.OK, complete_since=since_at)
             )
-        # Ordered by the last crawl of each span: the account's last crawl comes last, with the
-        # latest post it saw (the posts table holds it too, unless it was recorded without).
         crawled.append(
             ObservationFacts(at=_aware(last_at), outcome=Outcome.OK, complete_since=since_at)
         )
+        seen = last_crawl.get(account_id)
+        if seen is None or _naive(last_at) > _naive(seen[0]):
+            last_crawl[account_id] = (last_at, len(crawled) - 1)
+    # The account's last crawl carries the latest post it saw (the posts table holds it too,
+    # unless it was recorded without).
     for account_id, value in latest.items():
-        last = out[account_id][-1]
-        out[account_id][-1] = ObservationFacts(
+        if account_id not in last_crawl:
+            continue
+        index = last_crawl[account_id][1]
+        last = out[account_id][index]
+        out[account_id][index] = ObservationFacts(
             at=last.at,
             outcome=Outcome.OK,
             latest_post_at=_aware(value),
