@@ -704,7 +704,7 @@ class Timeline:
         status, rule_key = self.judge_silence(silence)
         if last is not None and status is not VerdictStatus.OK and not self.covered(last, t):
             # A known post proves activity; a silence needs every post since `last` seen.
-            rule, basis = limits.texts[Rule.UNKNOWN]
+            rule, basis = limits.texts[Rule.UNCOVERED]
             return Verdict(
                 account.id,
                 at,
@@ -719,7 +719,7 @@ class Timeline:
                 rule,
                 basis,
                 self.coverage_detail(last),
-                Rule.UNKNOWN,
+                Rule.UNCOVERED,
                 ledger,
             )
         if silence is not None:
@@ -1008,6 +1008,10 @@ def rule_text(policy: Policy, rule: Rule) -> tuple[str, str]:
         ),
         Rule.UNKNOWN: (
             f"最近{p.stale_after_hours}小时内无成功观测，无法核验（不作为未更新处理）",
+            DOC_LOCAL_RULES,
+        ),
+        Rule.UNCOVERED: (
+            "最近一条已知更新之后的更新未经完整观测，无法核验（不作为未更新处理）",
             DOC_LOCAL_RULES,
         ),
         Rule.CADENCE_OK: (

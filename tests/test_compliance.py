@@ -448,7 +448,7 @@ def test_an_old_post_before_the_crawls_window_never_makes_the_past_silent():
     past = T - 120 * DAY  # 80 days after the old post, before the crawl's window
     v = verdict_at(POLICY, account(), posts, observations, past)
     assert v.status is VerdictStatus.UNKNOWN and v.flag_shutdown is False
-    assert "未经完整观测" in v.detail
+    assert v.rule_key is Rule.UNCOVERED and "未经完整观测" in v.detail
     later = T - 150 * DAY + 100 * DAY  # inside the window: judged
     assert verdict_at(POLICY, account(), posts, observations, later).status is VerdictStatus.OK
     weeks = IsoWeek.containing(T).back(26)
