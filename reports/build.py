@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, and_, func, select
+from sqlalchemy import Connection, Engine, and_, func, or_, select
 
 from registry.bulk import bulk_allocation
 from registry.compliance import (
@@ -920,11 +920,17 @@ def stored_counts(
 
     wanted = {p.astimezone(dt.UTC).replace(tzinfo=None): p for p in points}
     out: dict[dt.datetime, Counter[VerdictStatus]] = {}
-    v = verdicts_table.c
+    v, a = verdicts_table.c, accounts.c
+    first_sync = select(func.min(a.first_synced_at)).scalar_subquery()
     with engine.connect() as conn:
         rows = conn.execute(
             select(v.at, v.status, func.count())
-            .where(v.at.in_([p.astimezone(dt.UTC) for p in points]))
+            .join(accounts, a.id == v.account_id)
+            .where(
+                v.at.in_([p.astimezone(dt.UTC) for p in points]),
+                # The ledger at that T (see `registered_after`).
+                or_(a.first_synced_at <= v.at, a.first_synced_at <= first_sync),
+            )
             .group_by(v.at, v.status)
         )
         for at, status, count in rows:
@@ -978,6 +984,19 @@ def revision(published: Published | None, figures: Mapping[str, Any]) -> Revisio
     return Revision(first_rendered_at=first, changes=changes, text=text)
 
 
+def registered_after(conn: Connection, at: dt.datetime) -> set[str]:
+    """Accounts not yet in the ledger at `at`: first synced into the store after it. The ledger
+    the store began with is the baseline, for earlier weeks too (a store set up today reports
+    last week), so accounts of the first sync always count. A week's figures are those of its
+    own T: an account registered later never enters them."""
+    a = accounts.c
+    first = conn.execute(select(func.min(a.first_synced_at))).scalar()
+    if first is None:
+        return set()
+    cut = max(at.astimezone(dt.UTC), first)
+    return set(conn.execute(select(a.id).where(a.first_synced_at > cut)).scalars())
+
+
 def build_weekly(
     engine: Engine,
     config: Config,
@@ -1012,11 +1031,16 @@ def build_weekly(
     evaluator = Evaluator.load(
         engine, config, upto=at, since=first.start(tz) - dt.timedelta(days=7)
     )
-    verdicts = evaluator.verdicts_at(at)
+    every = evaluator.verdicts_at(at)  # stored whole, as `check --at T` stores them
     if store:
-        store_report_verdicts(engine, list(verdicts.values()), at)
+        store_report_verdicts(engine, list(every.values()), at)
+    with engine.connect() as conn:
+        later = registered_after(conn, at)
+        later_at = {w: registered_after(conn, week_point(w, tz)) for w in missing}
+    verdicts = {k: v for k, v in every.items() if k not in later}
     for w in missing:
-        stored[week_point(w, tz)] = tally(evaluator.statuses_at(week_point(w, tz)).values())
+        statuses = evaluator.statuses_at(week_point(w, tz))
+        stored[week_point(w, tz)] = tally(s for k, s in statuses.items() if k not in later_at[w])
     history = evaluator.weeks([week])
     trend = [
         (
@@ -1046,7 +1070,7 @@ def build_weekly(
         history,
         site,
         evaluator if site_weeks else None,
-        None if store else list(verdicts.values()),
+        None if store else list(every.values()),
     )
 
 

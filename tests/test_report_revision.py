@@ -114,3 +114,30 @@ def test_the_recheck_reads_the_issued_notice_and_a_later_ok_is_rectified(report_
     assert "gaj-weibo" in rows
     assert rows["gaj-weibo"].current_status == "合格"
     assert rows["gaj-weibo"].result == "已整改" and rows["gaj-weibo"].rectified is True
+
+
+def test_an_account_registered_after_t_stays_out_of_that_weeks_figures(report_store):
+    """A week's figures are those of its own T: an old account first entered in the ledger
+    after T (and seen silent) does not change the week when it is rendered again."""
+    from registry.models import Config
+    from registry.store import sync_ledger
+    from tests.fixtures.reports import _account, ledger
+
+    store = report_store
+    first = render_weekly(store.engine, store.config, store.out_dir, WEEK, now=NOW)
+    data = ledger(second=True)
+    jyj = next(d for d in data["departments"] if d["id"] == "jyj")
+    jyj["accounts"].append(_account("jyj-weibo", "博爱教育微博", "weibo"))
+    config = Config.model_validate(data)
+    sync_ledger(store.engine, config, now=LATER.astimezone(dt.UTC))
+    store.observe("jyj-weibo", T - dt.timedelta(hours=2), Outcome.OK)  # no post: silent
+    again = render_weekly(store.engine, config, store.out_dir, WEEK, now=LATER)
+    assert again.summary["monitored"] == first.summary["monitored"]
+    assert again.summary["pass_rate"] == first.summary["pass_rate"]
+    assert "修订" not in again.files["html"].read_text(encoding="utf-8")
+    assert "jyj-weibo" not in again.files["csv"].read_text(encoding="utf-8-sig")
+    # The next week's report counts it, and its trend shows W48 as W48's report said.
+    next_week = render_weekly(
+        store.engine, config, store.out_dir, WEEK.next(), now=LATER + dt.timedelta(days=7)
+    )
+    assert "jyj-weibo" in next_week.files["csv"].read_text(encoding="utf-8-sig")
