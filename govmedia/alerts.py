@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, select, update
 
-from registry.compliance import ObservationFacts
+from registry.compliance import ObservationFacts, whole_days
 from registry.constants import (
     ALERT_LABELS,
     LOCAL_TZ,
@@ -351,7 +351,7 @@ def _render_alert(
         status_label=VERDICT_LABELS[status],
         at_local=local_text(change.at) or "",
         last_post_local=local_text(verdict.last_post_at) if verdict is not None else None,
-        days_silent=int(days) if days is not None else None,
+        days_silent=whole_days(days),
         rule=(verdict.rule if verdict is not None and verdict.rule else change.reason) or "",
         basis=(verdict.basis if verdict is not None else None) or "",
         flagged=change.flag_shutdown,
@@ -443,7 +443,7 @@ def queue_summary(
                 name=v.name,
                 department=v.department_name or "",
                 status_label=VERDICT_LABELS[VerdictStatus(v.status)],
-                days_silent=int(v.days_silent) if v.days_silent is not None else None,
+                days_silent=whole_days(v.days_silent),
             )
             for v in failing[:10]
         ],

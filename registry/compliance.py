@@ -16,11 +16,14 @@ Public API (stable; reports, the cycle and filings call it):
 - `Timeline(policy, account, posts, observations, tz)`: one account prepared once, then asked
   `.verdict(at)` at many time points or `.week_verdicts(WeekGrid(weeks, tz), at)`; the two
   functions above are thin wrappers. `severity(status)` sorts worst first; `floor2(days)` rounds
-  days for display; `rule_text(policy, rule)` gives a rule's Chinese text and its document
-  (`rule_condition`, `cadence_text`, `shutdown_flag_text`: the pieces reports and notices
-  build sentences from; no rule is worded anywhere else).
+  days for JSON and `whole_days(days)` for people (both down, the one rounding rule);
+  `rule_text(policy, rule)` gives a rule's Chinese text and its document (`rule_condition`,
+  `cadence_text`, `shutdown_flag_text`: the pieces reports and notices build sentences from; no
+  rule is worded anywhere else).
 
-`posts` are the publish instants (aware datetimes) of the account's stored posts, in any order.
+`posts` are the publish instants (aware datetimes) of the account's stored posts, in any order,
+without pinned posts: the store leaves them out (a pinned post is often old and listed above
+everything a crawl's look-back window reaches, so it never ends a silence).
 
 How the rules read the facts (thresholds come from `policy`):
 
@@ -28,6 +31,17 @@ Known posts. The posts table, plus the `latest_post_at` of every ok observation 
 manual), merged: a person who saw a post on 11-20 proves a post on 11-20. A manual observation's
 `posts_this_week` counts for the ISO week that contains the observation when the known posts of
 that week are fewer.
+
+Coverage: what the ok observations saw completely. An ok crawl made at O with `complete_since` C
+proves that every post published in [C, O] is known; a crawl that read the list to its end
+(`complete_since` None) proves [first known post, O] (nothing before a list's oldest row: a column
+page or a feed lists only its latest rows); a manual observation proves [its latest post, O] (a
+person's observation proves what it says). The spans are merged; a span [s, e] is *covered* when
+one merged span holds it, with e cut at the last ok observation (the `stale_after_hours`
+allowance below). A known post proves activity whatever the coverage; a silence needs it: the
+silence since the last known post L before T is judged only if [L, T] is covered. The silence
+before the first known post is judged only if the account was watched then (the tracking rule in
+2. below).
 
 Ledger status at T. The ledger holds today's status; for an earlier T the closure dates say what
 it was then: closed from `deregistered_on` on, closing from `approved_on` on, active before.
@@ -47,6 +61,8 @@ At T, in this order:
    (a post exactly 7 × 24 h before T is 7 days silent: warning). With no known post, the silence
    counts from 00:00 of `opened_on`; with no `opened_on` either the account is veto (no post in
    the 14 days before T is proven, 90 days is not) and `days_silent` is null.
+   A warning, veto or zombie whose silence [L, T] is not covered is unknown instead (the detail
+   says from when observations are complete): an older post is no proof that nothing followed.
 
 `posts_7d` counts known posts with T − 7 days ≤ published ≤ T. `posts_this_week` counts known
 posts from Monday 00:00 of T's ISO week up to T (or a manual count reported in that week by T).
@@ -54,12 +70,17 @@ posts from Monday 00:00 of T's ISO week up to T (or a manual count reported in t
 Weeks. A week W is judged at its end (next Monday 00:00 local), or at `at` when `at` falls in it.
 - exempt (the account is exempt at that point): `met_cadence` None, the missed run resets to 0;
 - unknown: `met_cadence` None, the missed run is carried unchanged (an unknown week neither
-  extends nor resets it), never flagged. With observations after T counting, the known weeks of
-  an account are one unbroken stretch, so unknown weeks only sit before tracking began (run 0)
-  or after the last ok observation (the run stays where the evidence left it);
+  extends nor resets it), never flagged. Unknown weeks sit before tracking began (run 0), after
+  the last ok observation (the run stays where the evidence left it), or where no observation
+  covers the week (below);
 - a week still in progress that has not met the cadence yet: `met_cadence` None, run carried;
 - otherwise `met_cadence` = known posts in W ≥ `min_posts_per_week`; met resets the run, missed
   extends it.
+A judged week must also be covered: from the last known post before W (the silence W starts
+in) to W's end or `at`; when W holds the account's first known post, the account must have been
+watched before that post. An uncovered week is unknown, except that a met cadence stands (its
+posts prove it: `met_cadence` True, the run resets, the worst status unknown) and an ok worst
+status after a known post stands (known gaps only overestimate silences).
 `worst_status` is the worst point-in-time status during W: the status at the longest silence
 inside W (just before a post in W, or at W's end). `flag_shutdown` (应申请关停) holds for an
 account active at that point whose worst status is zombie or whose missed run has reached
@@ -89,6 +110,7 @@ from registry.constants import (
     Outcome,
     Platform,
     Rule,
+    Source,
     VerdictStatus,
 )
 from registry.weeks import IsoWeek
@@ -182,11 +204,16 @@ class ObservationFacts:
     posts_this_week: int | None = None  # a person's count for the ISO week containing `at`
     detail: str | None = None
     source: str | None = None
+    # A crawl's: every post published from then up to `at` was seen (None: the list was read to
+    # its end). Manual observations ignore it: a person proves their latest post up to `at`.
+    complete_since: dt.datetime | None = None
 
     def __post_init__(self) -> None:
         _require_aware(self.at, "ObservationFacts.at")
         if self.latest_post_at is not None:
             _require_aware(self.latest_post_at, "ObservationFacts.latest_post_at")
+        if self.complete_since is not None:
+            _require_aware(self.complete_since, "ObservationFacts.complete_since")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -250,8 +277,15 @@ class WeekVerdict:
 
 
 def floor2(days: float | None) -> float | None:
-    """Days for display, rounded down to 2 decimals so that 13.999 never shows as 14."""
+    """Days for JSON, rounded down to 2 decimals so that 13.999 never shows as 14."""
     return None if days is None else math.floor(days * 100) / 100
+
+
+def whole_days(days: float | None) -> int | None:
+    """Days silent for people, the one rounding rule of every report, notice, sheet, alert,
+    filing and table: whole days, rounded down (13.99 days is not yet 14; never 15 beside a
+    sentence that says 14)."""
+    return None if days is None else math.floor(days)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -406,6 +440,9 @@ class Timeline:
         "opened",
         "relaunch_after",
         "always_active",
+        "cov_starts",
+        "cov_ends",
+        "cov_all",
     )
 
     def __init__(
@@ -434,12 +471,21 @@ class Timeline:
         last_ok: dt.datetime | None = None
         failures: list[ObservationFacts] = []
         manual: list[tuple[dt.datetime, int]] = []
+        spans: list[tuple[dt.datetime | None, dt.datetime]] = []  # None: from the first post
         copied = not presorted
+        manual_source = Source.MANUAL.value
         for obs in observations:
             if obs.outcome is not Outcome.OK:
                 failures.append(obs)
                 continue
             at = naive_utc(obs.at)
+            if obs.source == manual_source:
+                seen = obs.latest_post_at
+                spans.append((min(naive_utc(seen), at) if seen is not None else at, at))
+            elif obs.complete_since is not None:
+                spans.append((min(naive_utc(obs.complete_since), at), at))
+            else:
+                spans.append((None, at))
             if first_ok is None or at < first_ok:
                 first_ok = at
             if last_ok is None or at > last_ok:
@@ -456,6 +502,9 @@ class Timeline:
         manual.sort(key=lambda item: item[0])
         failures.sort(key=lambda o: o.at)
         self.posts = known
+        self.cov_starts, self.cov_ends = _merge_spans(spans, known[0] if known else None)
+        # One span from the first known post (or earlier) on: every check below passes.
+        self.cov_all = len(self.cov_starts) == 1 and bool(known) and self.cov_starts[0] <= known[0]
         self.first_ok = first_ok
         self.last_ok = last_ok
         self.failures = failures
@@ -493,6 +542,39 @@ class Timeline:
         if self.last_ok is None or self.last_ok < at - stale:
             return False
         return has_post or (self.first_ok is not None and self.first_ok <= at + stale)
+
+    def covered(self, start: dt.datetime, end: dt.datetime) -> bool:
+        """Every post in [start, end] is known: one coverage span holds the whole of it. `end`
+        past the last ok observation is cut there (the `stale_after_hours` allowance)."""
+        last_ok = self.last_ok
+        if last_ok is None:
+            return False
+        if end > last_ok:
+            end = last_ok
+        if start >= end or self.cov_all:
+            return True
+        i = bisect_right(self.cov_starts, start) - 1
+        return i >= 0 and self.cov_ends[i] >= end
+
+    def silence_proven(self, lo: int, hi: int, start: dt.datetime, probe: dt.datetime) -> bool:
+        """The silences of the week [start, …] up to `probe` are proven: posts[lo:hi] are its
+        known posts. With no post yet the tracking rule has decided (`known`); with the first
+        known post inside the week, the silence before it is proven only if the account was
+        watched before that post; otherwise from the last post before the week on."""
+        if hi == 0:
+            return True
+        if lo == 0:
+            first_ok = self.first_ok
+            return first_ok is not None and self.posts[0] >= first_ok - self.limits.stale
+        return self.covered(self.posts[lo - 1], probe)
+
+    def coverage_detail(self, last: dt.datetime) -> str:
+        """Why a silence since `last` is not proven, for an unknown verdict."""
+        start = self.cov_starts[-1] if self.cov_starts else None
+        text = f"最近一条已知更新（{_local(last, self.tz)}）之后的更新未经完整观测，无法证明未更新"
+        if start is not None and start > last:
+            text += f"（完整观测自{_local(start, self.tz)}起）"
+        return text
 
     def exemption(
         self, at: dt.datetime, day: dt.date, ledger: AccountStatus, has_post: bool
@@ -619,9 +701,29 @@ class Timeline:
                 failure,
             )
         silence, from_opening = self.silence_at(t, last)
+        status, rule_key = self.judge_silence(silence)
+        if last is not None and status is not VerdictStatus.OK and not self.covered(last, t):
+            # A known post proves activity; a silence needs every post since `last` seen.
+            rule, basis = limits.texts[Rule.UNCOVERED]
+            return Verdict(
+                account.id,
+                at,
+                VerdictStatus.UNKNOWN,
+                last_local,
+                days,
+                posts_7d,
+                posts_week,
+                False,
+                relaunched,
+                missed,
+                rule,
+                basis,
+                self.coverage_detail(last),
+                Rule.UNCOVERED,
+                ledger,
+            )
         if silence is not None:
             days = silence.total_seconds() / 86400
-        status, rule_key = self.judge_silence(silence)
         rule, basis = limits.texts[rule_key]
         detail = None
         if last is None:
@@ -676,16 +778,17 @@ class Timeline:
         """(kind, posts, ledger status) of the week [start, end), judged at its end or, for a
         week in progress, at `point` (posts counted up to and including it)."""
         posts = self.posts
+        lo = bisect_left(posts, start)
         if point is None:
             hi = bisect_left(posts, end)
-            n = hi - bisect_left(posts, start)
+            n = hi - lo
             if self.manual:
                 n = max(n, self.manual_count(start, end, hi_inclusive=False))
             day = sunday
             probe = end - _ONE_US  # the week's last instant
         else:
             hi = bisect_right(posts, point)
-            n = hi - bisect_left(posts, start)
+            n = hi - lo
             if self.manual:
                 n = max(n, self.manual_count(start, point, hi_inclusive=True))
             day = local_day(point, self.tz)
@@ -698,6 +801,8 @@ class Timeline:
             return _UNKNOWN, n, ledger
         if n >= self.limits.min_posts:
             return _MET, n, ledger
+        if not self.silence_proven(lo, hi, start, probe):
+            return _UNKNOWN, n, ledger
         return (_MISSED if point is None else _OPEN), n, ledger
 
     def run_before(self, monday: dt.date) -> int:
@@ -760,6 +865,7 @@ class Timeline:
         stale, grace_end = limits.stale, self.grace_end
         warn, veto, zombie = limits.warn, limits.veto, limits.zombie
         first_ok, last_ok = self.first_ok, self.last_ok
+        cov_all, silence_proven = self.cov_all, self.silence_proven
         notice_on = self.account.notice_on
         status_on = self.account.status_on
         active, closed, closing = AccountStatus.ACTIVE, AccountStatus.CLOSED, AccountStatus.CLOSING
@@ -833,14 +939,47 @@ class Timeline:
                         worst = st_warning
                     else:
                         worst = st_ok
-                flag = ledger is active and (
-                    worst is st_zombie or (min_posts > 0 and run >= flag_weeks)
-                )
+                if hi and (lo == 0 or not cov_all) and not silence_proven(lo, hi, starts[w], probe):
+                    # Not covered: a met cadence stands (its posts prove it), a miss does not;
+                    # the silences are upper bounds only after a known post (ok stays ok).
+                    if met is False:
+                        met, run = None, run - 1
+                    if lo == 0 or worst is not st_ok:
+                        worst, max_days = st_unknown, None
+                    flag = False
+                else:
+                    flag = ledger is active and (
+                        worst is st_zombie or (min_posts > 0 and run >= flag_weeks)
+                    )
             if wanted[w]:
                 out.append(
                     WeekVerdict(account_id, weeks[w], n, met, run, worst, flag, max_days, complete)
                 )
         return out
+
+
+def _merge_spans(
+    spans: list[tuple[dt.datetime | None, dt.datetime]], first_post: dt.datetime | None
+) -> tuple[list[dt.datetime], list[dt.datetime]]:
+    """The coverage spans [start, end] of the ok observations, merged: (starts, ends), sorted and
+    disjoint. A span starting at None (a list read to its end) starts at the first known post,
+    or at its own end when it saw none: nothing before a list's oldest row is proven by it."""
+    resolved = []
+    for start, end in spans:
+        if start is None:
+            start = first_post if first_post is not None and first_post <= end else end
+        resolved.append((start, end))
+    resolved.sort()
+    starts: list[dt.datetime] = []
+    ends: list[dt.datetime] = []
+    for start, end in resolved:
+        if ends and start <= ends[-1]:
+            if end > ends[-1]:
+                ends[-1] = end
+        else:
+            starts.append(start)
+            ends.append(end)
+    return starts, ends
 
 
 def rule_condition(policy: Policy, rule: Rule) -> str:
@@ -869,6 +1008,10 @@ def rule_text(policy: Policy, rule: Rule) -> tuple[str, str]:
         ),
         Rule.UNKNOWN: (
             f"最近{p.stale_after_hours}小时内无成功观测，无法核验（不作为未更新处理）",
+            DOC_LOCAL_RULES,
+        ),
+        Rule.UNCOVERED: (
+            "最近一条已知更新之后的更新未经完整观测，无法核验（不作为未更新处理）",
             DOC_LOCAL_RULES,
         ),
         Rule.CADENCE_OK: (

@@ -243,6 +243,7 @@ class Rule(StrEnum):
     CLOSING_NOTICE = "closing_notice"  # exempt: closing, stop-update notice published
     GRACE = "grace"  # exempt: newly opened, no posts yet
     UNKNOWN = "unknown"  # no recent ok observation: cannot be judged
+    UNCOVERED = "uncovered"  # a silence no ok observation saw completely: cannot be judged
     CADENCE_OK = "cadence_ok"
     CADENCE_WARNING = "cadence_warning"  # local rule, 最少一周更新一次
     VETO = "veto"  # 国办秘函〔2019〕19号: no post in the 2 weeks before T

@@ -37,7 +37,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from registry.compliance import Verdict, floor2
+from registry.compliance import Verdict, whole_days
 from registry.constants import (
     ACCOUNT_STATUS_LABELS,
     DOC_CLOSURE,
@@ -172,11 +172,11 @@ def filing_context(
         f"{IDENTIFIER_LABELS[source]}：{identifier}" if identifier else IDENTIFIER_LABELS[source]
     )
     contact = department.contact
-    days = floor2(verdict.days_silent)
+    days = whole_days(verdict.days_silent)
     evidence = EvidenceView(
         status=VERDICT_LABELS[verdict.status],
         last_post_at=cn_instant(verdict.last_post_at, tz),
-        days_silent=f"{int(days)}天" if days is not None else BLANK,
+        days_silent=f"{days}天" if days is not None else BLANK,
         missed_weeks=f"{verdict.missed_weeks}周",
         posts_7d=f"{verdict.posts_7d}条",
         rule=verdict.rule,

@@ -188,6 +188,16 @@ observations = Table(
     ),
 )
 
+# What the ok crawls prove, per account and complete_since, from the index alone (version 2).
+ix_observations_crawled_ok = Index(
+    "ix_observations_crawled_ok",
+    observations.c.account_id,
+    observations.c.complete_since,
+    observations.c.at,
+    sqlite_where=text("outcome = 'ok' AND source <> 'manual'"),
+    postgresql_where=text("outcome = 'ok' AND source <> 'manual'"),
+)
+
 # One row per platform post, deduplicated by the platform's own key.
 posts = Table(
     "posts",
@@ -203,6 +213,15 @@ posts = Table(
     Column("observation_id", Integer),
     UniqueConstraint("account_id", "post_key", name="uq_posts_account_key"),
     Index("ix_posts_account_published", "account_id", "published_at"),
+)
+
+# The few pinned posts, which the rules leave out (version 2).
+ix_posts_pinned = Index(
+    "ix_posts_pinned",
+    posts.c.account_id,
+    posts.c.published_at,
+    sqlite_where=text("pinned"),
+    postgresql_where=text("pinned"),
 )
 
 # A verdict per account per monitoring time point; recomputing the same T replaces it.
@@ -275,6 +294,11 @@ reports = Table(
     Column("period", String(16), nullable=False),  # 2026-W48, 2026-11, 2026-Q4, 2026
     Column("path", Text, nullable=False),
     Column("rendered_at", UTCDateTime, nullable=False),
+    # What the report said (its headline figures, or the accounts a notice named), and what its
+    # first rendering said and when: a re-rendering compares with it (修订). Version 2.
+    Column("figures", JSON),
+    Column("first_rendered_at", UTCDateTime),
+    Column("first_figures", JSON),
     UniqueConstraint("kind", "period", name="uq_reports_kind_period"),
 )
 
@@ -297,8 +321,23 @@ def _v1(conn: Connection) -> None:
     metadata.create_all(conn, tables=list(_V1_TABLES))
 
 
+def _v2(conn: Connection) -> None:
+    """Indexes for the coverage of ok crawls and for pinned posts; what each report said
+    (`reports.figures`, `first_rendered_at`, `first_figures`). A new store has them all from
+    version 1's `create_all` (today's table definitions), hence the checks."""
+    ix_observations_crawled_ok.create(conn, checkfirst=True)
+    ix_posts_pinned.create(conn, checkfirst=True)
+    present = {column["name"] for column in inspect(conn).get_columns("reports")}
+    for name in ("figures", "first_rendered_at", "first_figures"):
+        if name not in present:
+            column = reports.c[name]
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.exec_driver_sql(f"ALTER TABLE reports ADD COLUMN {name} {kind}")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "initial schema", _v1),
+    (2, "coverage and pinned-post indexes, report figures", _v2),
 ]
 
 

@@ -25,14 +25,17 @@ Public API (stable; the cycle, reports and filings call it):
 Queries are built for a county-sized store and far beyond (20,000 accounts × a year of posts,
 ≈ 3M posts; see benchmarks/check.py): the posts index is scanned once for the two columns the
 rules read (only the window a question needs, plus each account's first post and last post before
-it, through index seeks); observations are read as the first and last ok one per account (index
-seeks), every manual one (a partial index) and the last failure (a partial index). Never a query
-per account; rows come straight from the driver's cursor, instants stay naive UTC inside.
+it, through index seeks; pinned posts, which the rules never read, are taken out through a
+partial index); ok crawls are read as the first and last one of each `complete_since` per account
+(one scan of a partial covering index: the spans they prove), every manual one (a partial
+index) and the last failure (a partial index). Never a query per account; rows come straight from
+the driver's cursor, instants stay naive UTC inside.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -68,6 +71,11 @@ from registry.weeks import IsoWeek
 UTC = dt.UTC
 # A literal (not a bound parameter), so that the partial index ix_observations_manual applies.
 _MANUAL = text(f"observations.source = '{Source.MANUAL.value}'")
+_PINNED = text("posts.pinned")  # the partial index ix_posts_pinned
+# Literals too, for the partial index ix_observations_crawled_ok.
+_CRAWLED_OK = text(
+    f"observations.outcome = '{Outcome.OK.value}' AND observations.source <> '{Source.MANUAL.value}'"
+)
 
 
 @dataclass
@@ -164,9 +172,13 @@ def iter_posts(
     With `since`, only what the rules can tell apart when `min_posts_per_week` ≤ 1: each
     account's first post, its last post before `since`, and every post from `since` on. Any week
     before `since` with a post then still has one, so runs, silences and firsts come out the same.
+
+    Pinned posts are left out: a pinned post is often old and shown above everything a crawl's
+    look-back window reaches, so it never ends a silence (README, compliance rules).
     """
     p = posts.c
     in_ledger = select(accounts.c.id).where(accounts.c.in_ledger.is_(True))
+    pinned = _pinned(conn, in_ledger, upto=upto, since=since)
     query = (
         select(p.account_id, _raw(p.published_at))
         .where(p.account_id.in_(in_ledger), p.published_at <= upto)
@@ -177,10 +189,19 @@ def iter_posts(
         since_n, upto_n = _naive_utc(since), _naive_utc(upto)
         query = query.where(p.published_at >= since)
         a = accounts.c
-        first = select(_raw(func.min(p.published_at))).where(p.account_id == a.id).scalar_subquery()
+        first = (
+            select(_raw(func.min(p.published_at)))
+            .where(p.account_id == a.id, p.pinned.is_(False))
+            .scalar_subquery()
+        )
         before = (
             select(_raw(func.max(p.published_at)))
-            .where(p.account_id == a.id, p.published_at < since, p.published_at <= upto)
+            .where(
+                p.account_id == a.id,
+                p.published_at < since,
+                p.published_at <= upto,
+                p.pinned.is_(False),
+            )
             .scalar_subquery()
         )
         for account_id, first_at, before_at in _rows(
@@ -197,13 +218,39 @@ def iter_posts(
         for account_id, value in rows:
             if account_id != current_id:
                 if current_id is not None:
-                    yield current_id, current
+                    yield current_id, _unpinned(current, pinned.get(current_id))
                 current_id = account_id
                 current = edges.pop(account_id, [])
             current.append(fromiso(value) if isinstance(value, str) else _naive(value))
     if current_id is not None:
-        yield current_id, current
+        yield current_id, _unpinned(current, pinned.get(current_id))
     yield from edges.items()  # accounts with no post since `since`
+
+
+def _pinned(
+    conn: Connection, account_ids: Any, *, upto: dt.datetime, since: dt.datetime | None = None
+) -> dict[str, list[dt.datetime]]:
+    """The pinned posts' instants per account (naive UTC), through the partial index of pinned
+    posts: few rows, taken out of the scan of all posts (`_unpinned`) rather than filtering it."""
+    p = posts.c
+    query = select(p.account_id, _raw(p.published_at)).where(
+        _PINNED, p.account_id.in_(account_ids), p.published_at <= upto
+    )
+    if since is not None:
+        query = query.where(p.published_at >= since)
+    out: dict[str, list[dt.datetime]] = {}
+    for account_id, value in _rows(conn, query):
+        out.setdefault(account_id, []).append(_naive(value))
+    return out
+
+
+def _unpinned(instants: list[dt.datetime], pinned: list[dt.datetime] | None) -> list[dt.datetime]:
+    """`instants` (ascending) without one occurrence of each pinned instant."""
+    for instant in pinned or ():
+        i = bisect_left(instants, instant)
+        if i < len(instants) and instants[i] == instant:
+            del instants[i]
+    return instants
 
 
 def load_posts_of(
@@ -215,7 +262,7 @@ def load_posts_of(
     for chunk in _chunks(account_ids):
         query = (
             select(p.account_id, _raw(p.published_at))
-            .where(p.account_id.in_(chunk), p.published_at <= upto)
+            .where(p.account_id.in_(chunk), p.published_at <= upto, p.pinned.is_(False))
             .order_by(p.account_id, p.published_at)
         )
         for account_id, value in _rows(conn, query):
@@ -249,34 +296,59 @@ def _naive_utc(instant: dt.datetime) -> dt.datetime:
 
 
 def load_observations(conn: Connection) -> dict[str, list[ObservationFacts]]:
-    """The observations the rules can tell apart, per account: the first and the last ok one
-    (the last with the latest post it saw), and every manual one (a person's latest post and
-    weekly count). Crawled posts are in the posts table already. The last failures are loaded
-    only for accounts that turn out unknown (`load_last_failures`)."""
+    """The observations the rules can tell apart, per account: of the ok crawls, the first and
+    the last of each `complete_since` (crawls that share it prove one span together, the last
+    one the widest), the last one with the latest post it saw; and every manual one (a person's
+    latest post and weekly count). Crawled posts are in the posts table already. The last
+    failures are loaded only for accounts that turn out unknown (`load_last_failures`)."""
     a, o = accounts.c, observations.c
-
-    def ok_at(order: Any, column: Any) -> Any:
-        return (
-            select(_raw(column))
-            .where(o.account_id == a.id, o.outcome == Outcome.OK.value)
-            .order_by(order)
-            .limit(1)
-            .scalar_subquery()
-        )
-
     out: dict[str, list[ObservationFacts]] = defaultdict(list)
-    edges = select(
-        a.id,
-        ok_at(o.at.asc(), o.at),
-        ok_at(o.at.desc(), o.at),
-        ok_at(o.at.desc(), o.latest_post_at),
-    ).where(a.in_ledger.is_(True))
-    for account_id, first_at, last_at, latest in _rows(conn, edges):
-        if first_at is None:
+    latest_of_last = (
+        select(_raw(o.latest_post_at))
+        .where(o.account_id == a.id, _CRAWLED_OK)
+        .order_by(o.at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    latest: dict[str, Any] = {
+        account_id: value
+        for account_id, value in _rows(
+            conn, select(a.id, latest_of_last).where(a.in_ledger.is_(True))
+        )
+        if value is not None
+    }
+    # One scan of the partial covering index; accounts outside the ledger are never asked for.
+    spans = (
+        select(o.account_id, _raw(o.complete_since), _raw(func.min(o.at)), _raw(func.max(o.at)))
+        .where(_CRAWLED_OK)
+        .group_by(o.account_id, o.complete_since)
+    )
+    last_crawl: dict[str, tuple[Any, int]] = {}  # account → (its last crawl, index in out)
+    for account_id, since, first_at, last_at in _rows(conn, spans):
+        crawled = out[account_id]
+        since_at = _aware(since)
+        if first_at != last_at:
+            crawled.append(
+                ObservationFacts(at=_aware(first_at), outcome=Outcome.OK, complete_since=since_at)
+            )
+        crawled.append(
+            ObservationFacts(at=_aware(last_at), outcome=Outcome.OK, complete_since=since_at)
+        )
+        seen = last_crawl.get(account_id)
+        if seen is None or _naive(last_at) > _naive(seen[0]):
+            last_crawl[account_id] = (last_at, len(crawled) - 1)
+    # The account's last crawl carries the latest post it saw (the posts table holds it too,
+    # unless it was recorded without).
+    for account_id, value in latest.items():
+        if account_id not in last_crawl:
             continue
-        out[account_id].append(ObservationFacts(at=_aware(first_at), outcome=Outcome.OK))
-        out[account_id].append(
-            ObservationFacts(at=_aware(last_at), outcome=Outcome.OK, latest_post_at=_aware(latest))
+        index = last_crawl[account_id][1]
+        last = out[account_id][index]
+        out[account_id][index] = ObservationFacts(
+            at=last.at,
+            outcome=Outcome.OK,
+            latest_post_at=_aware(value),
+            complete_since=last.complete_since,
         )
     manual = select(
         o.account_id, _raw(o.at), _raw(o.latest_post_at), o.posts_this_week, o.detail

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, and_, func, select
+from sqlalchemy import Connection, Engine, and_, func, or_, select
 
 from registry.bulk import bulk_allocation
 from registry.compliance import (
@@ -40,6 +40,7 @@ from registry.constants import (
     DOC_HENAN_EXCEPTION,
     DOC_ONE_ACCOUNT,
     DOC_VETO,
+    LOCAL_TZ,
     PLATFORM_LABELS,
     VERDICT_LABELS,
     VERDICT_SEVERITY,
@@ -47,6 +48,7 @@ from registry.constants import (
     DepartmentLevel,
     EventKind,
     Platform,
+    ReportKind,
     Rule,
     VerdictStatus,
 )
@@ -63,15 +65,16 @@ from reports.contexts import (
     ListItem,
     PolicySummary,
     ProblemList,
+    Revision,
     RuleNote,
     StatusCount,
     TrendPoint,
     WeekCell,
     WeeklyContext,
 )
-from reports.render import STATUS_CLASS
+from reports.render import STATUS_CLASS, pct, when
 from reports.render import days as whole_days
-from reports.site import account_page
+from reports.site import Published, account_page, published_report
 
 PASSING = frozenset({VerdictStatus.OK, VerdictStatus.WARNING})
 FAILING = frozenset({VerdictStatus.VETO, VerdictStatus.ZOMBIE})
@@ -917,11 +920,17 @@ def stored_counts(
 
     wanted = {p.astimezone(dt.UTC).replace(tzinfo=None): p for p in points}
     out: dict[dt.datetime, Counter[VerdictStatus]] = {}
-    v = verdicts_table.c
+    v, a = verdicts_table.c, accounts.c
+    first_sync = select(func.min(a.first_synced_at)).scalar_subquery()
     with engine.connect() as conn:
         rows = conn.execute(
             select(v.at, v.status, func.count())
-            .where(v.at.in_([p.astimezone(dt.UTC) for p in points]))
+            .join(accounts, a.id == v.account_id)
+            .where(
+                v.at.in_([p.astimezone(dt.UTC) for p in points]),
+                # The ledger at that T (see `registered_after`).
+                or_(a.first_synced_at <= v.at, a.first_synced_at <= first_sync),
+            )
             .group_by(v.at, v.status)
         )
         for at, status, count in rows:
@@ -929,6 +938,63 @@ def stored_counts(
             if key is not None:
                 out.setdefault(key, Counter())[VerdictStatus(status)] += count
     return out
+
+
+# What a weekly report's figures are called, in the order a revision note lists them.
+FIGURE_LABELS: dict[str, str] = {
+    "pass_rate": "合格率",
+    "monitored": "监测账号",
+    "checked": "有效核验",
+    "passed": "合格",
+    "failed": "不合格",
+    "unknown": "无法核验",
+    "exempt": "免检",
+    "flagged": "应申请关停",
+    "relaunched": "已关停复开",
+}
+
+
+def weekly_figures(headline: Headline) -> dict[str, Any]:
+    """What a weekly report said, as recorded with it (`reports.figures`)."""
+    return {key: getattr(headline, key) for key in FIGURE_LABELS}
+
+
+def revision(published: Published | None, figures: Mapping[str, Any]) -> Revision | None:
+    """修订: how `figures` differ from what the report first published, or None if they agree
+    (pure). A rate is compared as printed (to 0.1%), so float noise is never a revision."""
+    if published is None:
+        return None
+    changes = []
+    for key, label in FIGURE_LABELS.items():
+        if key not in published.figures:
+            continue
+        old, new = published.figures[key], figures.get(key)
+        if key == "pass_rate":
+            if pct(old) != pct(new):
+                changes.append(f"{label} {pct(old)} → {pct(new)}")
+        elif old != new:
+            changes.append(f"{label} {old}个 → {new}个")
+    if not changes:
+        return None
+    first = published.at.astimezone(LOCAL_TZ)
+    text = (
+        f"本周报于{when(first)}首次发布；此后补充采集的观测记录改变了本周监测时间点的核验结果："
+        f"{'；'.join(changes)}。本版为修订版，以本版为准。"
+    )
+    return Revision(first_rendered_at=first, changes=changes, text=text)
+
+
+def registered_after(conn: Connection, at: dt.datetime) -> set[str]:
+    """Accounts not yet in the ledger at `at`: first synced into the store after it. The ledger
+    the store began with is the baseline, for earlier weeks too (a store set up today reports
+    last week), so accounts of the first sync always count. A week's figures are those of its
+    own T: an account registered later never enters them."""
+    a = accounts.c
+    first = conn.execute(select(func.min(a.first_synced_at))).scalar()
+    if first is None:
+        return set()
+    cut = max(at.astimezone(dt.UTC), first)
+    return set(conn.execute(select(a.id).where(a.first_synced_at > cut)).scalars())
 
 
 def build_weekly(
@@ -965,11 +1031,16 @@ def build_weekly(
     evaluator = Evaluator.load(
         engine, config, upto=at, since=first.start(tz) - dt.timedelta(days=7)
     )
-    verdicts = evaluator.verdicts_at(at)
+    every = evaluator.verdicts_at(at)  # stored whole, as `check --at T` stores them
     if store:
-        store_report_verdicts(engine, list(verdicts.values()), at)
+        store_report_verdicts(engine, list(every.values()), at)
+    with engine.connect() as conn:
+        later = registered_after(conn, at)
+        later_at = {w: registered_after(conn, week_point(w, tz)) for w in missing}
+    verdicts = {k: v for k, v in every.items() if k not in later}
     for w in missing:
-        stored[week_point(w, tz)] = tally(evaluator.statuses_at(week_point(w, tz)).values())
+        statuses = evaluator.statuses_at(week_point(w, tz))
+        stored[week_point(w, tz)] = tally(s for k, s in statuses.items() if k not in later_at[w])
     history = evaluator.weeks([week])
     trend = [
         (
@@ -988,13 +1059,18 @@ def build_weekly(
     context = weekly_context(
         config=config, ledger=ledger, week=week, facts=facts, events=events, now=now
     )
+    revised = revision(
+        published_report(engine, ReportKind.WEEKLY, str(week)), weekly_figures(context.headline)
+    )
+    if revised is not None:
+        context = context.model_copy(update={"revision": revised})
     return WeeklyBuild(
         context,
         ledger,
         history,
         site,
         evaluator if site_weeks else None,
-        None if store else list(verdicts.values()),
+        None if store else list(every.values()),
     )
 
 

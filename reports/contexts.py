@@ -174,6 +174,15 @@ class DepartmentSection(Context):
     pass_rate: float | None = Field(description="passed / checked; None if nothing checked.")
 
 
+class Revision(Context):
+    """A re-rendered report whose figures differ from what its first rendering published
+    (修订): facts recorded later (a back-fill) changed the verdicts at its T."""
+
+    first_rendered_at: dt.datetime = Field(description="When the report was first published.")
+    changes: list[str] = Field(description="Each changed figure: 合格率 90.9% → 83.3%.")
+    text: str = Field(description="The revision note, one sentence in Chinese.")
+
+
 class WeeklyContext(Context):
     """Everything the weekly report (周报) says, in every format."""
 
@@ -197,6 +206,9 @@ class WeeklyContext(Context):
     lists: list[ProblemList] = Field(description="单项否决, 预警, 僵尸, 无法核验, 应申请关停 …")
     registered: list[LedgerChange] = Field(description="Accounts registered this week.")
     closed: list[LedgerChange] = Field(description="Accounts closed this week.")
+    revision: Revision | None = Field(
+        None, description="修订: how this rendering differs from the one first published."
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -360,6 +372,13 @@ class NoticeContext(Context):
     period_label: str = Field(description="2026年11月 or 2026年第四季度.")
     previous_period: str = Field(description="The period before, e.g. 2026-10.")
     previous_period_label: str = Field(description="That period in Chinese.")
+    previous_issued: bool = Field(
+        True, description="A notice was issued before (the re-checked one, previous_period)."
+    )
+    named_failures: dict[str, str] = Field(
+        default_factory=dict,
+        description="Account id → its problem (僵尸账号（第45周…）), recorded for the re-check.",
+    )
     title: str = Field(description="The notice's title.")
     issuer: str = Field(description="发文单位.")
     recipients: str = Field(description="主送: who the notice is addressed to.")

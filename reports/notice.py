@@ -4,6 +4,11 @@ Each week of the period is judged at its monitoring time point T (Sunday 23:59:5
 the weekly report). An account checked in the period passed when it passed at every T where it
 could be judged; it failed when it was veto or zombie at any T. Accounts never verifiable in the
 period are counted apart, never named as failures.
+
+The re-check (整改复查) looks at the last notice of the same kind that was issued (rendered and
+recorded in the store's `reports` table), at the accounts it named (as recorded with it), and
+judges each by its verdict at this period's last T: failing still is 未整改, passing is 已整改
+(a later ok verdict fixes an earlier failure), unknown is 无法核验. No notice issued: no re-check.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from registry.constants import (
     VERDICT_LABELS,
     AccountStatus,
     Platform,
+    ReportKind,
     Rule,
     VerdictStatus,
 )
@@ -47,6 +53,7 @@ from reports.build import (
 from reports.contexts import NoticeContext, NoticeProblem, ProblemCount, RateRow, RecheckRow
 from reports.periods import Period
 from reports.render import cn_date, days
+from reports.site import issued_periods, published_report
 
 BASIS_DOCUMENTS = [
     f"《国务院办公厅关于推进政务新媒体健康有序发展的意见》（{DOC_ONE_ACCOUNT}）",
@@ -132,17 +139,44 @@ def _rates(groups: Mapping[str, list[AccountPeriod]], names: Mapping[str, str]) 
     return rows
 
 
+def named_failures(period: Mapping[str, AccountPeriod]) -> dict[str, str]:
+    """The accounts a notice names as failing, each with its problem as the notice words it:
+    what is recorded with the notice (`reports.figures["failed"]`) for the next re-check."""
+    out = {}
+    for k, a in period.items():
+        if a.failed:
+            zombie = a.weeks_with(frozenset({VerdictStatus.ZOMBIE}))
+            label = VERDICT_LABELS[VerdictStatus.ZOMBIE if zombie else VerdictStatus.VETO]
+            out[k] = f"{label}（{_week_list(a.weeks_with(FAILING))}）"
+    return out
+
+
+def recheck_result(last: Verdict | None, ledger_status: AccountStatus) -> tuple[str, bool]:
+    """(复查结果, rectified) of a named account from its verdict at this period's last T."""
+    ledger_now = last.ledger_status if last else ledger_status
+    if ledger_now is not AccountStatus.ACTIVE:
+        return ACCOUNT_STATUS_LABELS[ledger_now], True
+    status = last.status if last else None
+    if status in FAILING:
+        return "未整改", False
+    if status in CHECKED:
+        return "已整改", True
+    return "无法核验", False
+
+
 def notice_context(
     *,
     config: Config,
     ledger: Ledger,
     period: Period,
     current: Mapping[str, AccountPeriod],
-    previous: Mapping[str, AccountPeriod],
+    previous: Mapping[str, str] | None,
     issued_on: dt.date,
     now: dt.datetime,
+    previous_period: Period | None = None,
 ) -> NoticeContext:
-    """The notice's context from evaluated periods (pure)."""
+    """The notice's context from evaluated periods (pure). `previous` holds the accounts the
+    last issued notice (of `previous_period`) named, with their problem; None: none issued."""
     tz = config.tz
     policy = config.policy
     weeks = period.weeks()
@@ -306,38 +340,27 @@ def notice_context(
     ]
 
     recheck: list[RecheckRow] = []
-    for k in sorted(previous, key=dept_order):
-        before = previous[k]
-        if not before.failed or k not in ledger.accounts:
+    for k in sorted(previous or {}, key=dept_order):
+        if k not in ledger.accounts:
             continue
         account = ledger.accounts[k]
         dept = ledger.departments.get(account.department_id)
         now_period = current.get(k)
         last = now_period.last if now_period else None
-        status_now = last.status if last else None
-        ledger_now = last.ledger_status if last else account.status
-        if ledger_now is not AccountStatus.ACTIVE:
-            result, fixed = ACCOUNT_STATUS_LABELS[ledger_now], True
-        elif now_period is not None and now_period.failed:
-            result, fixed = "未整改", False
-        elif status_now is VerdictStatus.UNKNOWN or status_now is None:
-            result, fixed = "无法核验", False
-        else:
-            result, fixed = "已整改", True
-        fail_weeks = before.weeks_with(FAILING)
-        zombie = before.weeks_with(frozenset({VerdictStatus.ZOMBIE}))
+        result, fixed = recheck_result(last, account.status)
         recheck.append(
             RecheckRow(
                 account_id=k,
                 department_name=dept.name if dept else account.department_id,
                 account_name=account.name,
                 platform_label=PLATFORM_LABELS[account.platform],
-                previous_problem=f"{'僵尸账号' if zombie else '单项否决'}（{_week_list(fail_weeks)}）",
-                current_status=VERDICT_LABELS[status_now] if status_now else "—",
+                previous_problem=(previous or {})[k],
+                current_status=VERDICT_LABELS[last.status] if last else "—",
                 result=result,
                 rectified=fixed,
             )
         )
+    rechecked = previous_period or period.previous()
 
     units = len({ledger.accounts[k].department_id for k in checked})
     platform_text = "、".join(f"{r.name}{len(by_platform[r.key])}个" for r in platform_rows)
@@ -383,8 +406,10 @@ def notice_context(
         jurisdiction=config.jurisdiction,
         period=str(period),
         period_label=period.label(),
-        previous_period=str(period.previous()),
-        previous_period_label=period.previous().label(),
+        previous_period=str(rechecked),
+        previous_period_label=rechecked.label(),
+        previous_issued=previous is not None,
+        named_failures={k: v for k, v in named_failures(current).items() if k in failed},
         title=f"关于{period.label()}{config.jurisdiction}政务新媒体检查情况的通报",
         issuer=office,
         recipients=config.reports.recipients,
@@ -439,10 +464,19 @@ def build_notice(
     end = period_point(period, tz)
     if end is None:
         raise ValueError(f"{period} holds no complete week")
-    earliest = (period.previous().weeks() or period.weeks())[0]
-    evaluator = Evaluator.load(engine, config, upto=end, since=earliest.start(tz))
+    last_issued = last_issued_notice(engine, period)
+    named: dict[str, str] | None = None
+    if last_issued is not None:
+        published = published_report(engine, ReportKind.NOTICE, str(last_issued))
+        if published is not None and isinstance(published.figures.get("failed"), dict):
+            named = dict(published.figures["failed"])
+    earliest = (period.weeks() if named is not None or last_issued is None else [])[:1]
+    if not earliest and last_issued is not None:  # issued before figures were recorded
+        earliest = (last_issued.weeks() or period.weeks())[:1]
+    evaluator = Evaluator.load(engine, config, upto=end, since=earliest[0].start(tz))
     current = evaluate_period(evaluator, period, tz)
-    previous = evaluate_period(evaluator, period.previous(), tz)
+    if last_issued is not None and named is None:
+        named = named_failures(evaluate_period(evaluator, last_issued, tz))
     with engine.connect() as conn:
         ledger = load_ledger(conn)
     return notice_context(
@@ -450,7 +484,23 @@ def build_notice(
         ledger=ledger,
         period=period,
         current=current,
-        previous=previous,
+        previous=named,
         issued_on=issued_on or now.astimezone(tz).date(),
         now=now,
+        previous_period=last_issued,
     )
+
+
+def last_issued_notice(engine: Engine, period: Period) -> Period | None:
+    """The latest notice of the same kind (month or quarter) issued for a period before
+    `period`, from the store's `reports` table."""
+    parse = Period.month if period.kind == "month" else Period.quarter
+    issued = []
+    for text in issued_periods(engine, ReportKind.NOTICE):
+        try:
+            candidate = parse(text)
+        except ValueError:
+            continue  # the other kind
+        if candidate < period:
+            issued.append(candidate)
+    return max(issued, default=None)

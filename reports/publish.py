@@ -214,7 +214,9 @@ def render_weekly(
     site.write_summary(folder, summary)
     site.rebuild_index(out_dir, jurisdiction=config.jurisdiction, now=now)
     main = next(iter(files.values()))
-    site.record_report(engine, ReportKind.WEEKLY, ctx.week, main, now)
+    site.record_report(
+        engine, ReportKind.WEEKLY, ctx.week, main, now, build.weekly_figures(ctx.headline)
+    )
     return Rendered(ReportKind.WEEKLY, ctx.week, files, main, pages, summary, timings)
 
 
@@ -271,7 +273,8 @@ def render_notice(
     }
     site.write_summary(folder, summary)
     site.rebuild_index(out_dir, jurisdiction=config.jurisdiction, now=now)
-    site.record_report(engine, ReportKind.NOTICE, ctx.period, files["docx"], now)
+    figures = {"pass_rate": ctx.pass_rate, "failed": dict(ctx.named_failures)}
+    site.record_report(engine, ReportKind.NOTICE, ctx.period, files["docx"], now, figures)
     return Rendered(ReportKind.NOTICE, ctx.period, files, files["docx"], 0, summary)
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from registry.compliance import whole_days
 from registry.constants import LOCAL_TZ, VerdictStatus
 from reports import charts
 from reports.contexts import Context, WeekCell
@@ -138,10 +138,9 @@ def signed(value: int | None) -> str:
 
 
 def days(value: float | None) -> str:
-    """Whole days silent, rounded down (13.9 days is not yet 14); None → '—'."""
-    if value is None:
-        return "—"
-    return str(math.floor(value))
+    """Whole days silent (`registry.compliance.whole_days`: rounded down); None → '—'."""
+    whole = whole_days(value)
+    return "—" if whole is None else str(whole)
 
 
 def when(value: dt.datetime | None) -> str:

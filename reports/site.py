@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -65,22 +66,65 @@ def account_page(account_id: str) -> str:
 
 
 def record_report(
-    engine: Engine, kind: ReportKind, period: str, path: Path, rendered_at: dt.datetime
+    engine: Engine,
+    kind: ReportKind,
+    period: str,
+    path: Path,
+    rendered_at: dt.datetime,
+    figures: dict[str, Any] | None = None,
 ) -> None:
-    """Record (or replace) a rendered report: one row per kind and period."""
-    row = {
-        "kind": kind.value,
-        "period": period,
-        "path": str(path.resolve()),
-        "rendered_at": rendered_at,
-    }
+    """Record (or replace) a rendered report: one row per kind and period, with what it said
+    (`figures`). What its first rendering said, and when, is kept across re-renderings: that is
+    what was published (`published_report`)."""
+    where = (reports_table.c.kind == kind.value) & (reports_table.c.period == period)
     with engine.begin() as conn:
+        old = conn.execute(select(reports_table).where(where)).first()
+        first_at, first = rendered_at, figures
+        if old is not None and (old.first_figures is not None or old.figures is not None):
+            first_at = old.first_rendered_at or old.rendered_at
+            first = old.first_figures if old.first_figures is not None else old.figures
+        conn.execute(reports_table.delete().where(where))
         conn.execute(
-            reports_table.delete().where(
-                (reports_table.c.kind == kind.value) & (reports_table.c.period == period)
+            reports_table.insert().values(
+                kind=kind.value,
+                period=period,
+                path=str(path.resolve()),
+                rendered_at=rendered_at,
+                figures=figures,
+                first_rendered_at=first_at,
+                first_figures=first,
             )
         )
-        conn.execute(reports_table.insert().values(**row))
+
+
+@dataclass(frozen=True)
+class Published:
+    """What a report said when it was first rendered (published), and when."""
+
+    period: str
+    at: dt.datetime
+    figures: dict[str, Any]
+
+
+def published_report(engine: Engine, kind: ReportKind, period: str) -> Published | None:
+    """The first rendering of a report, if it was recorded with its figures."""
+    r = reports_table.c
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(r.period, r.first_rendered_at, r.first_figures).where(
+                (r.kind == kind.value) & (r.period == period)
+            )
+        ).first()
+    if row is None or row.first_figures is None or row.first_rendered_at is None:
+        return None
+    return Published(row.period, row.first_rendered_at, row.first_figures)
+
+
+def issued_periods(engine: Engine, kind: ReportKind) -> list[str]:
+    """The periods of every recorded report of `kind` (e.g. every notice issued)."""
+    r = reports_table.c
+    with engine.connect() as conn:
+        return list(conn.execute(select(r.period).where(r.kind == kind.value)).scalars())
 
 
 def recorded_reports(engine: Engine, kind: ReportKind | None = None) -> list[dict[str, Any]]:

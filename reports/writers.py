@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from registry.compliance import whole_days
 from registry.constants import LOCAL_TZ, AccountStatus
 from reports.contexts import (
     AccountRow,
@@ -47,6 +48,34 @@ def _local(value: dt.datetime | None) -> dt.datetime | None:
     return value.astimezone(LOCAL_TZ).replace(tzinfo=None) if value.tzinfo else value
 
 
+# A text starting with one of these is a formula to a spreadsheet (CSV injection): names, owners
+# and titles come from platforms and the ledger, so every text cell goes through `spreadsheet_text`.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_like(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_STARTS)
+
+
+def spreadsheet_text(value: Any) -> Any:
+    """A CSV cell value: text a spreadsheet would read as a formula gets a leading apostrophe
+    (shown as text, as if typed with one); anything else unchanged."""
+    return "'" + value if formula_like(value) else value
+
+
+def _xlsx_value(ws: Any, value: Any) -> Any:
+    """An XLSX cell value: formula-like text as an explicit string cell (type s, quote prefix),
+    never a formula; anything else unchanged."""
+    if not formula_like(value):
+        return value
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(ws, value=value)
+    cell.data_type = "s"
+    cell.quotePrefix = True
+    return cell
+
+
 def _yes(value: bool) -> str:
     return "是" if value else "否"
 
@@ -69,9 +98,7 @@ ACCOUNT_COLUMNS: tuple[Column, ...] = (
     Column("台账状态", lambda r: r.ledger_status_label),
     Column("监测状态", lambda r: r.status_label),
     Column("最近更新", lambda r: _local(r.last_post_at), "datetime", 17),
-    Column(
-        "未更新天数", lambda r: None if r.days_silent is None else round(r.days_silent, 1), "float"
-    ),
+    Column("未更新天数", lambda r: whole_days(r.days_silent), "int"),
     Column("近7天发布", lambda r: r.posts_7d, "int"),
     Column("本周发布", lambda r: r.posts_this_week, "int"),
     Column("连续未达标周数", lambda r: r.missed_weeks, "int"),
@@ -97,11 +124,7 @@ PROBLEM_COLUMNS: tuple[Column, ...] = (
     Column("平台", lambda p: p[1].account.platform_label),
     Column("监测状态", lambda p: p[1].account.status_label),
     Column("最近更新", lambda p: _local(p[1].account.last_post_at), "datetime", 17),
-    Column(
-        "未更新天数",
-        lambda p: None if p[1].account.days_silent is None else round(p[1].account.days_silent, 1),
-        "float",
-    ),
+    Column("未更新天数", lambda p: whole_days(p[1].account.days_silent), "int"),
     Column("连续未达标周数", lambda p: p[1].account.missed_weeks, "int"),
     Column("情况说明", lambda p: p[1].note, width=40),
     Column("判定规则", lambda p: p[1].account.rule, width=40),
@@ -188,7 +211,7 @@ def _csv_value(value: Any) -> Any:
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, dt.date):
         return value.isoformat()
-    return "" if value is None else value
+    return "" if value is None else spreadsheet_text(value)
 
 
 def csv_text(columns: Sequence[Column], rows: Iterable[Any]) -> str:
@@ -249,8 +272,14 @@ class SheetWriter:
         self.ws.append(header)
         # Dates and times are written as Excel dates: openpyxl gives a datetime value a date
         # format of its own, so data cells stay plain values (a styled cell costs ~10× more).
-        getters = [c.value for c in self.columns]
-        append = self.ws.append
+        # Text cells go through `_xlsx_value` (formula-like text stays text); numbers and dates
+        # are appended as they are.
+        ws = self.ws
+        getters = [
+            (lambda r, get=c.value: _xlsx_value(ws, get(r))) if c.kind == "text" else c.value
+            for c in self.columns
+        ]
+        append = ws.append
         for row in rows:
             append([get(row) for get in getters])
 
@@ -278,6 +307,8 @@ def _summary_rows(ctx: WeeklyContext) -> list[tuple[str, Any, str]]:
         ("合格率口径", ctx.pass_rate_definition, ""),
         ("生成时间", _local(ctx.generated_at), "datetime"),
     ]
+    if ctx.revision is not None:
+        rows.append(("修订说明", ctx.revision.text, ""))
     return rows
 
 
@@ -300,9 +331,11 @@ def write_weekly_xlsx(ctx: WeeklyContext, target: Path) -> Path:
     formats = {"datetime": DATETIME_FORMAT, "percent": "0.0%", "date": DATE_FORMAT}
     for label, value, kind in _summary_rows(ctx):
         cell = WriteOnlyCell(summary.ws, value=value if value is not None else "—")
-        if kind in formats and value is not None:
+        if formula_like(value):
+            cell = _xlsx_value(summary.ws, value)
+        elif kind in formats and value is not None:
             cell.number_format = formats[kind]
-        summary.ws.append([label, cell])
+        summary.ws.append([_xlsx_value(summary.ws, label), cell])
     SheetWriter(workbook, "账号明细", ACCOUNT_COLUMNS).write(account_rows(ctx))
     SheetWriter(workbook, "问题清单", PROBLEM_COLUMNS).write(problem_rows(ctx))
     SheetWriter(workbook, "关停跟踪", SHUTDOWN_COLUMNS).write(shutdown_rows(ctx))

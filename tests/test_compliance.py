@@ -429,3 +429,79 @@ def test_verdict_at_a_week_end_agrees_with_the_weeks():
             from registry.compliance import severity
 
             assert severity(week_verdict.worst_status) <= severity(v.status)
+
+
+# ---------------------------------------------------------------------------------------------
+# Coverage: a silence is judged only where an ok observation saw every post (complete_since)
+
+
+def crawl(at: dt.datetime, since: dt.datetime | None, latest: dt.datetime | None = None):
+    return ObservationFacts(at=at, outcome=Outcome.OK, latest_post_at=latest, complete_since=since)
+
+
+def test_an_old_post_before_the_crawls_window_never_makes_the_past_silent():
+    # A daily account first crawled at T: the crawl saw every post since T − 100 days, and one
+    # older post (e.g. pinned) from T − 200 days. Nothing proves the silence in between.
+    daily = [T - 100 * DAY + n * DAY for n in range(100)]
+    posts = [T - 200 * DAY, *daily]
+    observations = [crawl(T, T - 100 * DAY, daily[-1])]
+    past = T - 120 * DAY  # 80 days after the old post, before the crawl's window
+    v = verdict_at(POLICY, account(), posts, observations, past)
+    assert v.status is VerdictStatus.UNKNOWN and v.flag_shutdown is False
+    assert v.rule_key is Rule.UNCOVERED and "未经完整观测" in v.detail
+    later = T - 150 * DAY + 100 * DAY  # inside the window: judged
+    assert verdict_at(POLICY, account(), posts, observations, later).status is VerdictStatus.OK
+    weeks = IsoWeek.containing(T).back(26)
+    result = week_verdicts(POLICY, account(), posts, observations, weeks, at=T)
+    window_start = T - 100 * DAY
+    for week in result:
+        if week.week.start() < window_start:
+            assert week.worst_status in (VerdictStatus.UNKNOWN, VerdictStatus.OK), week
+            assert week.flag_shutdown is False and week.met_cadence is not False, week
+        else:
+            assert week.worst_status is VerdictStatus.OK, week
+    assert all(w.missed_run == 0 for w in result)
+
+
+def test_a_silence_inside_the_covered_span_is_judged():
+    posts = [T - 200 * DAY, T - 30 * DAY]
+    v = verdict_at(POLICY, account(), posts, [crawl(T - HOUR, T - 40 * DAY)], T)
+    assert v.status is VerdictStatus.VETO  # the crawl saw every post since T − 40 days
+    v = verdict_at(POLICY, account(), posts, [crawl(T - HOUR, T - 20 * DAY)], T)
+    assert v.status is VerdictStatus.UNKNOWN  # the post at T − 30 days may not be the last
+
+
+def test_coverage_of_crawls_with_one_complete_since_is_joined():
+    # Daily crawls chained to the first one (same complete_since); a later crawl after a gap
+    # longer than its window starts a new span: the weeks in the hole are unknown.
+    posts = [T - 100 * DAY, T - 60 * DAY]
+    first = [crawl(T - 90 * DAY + n * DAY, T - 100 * DAY) for n in range(20)]  # to T − 71 d
+    later = crawl(T - HOUR, T - 10 * DAY)
+    mid = T - 65 * DAY  # 35 days after the post at T − 100: seen by no crawl completely
+    v = verdict_at(POLICY, account(), posts, [*first, later], mid)
+    assert v.status is VerdictStatus.UNKNOWN
+    inside = T - 75 * DAY  # 25 days after it, proven by the first span
+    v = verdict_at(POLICY, account(), posts, [*first, later], inside)
+    assert v.status is VerdictStatus.VETO
+
+
+def test_the_first_known_week_is_unknown_unless_watched_before_its_first_post():
+    week = IsoWeek.containing(T).previous()
+    post = dt.datetime.combine(week.monday() + dt.timedelta(days=4), dt.time(10), LOCAL_TZ)
+    # First seen after the post, the list read to its end: the days before it are not proven.
+    (unwatched,) = week_verdicts(POLICY, account(), [post], [crawl(T, None)], [week])
+    assert unwatched.worst_status is VerdictStatus.UNKNOWN and unwatched.met_cadence is True
+    (watched,) = week_verdicts(
+        POLICY, account(), [post], [crawl(T - 300 * DAY, None), ok(T)], [week]
+    )
+    assert watched.worst_status is VerdictStatus.ZOMBIE  # silent from opening until Friday
+
+
+def test_a_manual_observation_proves_its_own_span():
+    seen = T - 2 * DAY
+    person = ok(seen, latest=T - 20 * DAY, source="manual")
+    v = verdict_at(POLICY, account(), [T - 20 * DAY], [person], T)
+    assert v.status is VerdictStatus.VETO  # nothing after the post they saw, up to their look
+    posts = [T - 40 * DAY, T - 20 * DAY]
+    past = T - 25 * DAY  # 15 days after the older post: no one saw that span
+    assert verdict_at(POLICY, account(), posts, [person], past).status is VerdictStatus.UNKNOWN

@@ -129,7 +129,13 @@ def test_problem_counts_and_shares(ctx):
     assert counts["zombie"] == (1, pytest.approx(1 / 9))
 
 
-def test_recheck_of_last_periods_failures(ctx):
+def test_recheck_of_last_periods_failures(report_store):
+    """October's notice, issued, named jyj-wechat (zombie); still silent in November."""
+    store = report_store
+    october = Period.month("2026-10")
+    render_notice(store.engine, store.config, store.out_dir, october, now=LATER, issued_on=ISSUED)
+    ctx = build_notice(store.engine, store.config, NOVEMBER, now=LATER, issued_on=ISSUED)
+    assert ctx.previous_issued and ctx.previous_period == "2026-10"
     assert [(r.account_id, r.result, r.rectified) for r in ctx.recheck] == [
         ("jyj-wechat", "未整改", False)
     ]

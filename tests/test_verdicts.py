@@ -226,16 +226,29 @@ def test_store_loads_agree_with_the_rules_fed_every_fact(tmp_path, min_posts, se
         )
         posts = [p.replace(microsecond=0) for p in posts if p <= stop]
         store.posts(account_id, posts)
+        if rng.random() < 0.3:  # a pinned post: stored, never read by the rules
+            store.posts(account_id, [start - rng.uniform(0, 200) * DAY], pinned=True)
         observations = []
+        # Crawls chained to one complete_since, or each with its own (a look-back window).
+        chained = rng.choice([None, start + rng.uniform(0, 200) * DAY])
         for _ in range(rng.randint(0, 12)):
             at = start + rng.uniform(0, 320) * DAY
             outcome = Outcome.OK if rng.random() < 0.7 else Outcome.BLOCKED
             latest = max((p for p in posts if p <= at), default=None)
+            since = None
+            if outcome is Outcome.OK and rng.random() < 0.6:
+                since = chained or at - rng.uniform(5, 150) * DAY
             store.observe(
-                account_id, at, outcome, latest_post_at=latest if outcome is Outcome.OK else None
+                account_id,
+                at,
+                outcome,
+                latest_post_at=latest if outcome is Outcome.OK else None,
+                complete_since=since,
             )
             observations.append(
-                ObservationFacts(at, outcome, latest if outcome is Outcome.OK else None)
+                ObservationFacts(
+                    at, outcome, latest if outcome is Outcome.OK else None, complete_since=since
+                )
             )
         if rng.random() < 0.2:
             at = start + rng.uniform(0, 300) * DAY

@@ -67,7 +67,7 @@ def _print_table(config, verdicts, at: dt.datetime) -> None:  # noqa: ANN001 - r
     from rich.console import Console
     from rich.table import Table
 
-    from registry.compliance import floor2, severity
+    from registry.compliance import severity, whole_days
 
     tz = config.tz
     names = {d.id: d.name for d in config.departments}
@@ -123,12 +123,12 @@ def _print_table(config, verdicts, at: dt.datetime) -> None:  # noqa: ANN001 - r
                 note = v.detail or ""
             else:
                 note = ""
-            days = floor2(v.days_silent)
+            days = whole_days(v.days_silent)
             table.add_row(
                 v.account_id,
                 f"[{style}]{v.status.value}[/{style}]",
                 f"{v.last_post_at.astimezone(tz):%Y-%m-%d %H:%M}" if v.last_post_at else "-",
-                f"{days:.1f}" if days is not None else "-",
+                str(days) if days is not None else "-",
                 str(v.posts_7d),
                 str(v.posts_this_week),
                 str(v.missed_weeks),

@@ -271,6 +271,7 @@ def _print_demo(loaded: Any, result: Any) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from registry.compliance import whole_days
     from registry.config import output_dir
     from registry.constants import PLATFORM_LABELS, VERDICT_LABELS, VERDICT_SEVERITY
 
@@ -289,7 +290,7 @@ def _print_demo(loaded: Any, result: Any) -> None:
             PLATFORM_LABELS[account.platform] if account else "",
             "—" if outcome is None else outcome.value,
             VERDICT_LABELS[verdict.status],
-            "" if verdict.days_silent is None else f"{verdict.days_silent:.0f}d",
+            "" if verdict.days_silent is None else f"{whole_days(verdict.days_silent)}d",
             "应申请关停" if verdict.flag_shutdown else "",
         )
     console = Console()

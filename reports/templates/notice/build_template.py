@@ -173,10 +173,11 @@ def build(target: Path = TARGET) -> Path:
     _para(doc, "四、上期问题整改复查", font=HEADING_FONT, indent=True)
     _para(
         doc,
-        "{% if recheck %}{{ previous_period_label }}通报的{{ recheck|length }}个不合格账号中，"
+        "{% if not previous_issued %}此前未发布通报，本期不作整改复查。"
+        "{% elif recheck %}{{ previous_period_label }}通报的{{ recheck|length }}个不合格账号中，"
         "{{ recheck|selectattr('rectified')|list|length }}个已整改或关停，"
         "{{ recheck|rejectattr('rectified')|list|length }}个未整改或无法核验。"
-        "{% else %}{{ previous_period_label }}无不合格账号。{% endif %}",
+        "{% else %}{{ previous_period_label }}通报无不合格账号。{% endif %}",
         indent=True,
     )
     _table(
