@@ -60,8 +60,13 @@ def print_problems(error: ConfigError) -> None:
         click.echo(f"{tagged[line]}{line}", err=True)
 
 
+STORE_META = "govmedia.store"  # the loaded ledger's store URL, for `write_failure` messages
+
+
 def load_or_exit(config_path: Path, *, quiet_warnings: bool = False) -> LoadedConfig:
     """Load config.yaml, or print every problem as FILE:LINE: path: message and exit 2."""
+    from registry.config import store_url
+
     try:
         loaded = load_config(config_path)
     except ConfigError as exc:
@@ -71,6 +76,9 @@ def load_or_exit(config_path: Path, *, quiet_warnings: bool = False) -> LoadedCo
             f"{config_path}: {n} problem{'s' if n != 1 else ''}; nothing was done.", err=True
         )
         sys.exit(EXIT_BAD_CONFIG)
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.find_root().meta[STORE_META] = store_url(loaded)
     if not quiet_warnings:
         for line in loaded.warnings:
             click.echo(f"warning: {line}", err=True)
@@ -91,7 +99,50 @@ def parse_instant(value: str | None, *, option: str = "--at") -> dt.datetime:
     return parsed.replace(tzinfo=LOCAL_TZ) if parsed.tzinfo is None else parsed
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+def store_of(ctx: click.Context | None = None) -> str | None:
+    """The store URL of the ledger this command loaded, if any."""
+    ctx = ctx or click.get_current_context(silent=True)
+    return ctx.find_root().meta.get(STORE_META) if ctx is not None else None
+
+
+class GovmediaGroup(click.Group):
+    """The group: one SIGTERM or Ctrl-C stops any command (exit 128 + signal, e.g. 143), and a
+    refused write ends it with one line naming the path (exit 1), never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        import threading
+
+        from govmedia.interrupt import (
+            Interrupted,
+            raise_interrupted,
+            signals_handled_by,
+            write_failure,
+        )
+
+        in_main = threading.current_thread() is threading.main_thread()
+        try:
+            if not in_main:  # signals can only be handled in the main thread
+                return super().invoke(ctx)
+            with signals_handled_by(raise_interrupted):
+                return super().invoke(ctx)
+        except Interrupted as exc:
+            click.echo(
+                f"interrupted by {exc}: stopped; work not finished was not recorded as done",
+                err=True,
+            )
+            ctx.exit(exc.exit_code)
+        except Exception as exc:
+            line = write_failure(exc, store_of(ctx))
+            if line is None:
+                raise
+            click.echo(f"error: {line}; the command stopped there", err=True)
+            ctx.exit(EXIT_PARTIAL)
+
+
+@click.group(
+    cls=GovmediaGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="govmedia")
 def main() -> None:
     """govmedia: the ledger (台账) and compliance monitor for government new-media accounts.
