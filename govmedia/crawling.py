@@ -304,10 +304,9 @@ def run_crawl(
         )
     else:
         add_previous_coverage(engine, targets)
-        with errors.watching():
-            found, run.interrupted = _crawl_here(
-                loaded, by_source, run.crawl_id, url, now, on_result, log_level, errors
-            )
+        found, run.interrupted = _crawl_here(
+            loaded, by_source, run.crawl_id, url, now, on_result, log_level, errors
+        )
 
     stored = stored_accounts(engine, run.crawl_id)
     for target in targets:  # ledger order
@@ -360,23 +359,37 @@ class _StoreErrors:
 
     @contextmanager
     def watching(self) -> Iterator[None]:
+        """Within the block, a refused write that Scrapy logs is noted here and logged as one
+        line (`cannot write PATH: reason`) instead of a traceback."""
+        from govmedia.interrupt import write_failure
+
         catcher = self
 
-        class Handler(logging.Handler):
-            def emit(self, record: logging.LogRecord) -> None:
-                if record.exc_info and record.exc_info[1] is not None:
-                    from govmedia.interrupt import write_failure
+        class Filter(logging.Filter):
+            def filter(self, record: logging.LogRecord) -> bool:
+                exc = record.exc_info[1] if record.exc_info else None
+                line = write_failure(exc, catcher.url) if exc is not None else None
+                if line is not None and exc is not None:
+                    catcher.note(exc)
+                    record.msg = f"{record.getMessage()}: {line}"
+                    record.args = ()
+                    record.exc_info = None
+                    record.exc_text = None
+                return True
 
-                    if write_failure(record.exc_info[1], catcher.url) is not None:
-                        catcher.note(record.exc_info[1])
-
-        handler = Handler(level=logging.ERROR)
-        scrapy_log = logging.getLogger("scrapy")
-        scrapy_log.addHandler(handler)
+        loggers = [logging.getLogger(name) for name in _SCRAPY_ERROR_LOGGERS]
+        installed = Filter()
+        for logger in loggers:
+            logger.addFilter(installed)
         try:
             yield
         finally:
-            scrapy_log.removeHandler(handler)
+            for logger in loggers:
+                logger.removeFilter(installed)
+
+
+# Where Scrapy logs an item pipeline's exceptions (processing an item, closing the spider).
+_SCRAPY_ERROR_LOGGERS = ("scrapy.core.engine", "scrapy.core.scraper")
 
 
 def stored_accounts(engine: Any, crawl_id: str) -> set[str]:
@@ -485,7 +498,8 @@ def _crawl_here(
             stopped_by.append(signum)
             reactor.callFromThread(hard_stop)  # type: ignore[attr-defined]
 
-    with long_lived_heap(), signals_handled_by(on_signal):
+    # After CrawlerProcess(): Scrapy's logging set-up resets its loggers.
+    with long_lived_heap(), signals_handled_by(on_signal), errors.watching():
         process.start(install_signal_handlers=False)
     return found, (stopped_by[0] if stopped_by else None)
 

@@ -112,10 +112,13 @@ def guarded(name: str, func: Callable[[], Any]) -> Callable[[], None]:
         try:
             outcome = func()
         except (Exception, SystemExit) as exc:  # SystemExit: a command helper exited
+            from govmedia.interrupt import write_failure
+
+            refused = write_failure(exc)  # a full disk: its one line, not a traceback
             log.error(
                 "job failed; the loop goes on",
-                exc_info=not isinstance(exc, SystemExit),
-                extra={"job": name, "error": f"{type(exc).__name__}: {exc}"},
+                exc_info=not isinstance(exc, SystemExit) and refused is None,
+                extra={"job": name, "error": refused or f"{type(exc).__name__}: {exc}"},
             )
             return
         log.info(

@@ -31,6 +31,15 @@ def _out(loaded, out: Path | None) -> Path:  # noqa: ANN001
     return out if out is not None else output_dir(loaded)
 
 
+def _clean(folder: Path) -> None:
+    """Remove what a killed rendering left behind (its temporary files) before writing."""
+    from reports.files import remove_stale_temp_files
+
+    removed = remove_stale_temp_files(folder)
+    if removed:
+        click.echo(f"removed {len(removed)} temporary file(s) left by an interrupted run", err=True)
+
+
 @click.group()
 def report() -> None:
     """Reports for supervisors: the weekly report, the notice (通报), the annual figures.
@@ -98,6 +107,7 @@ def weekly(
             )
     else:
         week = build.last_closed_week(now, config.tz)
+    _clean(_out(loaded, out))
     engine = open_store(store_url(loaded))
     sync_ledger(engine, config, now=now.astimezone(dt.UTC))
     rendered = render_weekly(engine, config, _out(loaded, out), week, now=now, formats=formats)
@@ -174,6 +184,7 @@ def notice(
             f"{period} has not ended yet; its notice is due after {period.last_day}",
             param_hint="--month" if month_text else "--quarter",
         )
+    _clean(_out(loaded, out))
     engine = open_store(store_url(loaded))
     sync_ledger(engine, config, now=now.astimezone(dt.UTC))
     rendered = render_notice(
@@ -223,6 +234,7 @@ def annual(
     year = year if year is not None else this_year - 1
     if not 2000 <= year <= this_year:
         raise click.BadParameter(f"{year} is not a year with figures yet", param_hint="--year")
+    _clean(_out(loaded, out))
     engine = open_store(store_url(loaded))
     sync_ledger(engine, config, now=now.astimezone(dt.UTC))
     rendered, ctx = render_annual(engine, config, _out(loaded, out), year, now=now)
