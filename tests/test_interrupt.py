@@ -8,52 +8,17 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.fixtures.cycle import ledger_data, wait_for, write_ledger
+from tests.fixtures.cycle import HungServer, ledger_data, wait_for, write_ledger
 
 GOVMEDIA = [sys.executable, "-c", "from govmedia.cli import main; main()"]
-
-
-class HungServer:
-    """Accepts every connection and never says a word."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.accepted: list[socket.socket] = []
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.accepted.append(conn)
-
-    def close(self) -> None:
-        self.sock.close()
-        for conn in self.accepted:
-            conn.close()
-
-
-@pytest.fixture
-def hung_server() -> Iterator[HungServer]:
-    server = HungServer()
-    yield server
-    server.close()
 
 
 def hung_ledger(folder: Path, server: HungServer, **extra: object) -> Path:

@@ -88,8 +88,10 @@ class EmailSender:
                 f"SMTP {exc.smtp_code}: {exc.smtp_error.decode('utf-8', 'replace')}",
                 retryable=exc.smtp_code < 500,
             ) from None
-        except (OSError, smtplib.SMTPException) as exc:
-            raise SendError(f"SMTP connection lost: {exc}") from None
+        except (OSError, smtplib.SMTPServerDisconnected) as exc:
+            raise SendError(f"SMTP connection lost: {exc}", stop_channel=True) from None
+        except smtplib.SMTPException as exc:
+            raise SendError(f"SMTP error: {exc}") from None
         if refused:
             raise SendError(f"the server refused {message.recipient}", retryable=False)
 
