@@ -21,6 +21,7 @@ from govmedia import __version__
 from registry.config import ConfigError, LoadedConfig, load_config
 from registry.constants import LOCAL_TZ
 from registry.problems import sorted_lines
+from registry.weeks import check_year
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -86,7 +87,8 @@ def load_or_exit(config_path: Path, *, quiet_warnings: bool = False) -> LoadedCo
 
 
 def parse_instant(value: str | None, *, option: str = "--at") -> dt.datetime:
-    """An ISO instant from the command line; a naive one is Asia/Shanghai. None is now."""
+    """An ISO instant from the command line; a naive one is Asia/Shanghai. None is now. Years
+    outside registry.weeks' range are refused (exit 2, naming the option)."""
     if value is None:
         return dt.datetime.now(LOCAL_TZ)
     try:
@@ -96,6 +98,10 @@ def parse_instant(value: str | None, *, option: str = "--at") -> dt.datetime:
             f"{value!r} is not an ISO date-time; write 2026-11-28T09:00 or 2026-11-28T09:00+08:00",
             param_hint=option,
         ) from None
+    try:
+        check_year(parsed.year, value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from None
     return parsed.replace(tzinfo=LOCAL_TZ) if parsed.tzinfo is None else parsed
 
 

@@ -169,12 +169,18 @@ def notice(
         ) from None
     issued_on = None
     if date_text:
+        from registry.weeks import check_year
+
         try:
             issued_on = dt.date.fromisoformat(date_text)
         except ValueError:
             raise click.BadParameter(
                 f"{date_text!r} is not a date; write it as 2026-12-05", param_hint="--date"
             ) from None
+        try:
+            check_year(issued_on.year, date_text)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--date") from None
     now = parse_instant(now_text, option="--now")
     loaded = load_or_exit(config_path, quiet_warnings=as_json)
     config = loaded.config
@@ -225,6 +231,7 @@ def annual(
       govmedia report annual --year 2026 --json
     """
     from registry.store import open_store, sync_ledger
+    from registry.weeks import FIRST_YEAR
     from reports.publish import annual_json, render_annual
 
     now = parse_instant(now_text, option="--now")
@@ -232,7 +239,7 @@ def annual(
     config = loaded.config
     this_year = now.astimezone(config.tz).year
     year = year if year is not None else this_year - 1
-    if not 2000 <= year <= this_year:
+    if not FIRST_YEAR <= year <= this_year:
         raise click.BadParameter(f"{year} is not a year with figures yet", param_hint="--year")
     _clean(_out(loaded, out))
     engine = open_store(store_url(loaded))
