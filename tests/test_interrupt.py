@@ -128,3 +128,15 @@ def test_the_crawl_child_dies_with_a_killed_run(tmp_path, hung_server):
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_one_sigterm_stops_schedule_during_a_cycle(tmp_path, hung_server):
+    hung_ledger(tmp_path, hung_server)
+    process, stderr = start(tmp_path, "schedule", "--run-now")
+    wait_for(lambda: hung_server.accepted, what="the cycle's crawl to reach the hung server")
+    children = children_of(process.pid)
+    assert children
+    code, seconds = stop_within(process, 5)
+    assert code == 143
+    assert seconds < 5
+    assert not any(alive(child) for child in children)
