@@ -308,7 +308,8 @@ def run_crawl(
             loaded, by_source, run.crawl_id, url, now, on_result, log_level, errors
         )
 
-    stored = stored_accounts(engine, run.crawl_id)
+    claimed = [t.account_id for t in targets if t.account_id in found]
+    stored = stored_accounts(engine, run.crawl_id, claimed, since=started - dt.timedelta(hours=1))
     for target in targets:  # ledger order
         result = found.get(target.account_id)
         if result is not None and target.account_id not in stored:
@@ -392,16 +393,30 @@ class _StoreErrors:
 _SCRAPY_ERROR_LOGGERS = ("scrapy.core.engine", "scrapy.core.scraper")
 
 
-def stored_accounts(engine: Any, crawl_id: str) -> set[str]:
-    """The accounts the store holds an observation of, for this crawl."""
+def stored_accounts(
+    engine: Any, crawl_id: str, account_ids: Sequence[str], *, since: dt.datetime
+) -> set[str]:
+    """Those of `account_ids` the store holds an observation of for this crawl, made at or after
+    `since` (the crawl's start, less a margin for the clock): an index seek per account on
+    (account_id, at), never a scan of every observation ever stored."""
     from sqlalchemy import select
 
     from registry.store import observations as obs
 
+    found: set[str] = set()
     with engine.connect() as conn:
-        return set(
-            conn.execute(select(obs.c.account_id).where(obs.c.crawl_id == crawl_id)).scalars()
-        )
+        for start in range(0, len(account_ids), 5000):
+            chunk = list(account_ids[start : start + 5000])
+            found.update(
+                conn.execute(
+                    select(obs.c.account_id).where(
+                        obs.c.account_id.in_(chunk),
+                        obs.c.at >= since,
+                        obs.c.crawl_id == crawl_id,
+                    )
+                ).scalars()
+            )
+    return found
 
 
 def _flush_stores(crawlers: Iterable[Any], errors: _StoreErrors) -> None:
