@@ -95,6 +95,11 @@ _WRITE_ERRNOS = frozenset(
     for name in ("ENOSPC", "EFBIG", "EDQUOT", "EROFS", "EACCES", "EPERM", "EIO")
     if hasattr(errno_module, name)
 )
+_FULL_ERRNOS = frozenset(
+    getattr(errno_module, name)
+    for name in ("ENOSPC", "EFBIG", "EDQUOT", "EROFS")
+    if hasattr(errno_module, name)
+)
 # SQLite's words for the same (it reports them as OperationalError, without the path).
 _SQLITE_WRITE_ERRORS = (
     "database or disk is full",
@@ -111,7 +116,9 @@ def write_failure(exc: BaseException, store: str | None = None) -> str | None:
         return str(exc)
     if isinstance(exc, OSError) and exc.errno in _WRITE_ERRNOS:
         where = exc.filename if exc.filename is not None else "a file"
-        return f"cannot write {_final(str(where))}: {exc.strerror or exc}"
+        # A full disk is surely a write; a refused permission may have been a read.
+        verb = "write" if exc.errno in _FULL_ERRNOS else "access"
+        return f"cannot {verb} {_final(str(where))}: {exc.strerror or exc}"
     orig = getattr(exc, "orig", None)  # a SQLAlchemy error wraps the driver's
     text = str(orig if orig is not None else exc).lower()
     if type(exc).__name__ in {"OperationalError", "DatabaseError"} or orig is not None:

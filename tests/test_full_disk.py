@@ -142,3 +142,18 @@ def test_register_on_a_full_disk_names_the_ledger_and_changes_nothing(crawl_conf
     ]
     assert config.read_bytes() == before
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_the_line_names_the_target_not_our_temporary_file_and_a_read_is_not_a_write():
+    import errno
+
+    from govmedia.interrupt import write_failure
+
+    full = OSError(errno.ENOSPC, "No space left on device")
+    full.filename = "/srv/out/weekly/.report.html.ab12cd_4.tmp"
+    assert (
+        write_failure(full) == "cannot write /srv/out/weekly/report.html: No space left on device"
+    )
+    denied = PermissionError(errno.EACCES, "Permission denied", "/srv/templates/x.docx")
+    assert write_failure(denied) == "cannot access /srv/templates/x.docx: Permission denied"
+    assert write_failure(ValueError("not a write")) is None
