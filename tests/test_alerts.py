@@ -568,3 +568,19 @@ def test_a_hung_webhook_costs_one_timeout_then_waits_for_the_next_cycle(
     assert len(set(keys)) == 2
     assert deliver(a.engine, a.config, now=T + DAY).sent == 0
     assert len(robot_server.hits) == 2  # what the receiver took is never sent again
+
+
+def test_a_hung_smtp_server_costs_one_timeout(tmp_path, smtp_factory):
+    import time
+
+    server = smtp_factory(mode="plain")
+    server.hang_seconds = 10
+    a = Alerting(tmp_path, mail_only(server.port))
+    a.config.notify.channels[0].timeout = 1.0
+    a.change("gaj-weibo", "veto", T)
+    queue_alerts(a.engine, a.config, now=T)
+    started = time.monotonic()
+    result = deliver(a.engine, a.config, now=T)
+    assert time.monotonic() - started < 1.9  # not once per message, nor again to say QUIT
+    assert (result.sent, result.failed, result.waiting) == (0, 1, 1)
+    assert [r.attempts for r in a.rows()] == [1, 0]
