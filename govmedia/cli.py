@@ -118,18 +118,13 @@ class GovmediaGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         import threading
 
-        from govmedia.interrupt import (
-            Interrupted,
-            raise_interrupted,
-            signals_handled_by,
-            write_failure,
-        )
+        from govmedia.interrupt import Interrupted, stop_on_signals, write_failure
 
         in_main = threading.current_thread() is threading.main_thread()
         try:
             if not in_main:  # signals can only be handled in the main thread
                 return super().invoke(ctx)
-            with signals_handled_by(raise_interrupted):
+            with stop_on_signals():
                 return super().invoke(ctx)
         except Interrupted as exc:
             click.echo(

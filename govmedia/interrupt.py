@@ -54,9 +54,31 @@ class WriteFailed(Exception):
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
+_owner_pid: int | None = None  # the process that installed `raise_interrupted`
+
+
 def raise_interrupted(signum: int, _frame: FrameType | None) -> None:
-    """The signal handler of every command: raise `Interrupted` in the main thread."""
+    """The signal handler of every command: raise `Interrupted` in the main thread.
+
+    Forked workers (multiprocessing children of a report) are told to stop first, or the
+    `finally` that joins them would wait for their whole file; a worker itself inherits this
+    handler and leaves quietly (SystemExit: its own `finally` removes its temporary file)."""
+    if _owner_pid is not None and os.getpid() != _owner_pid:
+        raise SystemExit(exit_code(signum))
+    multiprocessing = sys.modules.get("multiprocessing")
+    if multiprocessing is not None:
+        for child in multiprocessing.active_children():
+            child.terminate()
     raise Interrupted(signum)
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """Within the block, SIGTERM and SIGINT raise `Interrupted` (see `raise_interrupted`)."""
+    global _owner_pid
+    _owner_pid = os.getpid()
+    with signals_handled_by(raise_interrupted):
+        yield
 
 
 @contextmanager

@@ -229,8 +229,8 @@ class Loop:
         self.stopping = False
         self._in_job = False
 
-    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
-        from govmedia.interrupt import Interrupted
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        from govmedia.interrupt import raise_interrupted
 
         name = signal.Signals(signum).name
         self.stopping = True
@@ -238,7 +238,7 @@ class Loop:
             log.info("%s received: stopping", name)
             raise _Stop
         log.warning("%s received during a job: interrupting it and stopping", name)
-        raise Interrupted(signum)
+        raise_interrupted(signum, frame)  # raises Interrupted (and stops forked workers)
 
     def _run_pending(self) -> None:
         """Like `Scheduler.run_pending`, but a stop request is honoured between two due jobs."""

@@ -140,3 +140,48 @@ def test_one_sigterm_stops_schedule_during_a_cycle(tmp_path, hung_server):
     assert code == 143
     assert seconds < 5
     assert not any(alive(child) for child in children)
+
+
+FORKED_WRITER = """
+import multiprocessing, sys, time
+from pathlib import Path
+from govmedia.interrupt import Interrupted, stop_on_signals
+from reports.files import atomic_path
+
+folder = Path(sys.argv[1])
+
+def write(target):  # a forked worker writing a big file, as a report's XLSX child does
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(b"half a workbook")
+        (folder / "ready").write_text("")
+        time.sleep(60)
+
+with stop_on_signals():
+    try:
+        child = multiprocessing.get_context("fork").Process(
+            target=write, args=(folder / "report.xlsx",), daemon=True
+        )
+        child.start()
+        try:
+            time.sleep(60)
+        finally:
+            child.join()  # as reports/publish.py joins its children, whatever happens
+    except Interrupted as exc:
+        sys.exit(exc.exit_code)
+"""
+
+
+def test_one_sigterm_stops_forked_report_workers_too(tmp_path):
+    process = subprocess.Popen(
+        [sys.executable, "-c", FORKED_WRITER, str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    wait_for(lambda: (tmp_path / "ready").exists(), what="the worker to start writing")
+    code, seconds = stop_within(process, 5)
+    assert code == 143
+    assert seconds < 5
+    assert "Traceback" not in (process.stderr.read() if process.stderr else "")
+    assert not list(tmp_path.glob("*.tmp"))  # the worker removed its temporary file
+    assert not (tmp_path / "report.xlsx").exists()
