@@ -121,11 +121,18 @@ class GovmediaGroup(click.Group):
         from govmedia.interrupt import Interrupted, stop_on_signals, write_failure
 
         in_main = threading.current_thread() is threading.main_thread()
+        setup = sys.modules.get("govmedia.logging_setup")
+        if setup is not None:
+            setup.forget_log_file_failure()
         try:
             if not in_main:  # signals can only be handled in the main thread
                 return super().invoke(ctx)
             with stop_on_signals():
-                return super().invoke(ctx)
+                result = super().invoke(ctx)
+        except SystemExit as exc:
+            if exc.code in (0, None) and _log_file_failed():
+                ctx.exit(EXIT_PARTIAL)  # its one line was printed when it failed
+            raise
         except Interrupted as exc:
             click.echo(
                 f"interrupted by {exc}: stopped; work not finished was not recorded as done",
@@ -138,6 +145,15 @@ class GovmediaGroup(click.Group):
                 raise
             click.echo(f"error: {line}; the command stopped there", err=True)
             ctx.exit(EXIT_PARTIAL)
+        if _log_file_failed():
+            ctx.exit(EXIT_PARTIAL)
+        return result
+
+
+def _log_file_failed() -> bool:
+    """Whether this command's log file could not be written (a full disk): a failed write."""
+    setup = sys.modules.get("govmedia.logging_setup")
+    return setup is not None and setup.log_file_failed() is not None
 
 
 @click.group(

@@ -157,3 +157,19 @@ def test_the_line_names_the_target_not_our_temporary_file_and_a_read_is_not_a_wr
     denied = PermissionError(errno.EACCES, "Permission denied", "/srv/templates/x.docx")
     assert write_failure(denied) == "cannot access /srv/templates/x.docx: Permission denied"
     assert write_failure(ValueError("not a write")) is None
+
+
+def test_a_log_file_that_cannot_grow_is_one_line_and_exit_1(crawl_config, tmp_path):
+    config = crawl_config()
+    log = tmp_path / "data" / "govmedia.log"
+    log.parent.mkdir()
+    limit = 2_000_000
+    log.write_bytes(b"x" * limit)  # full: the next line of log is refused
+    result = limited("run", "--skip-crawl", "-c", str(config), *NOW, limit=limit, cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "Logging error" not in result.stderr
+    assert errors(result.stderr) == [
+        f"error: cannot write the log file {log}: File too large; logging to stderr only"
+    ]
+    assert "cycle done" in result.stderr  # the cycle itself went on, logged to stderr
