@@ -9,7 +9,10 @@ as a whole) are queued the same way.
 
 `deliver` sends what is pending. Each row is committed as it is sent, so a crash between queueing
 and sending leaves the rest queued for the next cycle. Delivery is at least once: a crash after a
-server took a message but before its row was updated sends it again. A failed send waits
+server took a message but before its row was updated sends it again (the generic webhook carries
+a stable `Idempotency-Key`, so its receiver can drop the repeat). A channel that does not answer
+(a timeout, a lost connection) is stopped for the cycle after its first failure: the rest of its
+messages wait for the next cycle, no attempt counted. A failed send waits
 `backoff_minutes · 2^(attempts−1)` (at most `max_backoff_hours`) before the next attempt, and is
 given up after `max_attempts`; a refusal that retrying cannot cure is given up at once.
 """
@@ -621,7 +624,7 @@ def deliver(
 
         try:
             with sender:
-                for row in batch:
+                for position, row in enumerate(batch):
                     message = Message(
                         subject=row.subject,
                         body=row.body,
@@ -630,12 +633,27 @@ def deliver(
                         to=recipient_tokens(row.recipient) or (row.recipient,),
                         kind=row.kind,
                         account_id=row.account_id,
+                        key=message_key(row.dedup_key),
                     )
                     try:
                         sender.send(message)
                     except SendError as exc:
                         failed(row, redact(str(exc)), retryable=exc.retryable)
+                        if exc.stop_channel:  # a hung channel costs one timeout, not one each
+                            rest = len(batch) - position - 1
+                            result.waiting += rest
+                            result.errors.append(
+                                f"{channel.id}: {redact(str(exc))}; "
+                                f"{rest} more wait for the next cycle"
+                            )
+                            log.warning(
+                                "channel stopped for this cycle",
+                                extra={"channel": channel.id, "waiting": rest},
+                            )
+                            break
                         continue
+                    # Recorded first, before anything else can fail: a message the receiver
+                    # took is never sent again.
                     _record(
                         engine,
                         row.id,
@@ -665,6 +683,11 @@ def deliver(
             result.errors.append(redact(str(exc)))
             log.error("channel not ready: %s", redact(str(exc)), extra={"channel": channel.id})
     return result
+
+
+def message_key(dedup_key: str) -> str:
+    """A stable id for a queued message, for receivers that deduplicate (no personal data)."""
+    return "govmedia-" + hashlib.sha256(dedup_key.encode("utf-8")).hexdigest()[:32]
 
 
 def _failed(

@@ -21,6 +21,7 @@ from govmedia import __version__
 from registry.config import ConfigError, LoadedConfig, load_config
 from registry.constants import LOCAL_TZ
 from registry.problems import sorted_lines
+from registry.weeks import check_year
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -60,8 +61,13 @@ def print_problems(error: ConfigError) -> None:
         click.echo(f"{tagged[line]}{line}", err=True)
 
 
+STORE_META = "govmedia.store"  # the loaded ledger's store URL, for `write_failure` messages
+
+
 def load_or_exit(config_path: Path, *, quiet_warnings: bool = False) -> LoadedConfig:
     """Load config.yaml, or print every problem as FILE:LINE: path: message and exit 2."""
+    from registry.config import store_url
+
     try:
         loaded = load_config(config_path)
     except ConfigError as exc:
@@ -71,6 +77,9 @@ def load_or_exit(config_path: Path, *, quiet_warnings: bool = False) -> LoadedCo
             f"{config_path}: {n} problem{'s' if n != 1 else ''}; nothing was done.", err=True
         )
         sys.exit(EXIT_BAD_CONFIG)
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.find_root().meta[STORE_META] = store_url(loaded)
     if not quiet_warnings:
         for line in loaded.warnings:
             click.echo(f"warning: {line}", err=True)
@@ -78,7 +87,8 @@ def load_or_exit(config_path: Path, *, quiet_warnings: bool = False) -> LoadedCo
 
 
 def parse_instant(value: str | None, *, option: str = "--at") -> dt.datetime:
-    """An ISO instant from the command line; a naive one is Asia/Shanghai. None is now."""
+    """An ISO instant from the command line; a naive one is Asia/Shanghai. None is now. Years
+    outside registry.weeks' range are refused (exit 2, naming the option)."""
     if value is None:
         return dt.datetime.now(LOCAL_TZ)
     try:
@@ -88,10 +98,68 @@ def parse_instant(value: str | None, *, option: str = "--at") -> dt.datetime:
             f"{value!r} is not an ISO date-time; write 2026-11-28T09:00 or 2026-11-28T09:00+08:00",
             param_hint=option,
         ) from None
+    try:
+        check_year(parsed.year, value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from None
     return parsed.replace(tzinfo=LOCAL_TZ) if parsed.tzinfo is None else parsed
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+def store_of(ctx: click.Context | None = None) -> str | None:
+    """The store URL of the ledger this command loaded, if any."""
+    ctx = ctx or click.get_current_context(silent=True)
+    return ctx.find_root().meta.get(STORE_META) if ctx is not None else None
+
+
+class GovmediaGroup(click.Group):
+    """The group: one SIGTERM or Ctrl-C stops any command (exit 128 + signal, e.g. 143), and a
+    refused write ends it with one line naming the path (exit 1), never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        import threading
+
+        from govmedia.interrupt import Interrupted, stop_on_signals, write_failure
+
+        in_main = threading.current_thread() is threading.main_thread()
+        setup = sys.modules.get("govmedia.logging_setup")
+        if setup is not None:
+            setup.forget_log_file_failure()
+        try:
+            if not in_main:  # signals can only be handled in the main thread
+                return super().invoke(ctx)
+            with stop_on_signals():
+                result = super().invoke(ctx)
+        except SystemExit as exc:
+            if exc.code in (0, None) and _log_file_failed():
+                ctx.exit(EXIT_PARTIAL)  # its one line was printed when it failed
+            raise
+        except Interrupted as exc:
+            click.echo(
+                f"interrupted by {exc}: stopped; work not finished was not recorded as done",
+                err=True,
+            )
+            ctx.exit(exc.exit_code)
+        except Exception as exc:
+            line = write_failure(exc, store_of(ctx))
+            if line is None:
+                raise
+            click.echo(f"error: {line}; the command stopped there", err=True)
+            ctx.exit(EXIT_PARTIAL)
+        if _log_file_failed():
+            ctx.exit(EXIT_PARTIAL)
+        return result
+
+
+def _log_file_failed() -> bool:
+    """Whether this command's log file could not be written (a full disk): a failed write."""
+    setup = sys.modules.get("govmedia.logging_setup")
+    return setup is not None and setup.log_file_failed() is not None
+
+
+@click.group(
+    cls=GovmediaGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="govmedia")
 def main() -> None:
     """govmedia: the ledger (台账) and compliance monitor for government new-media accounts.

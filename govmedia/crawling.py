@@ -21,7 +21,8 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,8 @@ from registry.bulk import long_lived_heap
 from registry.config import LoadedConfig, store_url
 from registry.constants import LOCAL_TZ, Outcome, Source
 from registry.models import Config
+
+log = logging.getLogger("govmedia.crawl")
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,33 @@ class CrawlRun:
     results: list[CrawlResult] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     evidence_pruned: int = 0
+    interrupted: int | None = None  # the signal that stopped the crawl early
+    unstored: list[str] = field(default_factory=list)  # observed, but the store did not take it
+    store_error: str | None = None  # why (`cannot write PATH: reason`), when known
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every observation claimed is stored; 1 when some were not (the error names
+        the store); 128 + signal when a signal stopped the crawl."""
+        from govmedia.interrupt import EXIT_WRITE_FAILED, exit_code
+
+        if self.interrupted is not None:
+            return exit_code(self.interrupted)
+        return EXIT_WRITE_FAILED if self.unstored else 0
+
+    def store_line(self) -> str | None:
+        """One line for the person when observations were not stored, else None."""
+        if not self.unstored:
+            return None
+        observed = len(self.unstored) + sum(
+            1 for r in self.results if not r.detail.startswith(("not observed", "not stored"))
+        )
+        reason = self.store_error or "the store did not take them"
+        return (
+            f"{reason}; {len(self.unstored)} of {observed} observations were not stored "
+            f"(nothing was recorded for {', '.join(self.unstored[:5])}"
+            f"{', …' if len(self.unstored) > 5 else ''})"
+        )
 
 
 class CrawlSelectionError(ValueError):
@@ -261,8 +291,9 @@ def run_crawl(
     by_source: dict[Source, list[Any]] = {}
     for target in targets:
         by_source.setdefault(target.source, []).append(target)
+    errors = _StoreErrors(url)
     if config.crawl.process_per_source and len(by_source) > 1 and child_of is None:
-        found = _crawl_in_children(
+        found, run.interrupted = _crawl_in_children(
             loaded,
             by_source,
             run.crawl_id,
@@ -273,10 +304,24 @@ def run_crawl(
         )
     else:
         add_previous_coverage(engine, targets)
-        found = _crawl_here(loaded, by_source, run.crawl_id, url, now, on_result, log_level)
+        found, run.interrupted = _crawl_here(
+            loaded, by_source, run.crawl_id, url, now, on_result, log_level, errors
+        )
 
+    claimed = [t.account_id for t in targets if t.account_id in found]
+    stored = stored_accounts(engine, run.crawl_id, claimed, since=started - dt.timedelta(hours=1))
     for target in targets:  # ledger order
         result = found.get(target.account_id)
+        if result is not None and target.account_id not in stored:
+            run.unstored.append(target.account_id)
+            result = CrawlResult(
+                target.account_id,
+                target.source,
+                Outcome.NETWORK_ERROR,
+                None,
+                0,
+                f"not stored: {errors.first or 'the store did not take the observation'}",
+            )
         if result is None:  # the crawl was interrupted before this account was observed
             result = CrawlResult(
                 target.account_id,
@@ -287,12 +332,107 @@ def run_crawl(
                 "not observed: the crawl stopped before this account was done",
             )
         run.results.append(result)
-    if child_of is None:
+    run.store_error = errors.first
+    if child_of is None and run.interrupted is None:
         finished = now or dt.datetime.now(dt.UTC)
         run.evidence_pruned = prune_evidence(
             engine, before=finished - dt.timedelta(days=config.crawl.evidence_days)
         )
     return run
+
+
+class _StoreErrors:
+    """The first refused write to the store during a crawl, as `cannot write PATH: reason`.
+
+    Scrapy logs a pipeline's exception (a batch that could not be written) and goes on; this
+    handler, on Scrapy's loggers while the crawl runs, keeps the first one that is a refused
+    write, so the crawl can say why its observations were not stored."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.first: str | None = None
+
+    def note(self, exc: BaseException) -> None:
+        from govmedia.interrupt import write_failure
+
+        if self.first is None:
+            self.first = write_failure(exc, self.url) or f"{type(exc).__name__}: {exc}"
+
+    @contextmanager
+    def watching(self) -> Iterator[None]:
+        """Within the block, a refused write that Scrapy logs is noted here and logged as one
+        line (`cannot write PATH: reason`) instead of a traceback."""
+        from govmedia.interrupt import write_failure
+
+        catcher = self
+
+        class Filter(logging.Filter):
+            def filter(self, record: logging.LogRecord) -> bool:
+                exc = record.exc_info[1] if record.exc_info else None
+                line = write_failure(exc, catcher.url) if exc is not None else None
+                if line is not None and exc is not None:
+                    catcher.note(exc)
+                    record.msg = f"{record.getMessage()}: {line}"
+                    record.args = ()
+                    record.exc_info = None
+                    record.exc_text = None
+                return True
+
+        loggers = [logging.getLogger(name) for name in _SCRAPY_ERROR_LOGGERS]
+        installed = Filter()
+        for logger in loggers:
+            logger.addFilter(installed)
+        try:
+            yield
+        finally:
+            for logger in loggers:
+                logger.removeFilter(installed)
+
+
+# Where Scrapy logs an item pipeline's exceptions (processing an item, closing the spider).
+_SCRAPY_ERROR_LOGGERS = ("scrapy.core.engine", "scrapy.core.scraper")
+
+
+def stored_accounts(
+    engine: Any, crawl_id: str, account_ids: Sequence[str], *, since: dt.datetime
+) -> set[str]:
+    """Those of `account_ids` the store holds an observation of for this crawl, made at or after
+    `since` (the crawl's start, less a margin for the clock): an index seek per account on
+    (account_id, at), never a scan of every observation ever stored."""
+    from sqlalchemy import select
+
+    from registry.store import observations as obs
+
+    found: set[str] = set()
+    with engine.connect() as conn:
+        for start in range(0, len(account_ids), 5000):
+            chunk = list(account_ids[start : start + 5000])
+            found.update(
+                conn.execute(
+                    select(obs.c.account_id).where(
+                        obs.c.account_id.in_(chunk),
+                        obs.c.at >= since,
+                        obs.c.crawl_id == crawl_id,
+                    )
+                ).scalars()
+            )
+    return found
+
+
+def _flush_stores(crawlers: Iterable[Any], errors: _StoreErrors) -> None:
+    """Write what the crawlers' store pipelines hold, before a hard stop drops it."""
+    from spiders.pipelines import StorePipeline
+
+    for crawler in crawlers:
+        manager = getattr(
+            getattr(getattr(crawler, "engine", None), "scraper", None), "itemproc", None
+        )
+        for pipeline in getattr(manager, "middlewares", ()):
+            if isinstance(pipeline, StorePipeline):
+                try:
+                    pipeline.flush()
+                except Exception as exc:  # the store check after the crawl tells what is missing
+                    errors.note(exc)
 
 
 def _crawl_here(
@@ -303,11 +443,19 @@ def _crawl_here(
     now: dt.datetime | None,
     on_result: Callable[[CrawlResult], None] | None,
     log_level: str,
-) -> dict[str, CrawlResult]:
-    """One CrawlerProcess, one crawler per source, in this process."""
+    errors: _StoreErrors,
+) -> tuple[dict[str, CrawlResult], int | None]:
+    """One CrawlerProcess, one crawler per source, in this process. Returns what was found and
+    the signal that stopped it, if one did.
+
+    SIGTERM or SIGINT stops at once, not gracefully: Scrapy's graceful stop waits for every
+    request in flight, which a hung server or a long download delay can make endless. What the
+    store pipelines hold is written first; requests in flight are abandoned (their accounts stay
+    not observed)."""
     from scrapy import signals
     from scrapy.crawler import CrawlerProcess
 
+    from govmedia.interrupt import signals_handled_by
     from spiders.items import ObservationItem
     from spiders.registry import spider_class
 
@@ -333,6 +481,7 @@ def _crawl_here(
     # handlers, govmedia/logging_setup.py, which also redact secrets); quieten them at the source.
     for name in ("scrapy", "twisted", "py.warnings"):
         logging.getLogger(name).setLevel(log_level)
+    crawlers = []
     for source, source_targets in by_source.items():
         base = spider_class(source)
         configured = type(
@@ -340,6 +489,7 @@ def _crawl_here(
         )
         crawler = process.create_crawler(configured)
         crawler.signals.connect(collect, signal=signals.item_scraped)
+        crawlers.append(crawler)
         process.crawl(
             crawler,
             targets=source_targets,
@@ -348,9 +498,25 @@ def _crawl_here(
             base_url=config.sources.for_source(source).base_url,
             now=now,
         )
-    with long_lived_heap():
-        process.start(install_signal_handlers=True)
-    return found
+
+    from twisted.internet import reactor
+
+    stopped_by: list[int] = []
+
+    def hard_stop() -> None:
+        log.warning("stop signal: crawl stopped", extra={"signal": stopped_by[0]})
+        _flush_stores(crawlers, errors)
+        reactor.crash()  # type: ignore[attr-defined]  # no shutdown triggers: they would wait
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        if not stopped_by:
+            stopped_by.append(signum)
+            reactor.callFromThread(hard_stop)  # type: ignore[attr-defined]
+
+    # After CrawlerProcess(): Scrapy's logging set-up resets its loggers.
+    with long_lived_heap(), signals_handled_by(on_signal), errors.watching():
+        process.start(install_signal_handlers=False)
+    return found, (stopped_by[0] if stopped_by else None)
 
 
 def _crawl_in_children(
@@ -362,13 +528,13 @@ def _crawl_in_children(
     now: dt.datetime | None,
     on_result: Callable[[CrawlResult], None] | None,
     log_level: str,
-) -> dict[str, CrawlResult]:
+) -> tuple[dict[str, CrawlResult], int | None]:
     """One `govmedia crawl --source S` child per source, read line by line as accounts finish.
 
-    SIGTERM or Ctrl-C here is passed on to the children, which stop cleanly.
+    SIGTERM or Ctrl-C here is passed on to the children, which stop within seconds; the
+    children die with this process (`die_with_parent`) should it be killed outright.
     """
-    import signal
-    import threading
+    from govmedia.interrupt import child_env, signals_handled_by
 
     found: dict[str, CrawlResult] = {}
     lock = threading.Lock()
@@ -383,7 +549,9 @@ def _crawl_in_children(
                 command += ["--only", account_id]
         if now is not None:
             command += ["--now", now.isoformat()]
-        children.append(subprocess.Popen(command, stdout=subprocess.PIPE))
+        children.append(
+            subprocess.Popen(command, stdout=subprocess.PIPE, env={**os.environ, **child_env()})
+        )
 
     def read(child: subprocess.Popen[bytes]) -> None:
         assert child.stdout is not None
@@ -400,22 +568,19 @@ def _crawl_in_children(
     for reader in readers:
         reader.start()
 
+    stopped_by: list[int] = []
+
     def forward(signum: int, _frame: Any) -> None:
+        stopped_by.append(signum)
         for child in children:
             if child.poll() is None:
                 child.send_signal(signum)
 
-    previous = {
-        signum: signal.signal(signum, forward) for signum in (signal.SIGTERM, signal.SIGINT)
-    }
-    try:
+    with signals_handled_by(forward):
         for child, reader in zip(children, readers, strict=True):
             child.wait()
             reader.join()
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-    return found
+    return found, (stopped_by[0] if stopped_by else None)
 
 
 _GOVMEDIA = [sys.executable, "-c", "from govmedia.cli import main; main()"]
@@ -441,6 +606,7 @@ def crawl_in_subprocess(
     Raises CrawlFailed when the child exits non-zero (2: a bad config), prints no valid JSON, or
     outlives `timeout` seconds (it is killed).
     """
+    from govmedia.interrupt import child_env as dies_with_us
     from govmedia.logging_setup import ENV_LOG_FILE, ENV_LOG_FORMAT, relay_line
     from registry.secrets import REDACTOR
 
@@ -452,7 +618,7 @@ def crawl_in_subprocess(
     if now is not None:
         command += ["--now", now.isoformat()]
     extra = dict(env or {})
-    child_env = {**os.environ, **extra}
+    child_env = {**os.environ, **extra, **dies_with_us()}
     if relay_logs:
         REDACTOR.add_values(extra.values())  # secrets given only to the child are secrets here
         child_env.update({ENV_LOG_FILE: "-", ENV_LOG_FORMAT: "json"})
@@ -483,6 +649,9 @@ def crawl_in_subprocess(
         raise CrawlFailed(
             -9, f"the crawl took longer than {(timeout or 0) / 60:.0f} min; stopped"
         ) from None
+    except BaseException:  # we were interrupted (SIGTERM): the child stops with us
+        stop_child(process)
+        raise
     finally:
         if relayer is not None:
             relayer.join(timeout=10)
@@ -494,6 +663,18 @@ def crawl_in_subprocess(
         return parse_results(stdout)
     except (ValueError, KeyError, TypeError) as exc:
         raise CrawlFailed(0, f"govmedia crawl printed no valid JSON ({exc})") from None
+
+
+def stop_child(process: subprocess.Popen[Any], *, grace: float = 10.0) -> None:
+    """SIGTERM to a child (it writes what it holds and exits), SIGKILL after `grace` seconds."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def parse_results(stdout: bytes | str) -> list[CrawlResult]:

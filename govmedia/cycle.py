@@ -412,10 +412,14 @@ def _render_due(
 ) -> None:
     """Render the weekly reports and notices that are due, and queue their summaries."""
     from govmedia.alerts import queue_summary, report_location
+    from reports.files import remove_stale_temp_files
 
     config = loaded.config
     tz, schedule = config.tz, config.schedule
     out = output_dir(loaded)
+    removed = remove_stale_temp_files(out)  # what a killed rendering left
+    if removed:
+        log.info("removed stale temporary files", extra={"files": len(removed)})
     weeks = (
         list(weekly)
         if weekly is not None
@@ -460,12 +464,20 @@ def _render_due(
 
 
 def _step(result: CycleResult, what: str, func: Callable[[], Any]) -> Any:
-    """Run one rendering step; a failure is logged and recorded, and the cycle goes on."""
+    """Run one rendering step; a failure is logged and recorded, and the cycle goes on. A
+    refused write (a full disk) is one line naming the file, not a traceback."""
+    from govmedia.interrupt import write_failure
+
     try:
         path = func()
     except Exception as exc:
-        log.exception("%s failed", what)
-        result.errors.append(f"{what}: {type(exc).__name__}: {exc}")
+        line = write_failure(exc)
+        if line is not None:
+            log.error("%s failed: %s", what, line)
+            result.errors.append(f"{what}: {line}")
+        else:
+            log.exception("%s failed", what)
+            result.errors.append(f"{what}: {type(exc).__name__}: {exc}")
         return None
     log.info(
         "rendered", extra={"what": what, "path": str(path) if isinstance(path, Path) else None}

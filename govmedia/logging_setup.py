@@ -11,6 +11,7 @@ Structured fields ride on the record: ``log.info("crawl done", extra={"accounts"
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -174,7 +175,7 @@ def configure_logging(
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             handlers.append(
-                logging.handlers.RotatingFileHandler(
+                _LogFile(
                     path,
                     maxBytes=settings.max_bytes,
                     backupCount=settings.backup_count,
@@ -193,6 +194,37 @@ def configure_logging(
         root.addHandler(handler)
     root.setLevel(root_level)
     return path
+
+
+class _LogFile(logging.handlers.RotatingFileHandler):
+    """The log file; when the disk refuses it, one line says so (not a traceback per record),
+    and the log goes on to stderr only. The command then exits non-zero (`log_file_failed`)."""
+
+    failed: str | None = None  # class-wide: the command's one log file
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (logging's name)
+        exc = sys.exc_info()[1]
+        if not isinstance(exc, OSError):
+            super().handleError(record)
+            return
+        if _LogFile.failed is None:
+            _LogFile.failed = (
+                f"cannot write the log file {self.baseFilename}: {exc.strerror or exc}"
+            )
+            print(f"error: {_LogFile.failed}; logging to stderr only", file=sys.stderr)
+        logging.getLogger().removeHandler(self)
+        with contextlib.suppress(OSError):
+            self.close()
+
+
+def log_file_failed() -> str | None:
+    """Why the log file could not be written in this process, if it could not."""
+    return _LogFile.failed
+
+
+def forget_log_file_failure() -> None:
+    """A new command starts (several run in one process under tests)."""
+    _LogFile.failed = None
 
 
 def _level_number(name: str) -> int:

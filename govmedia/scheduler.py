@@ -9,8 +9,10 @@ The timetable is one readable block, built from config `schedule:` in the ledger
 What a job does is decided from the store (a report is rendered once its period has closed and
 it has not been rendered yet), so the timetable only says when to look: a restart neither skips
 nor repeats a report. Jobs run on a `schedule.Scheduler()` instance, each wrapped so that a
-failure is logged and the loop goes on. SIGTERM or SIGINT stops the loop between jobs: a job in
-progress finishes first (a second signal stops at once). A heartbeat line goes to the log.
+failure is logged and the loop goes on. SIGTERM or SIGINT stops the loop within seconds: while
+idle at once (exit 0); during a job the job is interrupted (its crawl child stopped, the cycle
+lock released; what it had not finished is done by the next run) and the loop exits 143 (130 for
+SIGINT). A heartbeat line goes to the log.
 """
 
 from __future__ import annotations
@@ -110,10 +112,13 @@ def guarded(name: str, func: Callable[[], Any]) -> Callable[[], None]:
         try:
             outcome = func()
         except (Exception, SystemExit) as exc:  # SystemExit: a command helper exited
+            from govmedia.interrupt import write_failure
+
+            refused = write_failure(exc)  # a full disk: its one line, not a traceback
             log.error(
                 "job failed; the loop goes on",
-                exc_info=not isinstance(exc, SystemExit),
-                extra={"job": name, "error": f"{type(exc).__name__}: {exc}"},
+                exc_info=not isinstance(exc, SystemExit) and refused is None,
+                extra={"job": name, "error": refused or f"{type(exc).__name__}: {exc}"},
             )
             return
         log.info(
@@ -211,10 +216,11 @@ class _Stop(Exception):
 
 
 class Loop:
-    """Runs a scheduler until SIGTERM or SIGINT; stops between jobs.
+    """Runs a scheduler until SIGTERM or SIGINT.
 
-    While idle, a signal ends the wait at once; during a job it only sets a flag, and the loop
-    stops when the job returns. A second signal during a job stops at once.
+    While idle, a signal ends the wait at once and `run` returns 0. During a job it interrupts
+    the job (`Interrupted`, which `guarded` does not catch) and `run` returns 128 + signal: a
+    systemd stop or a cron-era `kill` must not wait for a crawl that may hang.
     """
 
     def __init__(self, scheduler: schedule.Scheduler, *, max_idle_seconds: float = 60.0) -> None:
@@ -223,17 +229,16 @@ class Loop:
         self.stopping = False
         self._in_job = False
 
-    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        from govmedia.interrupt import raise_interrupted
+
         name = signal.Signals(signum).name
+        self.stopping = True
         if not self._in_job:
             log.info("%s received: stopping", name)
-            self.stopping = True
             raise _Stop
-        if self.stopping:
-            log.warning("second %s during a job: stopping now", name)
-            raise SystemExit(128 + signum)
-        log.info("%s received: stopping after the current job", name)
-        self.stopping = True
+        log.warning("%s received during a job: interrupting it and stopping", name)
+        raise_interrupted(signum, frame)  # raises Interrupted (and stops forked workers)
 
     def _run_pending(self) -> None:
         """Like `Scheduler.run_pending`, but a stop request is honoured between two due jobs."""
@@ -247,10 +252,13 @@ class Loop:
                 self._in_job = False
 
     def run(self) -> int:
+        from govmedia.interrupt import Interrupted
+
         previous = {
             sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)
         }
         log.info("schedule loop started")
+        code = 0
         try:
             while not self.stopping:
                 self._run_pending()
@@ -261,8 +269,10 @@ class Loop:
                 time.sleep(min(wait, self.max_idle_seconds))
         except _Stop:
             pass
+        except Interrupted as exc:
+            code = exc.exit_code
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-        log.info("schedule loop stopped")
-        return 0
+        log.info("schedule loop stopped", extra={"exit": code})
+        return code

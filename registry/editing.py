@@ -212,9 +212,11 @@ def write_atomic(path: Path, data: bytes, *, expected: bytes | None = None) -> N
                 [f"{path}: changed by someone else while editing; run the command again"]
             )
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         with suppress(FileNotFoundError):
             tmp.unlink()
+        if isinstance(exc, OSError) and exc.filename is None:
+            exc.filename = str(path)  # a full disk names the ledger, not a descriptor
         raise
     with suppress(OSError):  # make the rename itself durable where the platform allows
         dir_fd = os.open(target.parent, os.O_RDONLY)

@@ -15,6 +15,20 @@ from registry.constants import LOCAL_TZ
 
 _WEEK_RE = re.compile(r"^(\d{4})-?W(\d{1,2})$")
 
+# The years govmedia reasons about: every period and instant a person gives is checked here, so
+# that an absurd one (0001-W01, 9999-12-31) is a clear error, not an overflow deep inside (a
+# date near year 1 or 9999 overflows when shifted by the time zone or a week).
+FIRST_YEAR = 2000
+LAST_YEAR = 2099
+
+
+def check_year(year: int, text: str) -> None:
+    """Raise ValueError naming `text` and the accepted years when `year` is outside them."""
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValueError(
+            f"{text!r} is out of range: govmedia works with the years {FIRST_YEAR} to {LAST_YEAR}"
+        )
+
 
 @dataclass(frozen=True, order=True)
 class IsoWeek:
@@ -28,6 +42,7 @@ class IsoWeek:
         if not match:
             raise ValueError(f"{text!r} is not an ISO week; write it as 2026-W48")
         year, week = int(match.group(1)), int(match.group(2))
+        check_year(year, text)
         try:
             dt.date.fromisocalendar(year, week, 1)
         except ValueError:

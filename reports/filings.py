@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from registry.compliance import Verdict
 from registry.constants import FILING_DOCUMENT_LABELS, FilingDocument
 from registry.filings import FilingContext, filing_context, needs_filing
 from registry.models import Config
-from reports.files import write_bytes, write_text
+from reports.files import remove_stale_temp_files, write_bytes, write_text
 
 BUILTIN_TEMPLATES = Path(__file__).resolve().parent / "templates" / "filings"
 
@@ -103,7 +104,7 @@ class FilingRenderer:
                 return str(folder / name)
         return name
 
-    def render_index(self, entries: Sequence[tuple[FilingContext, list[Rendered]]], **kw) -> str:
+    def render_index(self, entries: Sequence[tuple[Any, list[Rendered]]], **kw: Any) -> str:
         template = self.html_env.get_template("index.html.j2")
         return template.render(entries=entries, labels=FILING_DOCUMENT_LABELS, **kw)
 
@@ -120,9 +121,11 @@ def write_filings(
     *,
     heading: str,
 ) -> list[Rendered]:
-    """Render every document of every context into `out_dir`, atomically, plus index.html."""
+    """Render every document of every context into `out_dir`, atomically, plus index.html.
+    Temporary files a killed run left there are removed first."""
+    remove_stale_temp_files(out_dir)
     written: list[Rendered] = []
-    entries: list[tuple[FilingContext, list[Rendered]]] = []
+    rows = _read_manifest(out_dir)
     for context in contexts:
         folder = out_dir / context.account.id
         mine: list[Rendered] = []
@@ -133,10 +136,63 @@ def write_filings(
             )
             html_path = write_text(folder / f"{stem}.html", renderer.render_html(document, context))
             mine.append(Rendered(context.account.id, document, docx_path, html_path))
-        entries.append((context, mine))
+        rows[context.account.id] = _manifest_row(context, mine, out_dir)
         written.extend(mine)
+    # Every account rendered into this folder so far, not only this run's (`--account X`, then
+    # a run for the others): the manifest remembers them while their folder exists.
+    rows = {account_id: row for account_id, row in rows.items() if (out_dir / account_id).is_dir()}
+    write_text(
+        out_dir / MANIFEST, json.dumps(rows, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    )
+    entries = [_entry(row, out_dir) for row in rows.values()]
     write_text(out_dir / "index.html", renderer.render_index(entries, heading=heading, out=out_dir))
     return written
+
+
+# What the index lists, kept beside it: account id → what its row shows and its files.
+MANIFEST = "filings.json"
+
+
+def _manifest_row(
+    context: FilingContext, files: Sequence[Rendered], out_dir: Path
+) -> dict[str, Any]:
+    return {
+        "department": {"name": context.department.name},
+        "account": {
+            "name": context.account.name,
+            "platform": context.account.platform,
+            "id": context.account.id,
+        },
+        "stage": context.stage,
+        "evidence": {"status": context.evidence.status},
+        "files": {
+            item.document.value: [
+                item.docx.relative_to(out_dir).as_posix(),
+                item.html.relative_to(out_dir).as_posix(),
+            ]
+            for item in files
+        },
+    }
+
+
+def _read_manifest(out_dir: Path) -> dict[str, dict[str, Any]]:
+    """The manifest in `out_dir`, or nothing (none yet, or unreadable: it is rewritten)."""
+    try:
+        data = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _entry(row: dict[str, Any], out_dir: Path) -> tuple[dict[str, Any], list[Rendered]]:
+    """A manifest row as the index template reads it: (the context's facts, its files)."""
+    files = [
+        Rendered(row["account"]["id"], document, out_dir / docx, out_dir / html)
+        for document in FilingDocument
+        if (paths := row.get("files", {}).get(document.value))
+        for docx, html in [paths]
+    ]
+    return row, files
 
 
 def templates_folder(config: Config, base_dir: Path | None = None) -> Path | None:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from registry.weeks import IsoWeek
+from registry.weeks import IsoWeek, check_year
 
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
 _QUARTER_RE = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
@@ -30,6 +30,7 @@ class Period:
         match = _MONTH_RE.match(text.strip())
         if not match or not 1 <= int(match.group(2)) <= 12:
             raise ValueError(f"{text!r} is not a month; write it as 2026-11")
+        check_year(int(match.group(1)), text)
         return cls(int(match.group(1)), "month", int(match.group(2)))
 
     @classmethod
@@ -38,6 +39,7 @@ class Period:
         match = _QUARTER_RE.match(text.strip())
         if not match:
             raise ValueError(f"{text!r} is not a quarter; write it as 2026-Q4")
+        check_year(int(match.group(1)), text)
         return cls(int(match.group(1)), "quarter", int(match.group(2)))
 
     @classmethod

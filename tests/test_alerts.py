@@ -526,3 +526,61 @@ def test_the_weekly_summary_goes_to_supervisors_once_with_the_report_url(tmp_pat
     assert "账号2个：单项否决1，合格1。" in body
     assert "需关注：博爱县公安局「博爱公安」单项否决（15天未更新）。" in body
     assert "报告：https://zwgk.boai.gov.cn/govmedia/weekly/2026-W48/index.html" in body
+
+
+# ---------------------------------------------------------------------------------------------
+# A hung webhook
+
+
+def webhook_only(timeout: float) -> dict[str, Any]:
+    return {
+        "channels": [
+            {"id": "hook", "kind": "webhook", "url_env": "GOVMEDIA_HOOK", "timeout": timeout}
+        ],
+        "retry": {"max_attempts": 3, "backoff_minutes": 5},
+    }
+
+
+def test_a_hung_webhook_costs_one_timeout_then_waits_for_the_next_cycle(
+    tmp_path, monkeypatch, hung_server, robot_server, no_proxy
+):
+    import time
+
+    a = Alerting(tmp_path, webhook_only(timeout=1.0))
+    for account_id in ("gaj-weibo", "gaj-wechat"):
+        a.change(account_id, "veto", T)
+    queue_alerts(a.engine, a.config, now=T)
+    monkeypatch.setenv("GOVMEDIA_HOOK", hung_server.url + "/hook")
+    started = time.monotonic()
+    first = deliver(a.engine, a.config, now=T)
+    assert time.monotonic() - started < 1.9  # one timeout, not one per message
+    assert (first.sent, first.failed, first.waiting) == (0, 1, 1)
+    assert "no answer within 1 s" in first.errors[0]
+    assert "1 more wait for the next cycle" in first.errors[0]
+    assert [r.attempts for r in a.rows()] == [1, 0]  # the untried one is not counted
+
+    # The next cycle, the receiver answers: each message once, with a key stable across tries.
+    monkeypatch.setenv("GOVMEDIA_HOOK", robot_server.url("/hook"))
+    second = deliver(a.engine, a.config, now=T + dt.timedelta(minutes=5))
+    assert (second.sent, second.failed) == (2, 0)
+    keys = [hit.headers["Idempotency-Key"] for hit in robot_server.hits]
+    assert keys == [hit.body["id"] for hit in robot_server.hits]
+    assert len(set(keys)) == 2
+    assert deliver(a.engine, a.config, now=T + DAY).sent == 0
+    assert len(robot_server.hits) == 2  # what the receiver took is never sent again
+
+
+def test_a_hung_smtp_server_costs_one_timeout(tmp_path, smtp_factory):
+    import time
+
+    server = smtp_factory(mode="plain")
+    server.hang_seconds = 10
+    a = Alerting(tmp_path, mail_only(server.port))
+    a.config.notify.channels[0].timeout = 1.0
+    a.change("gaj-weibo", "veto", T)
+    queue_alerts(a.engine, a.config, now=T)
+    started = time.monotonic()
+    result = deliver(a.engine, a.config, now=T)
+    assert time.monotonic() - started < 1.9  # not once per message, nor again to say QUIT
+    assert (result.sent, result.failed, result.waiting) == (0, 1, 1)
+    assert [r.attempts for r in a.rows()] == [1, 0]

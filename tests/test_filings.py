@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from pathlib import Path
 
 import docx
@@ -64,7 +65,12 @@ def test_documents_for_flagged_and_closing_accounts_carry_their_facts(ledger, tm
     out = tmp_path / "filings"
     result = run("filings", "-c", str(config), "--out", str(out), *AT)
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["index.html", "wjw-weibo", "xzf-weibo"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "filings.json",
+        "index.html",
+        "wjw-weibo",
+        "xzf-weibo",
+    ]
     for account_id in ("xzf-weibo", "wjw-weibo"):
         names = sorted(p.name for p in (out / account_id).iterdir())
         assert names == sorted(
@@ -264,3 +270,41 @@ def test_render_filings_api_for_the_cycle(ledger, tmp_path):
     assert len(paths) == 9 and all(p.is_file() for p in paths)
     assert {p.parent.name for p in paths[:-1]} == {"xzf-weibo"}
     assert render_filings(store.engine, store.config, tmp_path, [], now=T) == []
+
+
+def test_the_index_keeps_an_account_rendered_alone_before(ledger, tmp_path):
+    """`filings --account X`, then `filings`: the index still lists X, whose files remain."""
+    config, _ = ledger
+    out = tmp_path / "f"
+    assert run("filings", "-c", str(config), "--account", "scjgj-weibo", "--out", str(out), *AT)
+    assert run("filings", "-c", str(config), "--out", str(out), *AT).exit_code == 0
+    index = (out / "index.html").read_text("utf-8")
+    for account_id in ("scjgj-weibo", "xzf-weibo", "wjw-weibo"):
+        assert f"{account_id}/{account_id}-application.docx" in index
+        assert (out / account_id / f"{account_id}-application.docx").exists()
+    # An account whose folder was removed leaves the index with it.
+    for path in (out / "scjgj-weibo").iterdir():
+        path.unlink()
+    (out / "scjgj-weibo").rmdir()
+    assert run("filings", "-c", str(config), "--out", str(out), *AT).exit_code == 0
+    assert "scjgj-weibo" not in (out / "index.html").read_text("utf-8")
+
+
+def test_a_filings_run_removes_temporary_files_a_killed_run_left(ledger, tmp_path):
+    config, _ = ledger
+    out = tmp_path / "f"
+    (out / "xzf-weibo").mkdir(parents=True)
+    left = [
+        out / ".index.html.k1ll3d_1.tmp",
+        out / "xzf-weibo" / ".xzf-weibo-notice.docx.abcd1234.tmp",
+    ]
+    for path in left:
+        path.write_bytes(b"half a file")
+    mine_not = out / "notes.tmp"  # not our naming: not ours to remove
+    mine_not.write_text("keep")
+    writing = out / ".other.html.wr1t1ng_.tmp"  # a writer that is alive holds its file open
+    with writing.open("wb"):
+        assert run("filings", "-c", str(config), "--out", str(out), *AT).exit_code == 0
+        assert writing.exists() or not sys.platform.startswith("linux")
+    assert not any(path.exists() for path in left)
+    assert mine_not.exists()

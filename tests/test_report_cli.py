@@ -108,3 +108,34 @@ def test_every_command_has_an_example(name):
 
 def test_group_help_has_an_example():
     assert "Example:" in (report.help or "")
+
+
+def test_a_report_run_removes_what_a_killed_writer_left(report_store):
+    """A writer dies in the middle of an atomic write (its temporary file stays); the next
+    report run removes it and leaves everything else."""
+    import subprocess
+    import sys
+    import textwrap
+
+    target = report_store.out_dir / "weekly" / "2026-W47" / "report.xlsx"
+    script = textwrap.dedent(
+        f"""
+        import os
+        from pathlib import Path
+        from reports.files import atomic_path
+        with atomic_path(Path({str(target)!r})) as tmp:
+            tmp.write_bytes(b"half a workbook")
+            os._exit(9)  # killed mid-write: no cleanup runs
+        """
+    )
+    killed = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
+    assert killed.returncode == 9, killed.stderr.decode()
+    [left] = list(target.parent.glob(".report.xlsx.*.tmp"))
+    other = report_store.out_dir / "notes.tmp"
+    other.write_text("not ours")
+
+    result = run(report_store, "weekly", "--week", "2026-W48", "--now", NOW)
+    assert result.exit_code == 0, result.output
+    assert not left.exists()
+    assert other.exists()
+    assert list(report_store.out_dir.rglob("*.tmp")) == [other]

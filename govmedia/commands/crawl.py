@@ -53,7 +53,8 @@ def crawl(
 
     Every observation is one outcome: ok, not_found, blocked, auth_expired, malformed or
     network_error. Failures are outcomes, not errors: the exit status is 0 whenever the crawl
-    ran, 2 for a bad config. The ledger is synced into the store first. Closed accounts and
+    ran and stored every observation; 1 when the store refused some (the line says which), 2 for
+    a bad config, 143 when SIGTERM stopped it (130 for Ctrl-C). The ledger is synced into the store first. Closed accounts and
     manual-source accounts are not crawled. Secrets come from GOVMEDIA_WEIBO_COOKIE,
     GOVMEDIA_WECHAT_TOKEN and GOVMEDIA_WECHAT_COOKIE.
 
@@ -64,7 +65,9 @@ def crawl(
       govmedia crawl --only gaj-weibo --only gaj-wechat
     """
     from govmedia.crawling import CrawlSelectionError, run_crawl, select_targets
+    from govmedia.interrupt import die_with_parent
 
+    die_with_parent()  # a child of `govmedia run`: never outlive it
     loaded = load_or_exit(config_path, quiet_warnings=as_json or bool(child_of))
     now = parse_instant(now_text, option="--now") if now_text else None
     chosen = Source(source) if source else None
@@ -75,7 +78,7 @@ def crawl(
     _configure_logging(loaded, verbose)
 
     if child_of:  # one source of a parent's crawl: a JSON line per account, as it is known
-        run_crawl(
+        run = run_crawl(
             loaded,
             only=only,
             source=chosen,
@@ -84,6 +87,7 @@ def crawl(
             log_level=_LEVELS[min(verbose, 2)],
             child_of=child_of,
         )
+        _exit_for(run)
         return
 
     from rich.console import Console
@@ -117,8 +121,28 @@ def crawl(
 
     if as_json:
         click.echo(json.dumps([r.to_json() for r in run.results], ensure_ascii=False, indent=2))
-        return
-    _print_summary(run)
+    else:
+        _print_summary(run)
+    _exit_for(run)
+
+
+def _exit_for(run: Any) -> None:
+    """Exit non-zero, with one line, when the crawl was stopped or the store refused some of
+    its observations."""
+    import signal
+
+    line = run.store_line()
+    if line:
+        click.echo(f"error: {line}", err=True)
+    if run.interrupted is not None:
+        name = signal.Signals(run.interrupted).name
+        click.echo(
+            f"interrupted by {name}: the crawl stopped; accounts not observed keep their "
+            "previous observations",
+            err=True,
+        )
+    if run.exit_code:
+        sys.exit(run.exit_code)
 
 
 _LEVELS = ("WARNING", "INFO", "DEBUG")

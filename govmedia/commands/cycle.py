@@ -20,6 +20,7 @@ from govmedia.cli import (
     config_option,
     load_or_exit,
     parse_instant,
+    store_of,
 )
 
 log = logging.getLogger("govmedia.cycle")
@@ -60,6 +61,7 @@ def run(
       govmedia run --skip-crawl --quiet
     """
     from govmedia.cycle import dumps, run_cycle, summary_text
+    from govmedia.interrupt import write_failure
     from govmedia.locking import LockHeld
     from govmedia.logging_setup import configure_logging
 
@@ -71,7 +73,10 @@ def run(
     except LockHeld as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_PARTIAL)
-    except Exception:  # a bug, not a user mistake: the traceback goes to the log, redacted
+    except Exception as exc:
+        if write_failure(exc, store_of()) is not None:
+            raise  # a refused write: one line naming the path (govmedia.cli), exit 1
+        # A bug, not a user mistake: the traceback goes to the log, redacted.
         log.exception("the cycle stopped on an unexpected error")
         sys.exit(EXIT_PARTIAL)
     if as_json:

@@ -31,6 +31,15 @@ def _out(loaded, out: Path | None) -> Path:  # noqa: ANN001
     return out if out is not None else output_dir(loaded)
 
 
+def _clean(folder: Path) -> None:
+    """Remove what a killed rendering left behind (its temporary files) before writing."""
+    from reports.files import remove_stale_temp_files
+
+    removed = remove_stale_temp_files(folder)
+    if removed:
+        click.echo(f"removed {len(removed)} temporary file(s) left by an interrupted run", err=True)
+
+
 @click.group()
 def report() -> None:
     """Reports for supervisors: the weekly report, the notice (通报), the annual figures.
@@ -98,6 +107,7 @@ def weekly(
             )
     else:
         week = build.last_closed_week(now, config.tz)
+    _clean(_out(loaded, out))
     engine = open_store(store_url(loaded))
     sync_ledger(engine, config, now=now.astimezone(dt.UTC))
     rendered = render_weekly(engine, config, _out(loaded, out), week, now=now, formats=formats)
@@ -159,12 +169,18 @@ def notice(
         ) from None
     issued_on = None
     if date_text:
+        from registry.weeks import check_year
+
         try:
             issued_on = dt.date.fromisoformat(date_text)
         except ValueError:
             raise click.BadParameter(
                 f"{date_text!r} is not a date; write it as 2026-12-05", param_hint="--date"
             ) from None
+        try:
+            check_year(issued_on.year, date_text)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--date") from None
     now = parse_instant(now_text, option="--now")
     loaded = load_or_exit(config_path, quiet_warnings=as_json)
     config = loaded.config
@@ -174,6 +190,7 @@ def notice(
             f"{period} has not ended yet; its notice is due after {period.last_day}",
             param_hint="--month" if month_text else "--quarter",
         )
+    _clean(_out(loaded, out))
     engine = open_store(store_url(loaded))
     sync_ledger(engine, config, now=now.astimezone(dt.UTC))
     rendered = render_notice(
@@ -214,6 +231,7 @@ def annual(
       govmedia report annual --year 2026 --json
     """
     from registry.store import open_store, sync_ledger
+    from registry.weeks import FIRST_YEAR
     from reports.publish import annual_json, render_annual
 
     now = parse_instant(now_text, option="--now")
@@ -221,8 +239,9 @@ def annual(
     config = loaded.config
     this_year = now.astimezone(config.tz).year
     year = year if year is not None else this_year - 1
-    if not 2000 <= year <= this_year:
+    if not FIRST_YEAR <= year <= this_year:
         raise click.BadParameter(f"{year} is not a year with figures yet", param_hint="--year")
+    _clean(_out(loaded, out))
     engine = open_store(store_url(loaded))
     sync_ledger(engine, config, now=now.astimezone(dt.UTC))
     rendered, ctx = render_annual(engine, config, _out(loaded, out), year, now=now)

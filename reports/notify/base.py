@@ -23,14 +23,21 @@ class Message:
     kind: str = ""
     account_id: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # The same for every attempt at this message (the queue's dedup key, hashed): a receiver
+    # that can deduplicate (the generic webhook's `Idempotency-Key`) never acts on it twice.
+    key: str = ""
 
 
 class SendError(Exception):
-    """One message could not be sent. `retryable` False means retrying cannot help."""
+    """One message could not be sent. `retryable` False means retrying cannot help.
 
-    def __init__(self, message: str, *, retryable: bool = True) -> None:
+    `stop_channel` True means the channel itself did not answer (a timeout, a lost connection):
+    the next message would wait just as long, so the rest wait for the next cycle."""
+
+    def __init__(self, message: str, *, retryable: bool = True, stop_channel: bool = False) -> None:
         super().__init__(message)
         self.retryable = retryable
+        self.stop_channel = stop_channel
 
 
 class ChannelNotReady(Exception):
@@ -79,7 +86,9 @@ def post_json(
         raise SendError(f"HTTP {exc.code} {exc.reason}", retryable=retryable) from None
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise SendError(f"cannot reach the webhook: {reason}") from None
+        if isinstance(reason, TimeoutError) or isinstance(exc, TimeoutError):
+            reason = f"no answer within {timeout:g} s"
+        raise SendError(f"cannot reach the webhook: {reason}", stop_channel=True) from None
     if not raw.strip():
         return None
     try:

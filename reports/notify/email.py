@@ -24,6 +24,7 @@ class EmailSender:
             else None
         )
         self.smtp: smtplib.SMTP | None = None
+        self.broken = False  # the connection was lost or timed out
 
     def __enter__(self) -> EmailSender:
         channel = self.channel
@@ -58,6 +59,9 @@ class EmailSender:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self.smtp is not None and self.broken:  # a QUIT would wait out the timeout again
+            self.smtp.close()
+            self.smtp = None
         if self.smtp is not None:
             try:
                 self.smtp.quit()
@@ -88,8 +92,11 @@ class EmailSender:
                 f"SMTP {exc.smtp_code}: {exc.smtp_error.decode('utf-8', 'replace')}",
                 retryable=exc.smtp_code < 500,
             ) from None
-        except (OSError, smtplib.SMTPException) as exc:
-            raise SendError(f"SMTP connection lost: {exc}") from None
+        except (OSError, smtplib.SMTPServerDisconnected) as exc:
+            self.broken = True
+            raise SendError(f"SMTP connection lost: {exc}", stop_channel=True) from None
+        except smtplib.SMTPException as exc:
+            raise SendError(f"SMTP error: {exc}") from None
         if refused:
             raise SendError(f"the server refused {message.recipient}", retryable=False)
 

@@ -113,7 +113,8 @@ class DingTalkSender(_Robot):
 
 
 class WebhookSender(_Robot):
-    """Any JSON endpoint: the message's fields as one object; a 2xx answer is success."""
+    """Any JSON endpoint: the message's fields as one object; a 2xx answer is success. Each
+    message carries an `id` (and `Idempotency-Key` header) that is the same on every attempt."""
 
     def __init__(self, channel: NotifyChannel, env: Mapping[str, str]) -> None:
         super().__init__(channel, env)
@@ -134,7 +135,10 @@ class WebhookSender(_Robot):
             "sent_at": dt.datetime.now(dt.UTC).isoformat(),
             **message.extra,
         }
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else None
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        if message.key:  # the same on every attempt: the receiver can drop a repeat
+            payload["id"] = message.key
+            headers["Idempotency-Key"] = message.key
         post_json(self.url, payload, timeout=self.channel.timeout, headers=headers)
 
 
