@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from registry.config import ConfigError, LoadedConfig, read_bytes, validate_text
+from registry.config import ConfigError, LoadedConfig, checked_text, read_file, validate_text
 from registry.constants import (
     DEFAULT_SOURCE,
     SOURCE_IDENTIFIER_FIELD,
@@ -113,8 +113,8 @@ def _open(path: Path, today: dt.date | None) -> _Document:
     from ruamel.yaml.util import load_yaml_guess_indent
 
     try:
-        raw = path.read_bytes()
-        checked = read_bytes(path)
+        raw = read_file(path)  # a FIFO or a device is refused, never waited on
+        checked = checked_text(raw, str(path))
         loaded = validate_text(checked, source_name=str(path), today=today)
     except ConfigError as exc:
         raise EditError(

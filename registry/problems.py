@@ -40,11 +40,12 @@ from registry.models import (
 )
 
 # Characters no value of the ledger may hold: C0 controls other than tab and newline, DEL, C1
-# controls, and lone surrogates. A YAML escape ("\x01", "\e", "\0") makes them from plain
-# text; a clerk cannot see them, and reports, terminals and spreadsheets choke on them.
-CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# controls, lone surrogates and the noncharacters U+FFFE, U+FFFF. A YAML escape ("\x01", "\e",
+# "\0", "\uffff") makes them from plain text; a clerk cannot see them, and terminals,
+# spreadsheets and the XML inside .docx notices choke on them.
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 # What is escaped when a message is printed: the above, tab and newline too.
-UNPRINTABLE_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+UNPRINTABLE_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 def printable(text: str) -> str:
@@ -58,7 +59,13 @@ def control_message(text: str) -> str | None:
     if match is None:
         return None
     code = ord(match.group())
-    what = "a lone surrogate" if code >= 0xD800 else "a control character"
+    what = (
+        "a noncharacter"
+        if code >= 0xFFFE
+        else "a lone surrogate"
+        if code >= 0xD800
+        else "a control character"
+    )
     return f"contains {what} (U+{code:04X}) at position {match.start() + 1}; delete it"
 
 
@@ -501,9 +508,14 @@ def sorted_lines(lines: Iterable[str]) -> list[str]:
     return sorted(set(lines), key=key)
 
 
-def find_problems(plain: dict[str, Any], today: dt.date) -> tuple[Config | None, list[Problem]]:
+def find_problems(
+    plain: dict[str, Any], today: dt.date, *, check_controls: bool = True
+) -> tuple[Config | None, list[Problem]]:
     """Validate plain config data: the config (None when the models refuse it) and every
-    problem found, errors and warnings, whole-ledger checks included."""
+    problem found, errors and warnings, whole-ledger checks included.
+
+    `check_controls=False` skips the search for control characters, for a caller that knows
+    none can be there (registry/config.py: the text has neither raw ones nor escapes)."""
     config: Config | None
     try:
         config = Config.model_validate(plain)
@@ -516,7 +528,7 @@ def find_problems(plain: dict[str, Any], today: dt.date) -> tuple[Config | None,
         problems = list(_ledger_problems(config, today))
     problems += _duplicate_ids(plain)
     problems += _store_problems(plain)
-    controls = list(_control_problems(plain))
+    controls = list(_control_problems(plain)) if check_controls else []
     if controls:  # what else is said of a value with a control character in it is noise
         bad = {p.loc for p in controls}
         problems = [
