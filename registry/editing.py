@@ -35,7 +35,7 @@ from registry.constants import (
     Platform,
     Source,
 )
-from registry.models import CLOSURE_DATES, Config
+from registry.models import CLOSURE_DATES, Config, shown
 
 # Keys of a new account, in the order the sample ledger writes them.
 ACCOUNT_KEY_ORDER = (
@@ -512,7 +512,7 @@ def close_account(
         known = [a.id for _, a in config.iter_accounts()]
         close = difflib.get_close_matches(account_id, known, n=1)
         hint = f"; did you mean {close[0]}?" if close else "; see govmedia accounts"
-        raise EditError([f"no account {account_id!r} in {path}{hint}"]) from None
+        raise EditError([f"no account {shown(account_id)} in {path}{hint}"]) from None
     given = update.given()
     if not given:
         raise EditError(["nothing to record: pass --reason and --approved-on, or the later dates"])

@@ -543,7 +543,7 @@ class NotifySettings(StrictModel):
         ids = [channel.id for channel in self.channels]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
-            raise ValueError(f"duplicate channel id {duplicates[0]!r}")
+            raise ValueError(f"duplicate channel id {shown(duplicates[0])}")
         return self
 
 

@@ -32,6 +32,7 @@ from registry.constants import (
 from registry.models import (
     CLOSURE_DATES,
     ID_PATTERN,
+    QUOTE_LIMIT,
     Account,
     Config,
     Department,
@@ -309,7 +310,7 @@ def _cross_checks(units: list[_Unit], policy: Policy, today: dt.date) -> Iterato
                 if key in seen_identifiers:
                     yield Problem(
                         (*a_loc, key[1]),
-                        f"{key[2]!r} is already registered as account {seen_identifiers[key]!r}"
+                        f"{shown(key[2])} is already registered as account {shown(seen_identifiers[key])}"
                         + (" (searched by name: add fakeid:)" if key[1] == "name" else "")
                         + "; one account, one entry",
                     )
@@ -331,7 +332,7 @@ def _cross_checks(units: list[_Unit], policy: Policy, today: dt.date) -> Iterato
             if account.platform in per_platform and policy.one_account_per_platform != "off":
                 yield Problem(
                     (*a_loc, "platform"),
-                    f"{unit.name} already runs {per_platform[account.platform]!r} on "
+                    f"{unit.name} already runs {shown(per_platform[account.platform])} on "
                     f"{account.platform.value} (one unit, one account per platform, "
                     f"{DOC_ONE_ACCOUNT})",
                     "error" if policy.one_account_per_platform == "error" else "warning",
@@ -352,7 +353,7 @@ def _duplicate_ids(plain: Mapping[str, Any]) -> Iterator[Problem]:
             if d_id in seen_departments:
                 yield Problem(
                     ("departments", d_index, "id"),
-                    f"duplicate department id {d_id!r}; ids are unique",
+                    f"duplicate department id {shown(d_id)}; ids are unique",
                 )
             seen_departments.add(d_id)
         accounts = department.get("accounts")
@@ -363,8 +364,8 @@ def _duplicate_ids(plain: Mapping[str, Any]) -> Iterator[Problem]:
             if a_id in seen_accounts:
                 yield Problem(
                     ("departments", d_index, "accounts", a_index, "id"),
-                    f"duplicate account id {a_id!r} (also in department "
-                    f"{seen_accounts[a_id]!r}); ids are unique across the file",
+                    f"duplicate account id {shown(a_id)} (also in department "
+                    f"{shown(seen_accounts[a_id])}); ids are unique across the file",
                 )
             seen_accounts.setdefault(a_id, d_id if isinstance(d_id, str) else str(d_index))
 
@@ -447,7 +448,13 @@ def _store_problems(plain: Mapping[str, Any]) -> Iterator[Problem]:
 
 
 def display_path(loc: Sequence[str | int], data: Any) -> str:
-    """`departments[gaj].accounts[gaj-weibo].owner`: list items by their id where they have one."""
+    """`departments[gaj].accounts[gaj-weibo].owner`: list items by their id where they have one.
+
+    An id or key longer than QUOTE_LIMIT is cut (…), as quoted values are."""
+
+    def cut(text: str) -> str:
+        return text if len(text) <= QUOTE_LIMIT else text[: QUOTE_LIMIT - 1] + "…"
+
     out = ""
     node = data
     for part in loc:
@@ -456,13 +463,13 @@ def display_path(loc: Sequence[str | int], data: Any) -> str:
             if isinstance(node, list) and 0 <= part < len(node):
                 item = node[part]
                 if isinstance(item, Mapping) and isinstance(item.get("id"), str) and item["id"]:
-                    label = item["id"]
+                    label = cut(item["id"])
                 node = item
             else:
                 node = None
             out += f"[{label}]"
         else:
-            out += f".{part}" if out else str(part)
+            out += f".{cut(str(part))}" if out else cut(str(part))
             node = node.get(part) if isinstance(node, Mapping) else None
     return out or "(top level)"
 

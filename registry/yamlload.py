@@ -32,6 +32,8 @@ from yaml import MarkedYAMLError
 from yaml import events as ev
 from yaml.reader import ReaderError
 
+from registry.models import shown
+
 try:  # the C parser ships in PyYAML's wheels; without it, ruamel.yaml reads everything
     from yaml._yaml import CParser
 except ImportError:  # pragma: no cover - depends on the wheel
@@ -263,7 +265,7 @@ def load(text: str | bytes) -> tuple[Any, Lines]:
                     if value in container:
                         raise YAMLProblem(
                             event.start_mark.line + 1,
-                            f"duplicate key {value!r}; each key appears once in a mapping",
+                            f"duplicate key {shown(value)}; each key appears once in a mapping",
                         )
                     key = value
                     key_line = event.start_mark.line + 1

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from govmedia.cli import main
 from registry.config import MAX_CONFIG_BYTES, ConfigError, load_config
-from tests.test_config import BASE
+from tests.test_config import BASE, SECOND
 from tests.test_readme import KEYS, _unwrap
 
 P = "departments[gaj].accounts[gaj-weibo]"
@@ -449,4 +449,16 @@ def test_a_long_url_is_cut_in_the_message(tmp_path: Path):
     assert code == 2
     assert lines == [
         f"config.yaml:11: {P}.url: must be an http:// or https:// URL, got 'ftp://{'u' * 72}…"
+    ]
+
+
+def test_a_long_duplicate_id_is_cut_in_the_message(tmp_path: Path):
+    long_id = "gaj-" + "x" * 5000
+    text = (BASE + SECOND).replace("id: gaj-weibo", f"id: {long_id}")
+    text = text.replace("id: gaj-wechat", f"id: {long_id}")
+    code, lines = validate(tmp_path, text)
+    assert code == 2
+    assert lines == [
+        f"config.yaml:14: departments[gaj].accounts[gaj-{'x' * 75}…].id: duplicate account id "
+        f"'gaj-{'x' * 74}… (also in department 'gaj'); ids are unique across the file"
     ]
