@@ -84,8 +84,13 @@ def test_escaped_control_character_is_refused(tmp_path: Path, value: str, what: 
     assert lines == [f"config.yaml:{line}: {P}.name: contains {what} at position 3; delete it"]
 
 
-def test_tab_and_newline_escapes_are_text(tmp_path: Path):
-    code, lines = validate(tmp_path, named('"博爱\\t公安\\n"'))
+@pytest.mark.parametrize(
+    "value",
+    ['"博爱\\t公安\\n"', '"博爱\\\\x01公安"', "博爱\\x01公安"],
+    ids=["tab-newline", "escaped-backslash", "plain-backslash"],
+)
+def test_text_that_only_looks_like_a_control_character_is_fine(tmp_path: Path, value: str):
+    code, lines = validate(tmp_path, named(value))
     assert (code, lines) == (0, [])
 
 
