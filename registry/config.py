@@ -9,16 +9,13 @@ The models themselves are in registry/models.py.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-)
 
 from registry import yamlload
 from registry.bulk import bulk_allocation
@@ -26,17 +23,37 @@ from registry.constants import (
     LOCAL_TZ,
 )
 from registry.models import Config
-from registry.problems import Problem, display_path, find_problems, line_of, sorted_lines, to_plain
+from registry.problems import (
+    Problem,
+    display_path,
+    find_problems,
+    line_of,
+    printable,
+    sorted_lines,
+    to_plain,
+)
 
-ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
-PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-class StrictModel(BaseModel):
-    """Unknown keys are errors: a typo in config.yaml must not be silently ignored."""
-
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+# A 20,000-account ledger is about 7 MB; anything past this is not a ledger (or not one a
+# clerk keeps by hand) and is refused before it is read.
+MAX_CONFIG_BYTES = 50 * 1024 * 1024
+# Raw control bytes in the text: C0 other than tab, newline and carriage return, DEL, and C1
+# (U+0080–U+009F, two bytes in UTF-8). YAML refuses them; say where, in words.
+RAW_CONTROL_RE = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]")
+RAW_C1_RE = re.compile(rb"\xc2[\x80-\x9f]")
+# Every byte but the C0 controls and DEL: deleting them from the text is the fast test (a few
+# ms on a 7 MB ledger, against 70 for RAW_CONTROL_RE) that leaves nothing when all is well.
+PLAIN_BYTES = b"\t\n\r" + bytes(range(0x20, 0x7F)) + bytes(range(0x80, 0x100))
+# A double-quoted escape that can make a control character ("\x01", "\e", "\0", "\N", …):
+# without one (and without raw control bytes), no value can hold one and the search of every
+# value (registry/problems.py) is skipped. A false alarm only costs that search.
+ESCAPE_RE = re.compile(rb"\\[0abvfreNxuU]")
+RAW_CONTROL_LINES = 20  # lines reported at most; the count of the rest follows
+FILE_KINDS = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -67,19 +84,63 @@ class ConfigError(Exception):
         self.warnings = list(warnings)
 
 
-def read_bytes(path: Path) -> bytes:
-    """The file's bytes, checked to be UTF-8 (a byte-order mark is dropped), or ConfigError."""
+def read_file(path: Path) -> bytes:
+    """The file's bytes exactly as on disk, or ConfigError: only a regular file of at most
+    MAX_CONFIG_BYTES is read (`-c /dev/zero` would never end, a FIFO would block)."""
     name = str(path)
     try:
-        raw = path.read_bytes()
+        # O_NONBLOCK: should the path become a FIFO after the check below, opening it must not
+        # wait for a writer; the type is checked again on the opened file.
+        _check_file_kind(os.stat(path), name)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise ConfigError(
             [f"{name}: no such file; create it (see README.md) or pass -c PATH"]
         ) from None
-    except IsADirectoryError:
-        raise ConfigError([f"{name}: is a folder; pass the ledger file with -c PATH"]) from None
     except OSError as exc:
         raise ConfigError([f"{name}: cannot read: {exc.strerror}"]) from None
+    try:
+        _check_file_kind(os.fstat(fd), name)
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError([f"{name}: cannot read: {exc.strerror}"]) from None
+    finally:
+        os.close(fd)
+    if len(raw) > MAX_CONFIG_BYTES:  # it grew after the check
+        raise _too_big(len(raw), name)
+    return raw
+
+
+def _check_file_kind(info: os.stat_result, name: str) -> None:
+    if stat.S_ISDIR(info.st_mode):
+        raise ConfigError([f"{name}: is a folder; pass the ledger file with -c PATH"])
+    if not stat.S_ISREG(info.st_mode):
+        kind = next((text for test, text in FILE_KINDS if test(info.st_mode)), "special")
+        raise ConfigError(
+            [f"{name}: is {kind}, not a regular file; pass the ledger file with -c PATH"]
+        )
+    if info.st_size > MAX_CONFIG_BYTES:
+        raise _too_big(info.st_size, name)
+
+
+def _too_big(size: int, name: str) -> ConfigError:
+    return ConfigError(
+        [
+            f"{name}: {size:,} bytes is more than a ledger can be "
+            f"({MAX_CONFIG_BYTES // 1024 // 1024} MB; 20,000 accounts take about 7 MB); "
+            "check that -c names the ledger"
+        ]
+    )
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes, checked to be UTF-8 (a byte-order mark is dropped), or ConfigError."""
+    return checked_text(read_file(path), str(path))
+
+
+def checked_text(raw: bytes, name: str) -> bytes:
+    """`raw` without its byte-order mark, checked to be UTF-8, or ConfigError."""
     raw = raw.removeprefix(b"\xef\xbb\xbf")
     try:
         raw.decode("utf-8")
@@ -96,14 +157,45 @@ def _ruamel_tree(text: str, name: str) -> Any:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     try:
-        return YAML(typ="rt").load(text)
+        tree = YAML(typ="rt").load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
         problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
         raise ConfigError([f"{name}:{line}: YAML syntax: {problem}"]) from None
     except (YAMLError, ValueError, TypeError) as exc:
-        raise ConfigError([f"{name}: YAML: {' '.join(str(exc).split())}"]) from None
+        raise ConfigError([f"{name}: YAML: {' '.join(str(exc).split())[:200]}"]) from None
+    except RecursionError:
+        raise ConfigError([f"{name}: YAML: nested too deeply to be a ledger"]) from None
+    found = yamlload.repeat_problem(tree)
+    if found is not None:
+        raise ConfigError([f"{name}:{line_of(found[0], tree)}: YAML: {found[1]}"])
+    return tree
+
+
+def raw_control_problems(raw: bytes, name: str) -> list[str]:
+    """Each line holding a raw control byte (NUL, ESC, …), with its column; YAML allows none,
+    and a clerk cannot see them. Escapes such as "\\x01" are found later, in the values."""
+    if not raw.translate(None, PLAIN_BYTES) and (b"\xc2" not in raw or not RAW_C1_RE.search(raw)):
+        return []
+    lines: list[str] = []
+    line, counted = 1, 0  # the line number at byte `counted`
+    match = RAW_CONTROL_RE.search(raw)
+    while match is not None:
+        start = match.start()
+        line += raw.count(b"\n", counted, start)
+        counted = start
+        if len(lines) == RAW_CONTROL_LINES:
+            lines.append(f"{name}:{line}: … and more lines with control characters")
+            break
+        line_start = raw.rfind(b"\n", 0, start) + 1
+        column = len(raw[line_start:start].decode("utf-8", "replace")) + 1
+        code = ord(match.group().decode("utf-8"))
+        what = "a NUL byte" if code == 0 else "a control character"
+        lines.append(f"{name}:{line}: {what} (U+{code:04X}) at column {column}; delete it")
+        line_end = raw.find(b"\n", start)  # one report per line
+        match = None if line_end < 0 else RAW_CONTROL_RE.search(raw, line_end)
+    return lines
 
 
 def parse_yaml(raw: bytes, name: str) -> tuple[Any, Locate]:
@@ -111,8 +203,13 @@ def parse_yaml(raw: bytes, name: str) -> tuple[Any, Locate]:
 
     libyaml's events are read by `registry.yamlload` (fast, YAML 1.2 as ruamel.yaml reads it);
     the rare file that uses more of YAML is read by ruamel.yaml itself."""
+    raw_controls = raw_control_problems(raw, name)
+    if raw_controls:
+        raise ConfigError(raw_controls)
     try:
         data, lines = yamlload.load(raw)
+    except yamlload.YAMLLimit as exc:
+        raise ConfigError([f"{name}:{exc.line}: YAML: {exc.problem}"]) from None
     except yamlload.YAMLProblem as exc:
         raise ConfigError([f"{name}:{exc.line}: YAML syntax: {exc.problem}"]) from None
     except yamlload.Unsupported:
@@ -147,7 +244,12 @@ def validate_data(
 
 
 def _validate_plain(
-    plain: Any, *, source_name: str, locate: Locate, today: dt.date | None
+    plain: Any,
+    *,
+    source_name: str,
+    locate: Locate,
+    today: dt.date | None,
+    check_controls: bool = True,
 ) -> LoadedConfig:
     if plain is None:
         plain = {}
@@ -158,12 +260,12 @@ def _validate_plain(
     today = today or dt.datetime.now(LOCAL_TZ).date()
 
     def fmt(problem: Problem) -> str:
-        return (
+        return printable(
             f"{source_name}:{locate(problem.loc)}: "
             f"{display_path(problem.loc, plain)}: {problem.message}"
         )
 
-    config, problems = find_problems(plain, today)
+    config, problems = find_problems(plain, today, check_controls=check_controls)
     errors = [fmt(p) for p in problems if p.severity == "error"]
     warnings = sorted_lines(fmt(p) for p in problems if p.severity == "warning")
     if errors or config is None:
@@ -175,7 +277,13 @@ def validate_text(raw: bytes, *, source_name: str, today: dt.date | None = None)
     """Parse and validate config text (UTF-8 bytes): what `load_config` does after reading."""
     with bulk_allocation():
         data, locate = parse_yaml(raw, source_name)
-        return _validate_plain(data, source_name=source_name, locate=locate, today=today)
+        return _validate_plain(
+            data,
+            source_name=source_name,
+            locate=locate,
+            today=today,
+            check_controls=ESCAPE_RE.search(raw) is not None,
+        )
 
 
 def load_config(path: str | Path, *, today: dt.date | None = None) -> LoadedConfig:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from registry.config import ConfigError, LoadedConfig, read_bytes, validate_text
+from registry.config import ConfigError, LoadedConfig, checked_text, read_file, validate_text
 from registry.constants import (
     DEFAULT_SOURCE,
     SOURCE_IDENTIFIER_FIELD,
@@ -35,7 +35,7 @@ from registry.constants import (
     Platform,
     Source,
 )
-from registry.models import CLOSURE_DATES, Config
+from registry.models import CLOSURE_DATES, Config, shown
 
 # Keys of a new account, in the order the sample ledger writes them.
 ACCOUNT_KEY_ORDER = (
@@ -113,8 +113,8 @@ def _open(path: Path, today: dt.date | None) -> _Document:
     from ruamel.yaml.util import load_yaml_guess_indent
 
     try:
-        raw = path.read_bytes()
-        checked = read_bytes(path)
+        raw = read_file(path)  # a FIFO or a device is refused, never waited on
+        checked = checked_text(raw, str(path))
         loaded = validate_text(checked, source_name=str(path), today=today)
     except ConfigError as exc:
         raise EditError(
@@ -514,7 +514,7 @@ def close_account(
         known = [a.id for _, a in config.iter_accounts()]
         close = difflib.get_close_matches(account_id, known, n=1)
         hint = f"; did you mean {close[0]}?" if close else "; see govmedia accounts"
-        raise EditError([f"no account {account_id!r} in {path}{hint}"]) from None
+        raise EditError([f"no account {shown(account_id)} in {path}{hint}"]) from None
     given = update.given()
     if not given:
         raise EditError(["nothing to record: pass --reason and --approved-on, or the later dates"])

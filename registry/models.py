@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+import reprlib
 from collections.abc import Iterator
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -41,10 +42,40 @@ PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class StrictModel(BaseModel):
-    """Unknown keys are errors: a typo in config.yaml must not be silently ignored."""
+# A value quoted in a message is cut to this many characters (with …): a 10 MB value, or a
+# list repeated by aliases, must neither flood the terminal nor take long to print.
+QUOTE_LIMIT = 80
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxdict, _REPR.maxlist = 3, 4, 6
+_REPR.maxstring = _REPR.maxother = QUOTE_LIMIT
 
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+def shown(value: Any) -> str:
+    """`value` as a message quotes it: its repr, at most QUOTE_LIMIT characters."""
+    text = repr(value[: QUOTE_LIMIT + 1]) if isinstance(value, str) else _REPR.repr(value)
+    return text if len(text) <= QUOTE_LIMIT else text[: QUOTE_LIMIT - 1] + "…"
+
+
+class StrictModel(BaseModel):
+    """Unknown keys are errors: a typo in config.yaml must not be silently ignored. NaN and
+    ±infinity are refused in every number (`.inf` as a delay would hang a crawl)."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
+
+
+def bounded(default: Any, lo: float, hi: float, unit: str, description: str) -> Any:
+    """A number field with both bounds, so an absurd value (a delay of a year) is refused.
+
+    The range and its unit go into the description (the README's reference shows it) and,
+    through `json_schema_extra`, into the message: "must be between 0 and 60 seconds"."""
+    span = f"{lo}–{hi}" + (f" {unit}" if unit else "")
+    return Field(
+        default,
+        ge=lo,
+        le=hi,
+        description=f"{description.rstrip('.')} ({span}).",
+        json_schema_extra={"unit": unit},
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -54,22 +85,22 @@ class StrictModel(BaseModel):
 class Policy(StrictModel):
     """The thresholds of the rules. Defaults follow the county rule and 国办秘函〔2019〕19号."""
 
-    warn_after_days: int = Field(7, ge=1, description="Days silent before a warning (预警).")
-    veto_after_days: int = Field(
-        14, ge=1, description="Days silent before the single veto (单项否决)."
+    warn_after_days: int = bounded(7, 1, 365, "days", "Days silent before a warning (预警).")
+    veto_after_days: int = bounded(
+        14, 1, 365, "days", "Days silent before the single veto (单项否决)."
     )
-    zombie_after_days: int = Field(
-        90, ge=1, description="Days silent that make a zombie (僵尸账号)."
+    zombie_after_days: int = bounded(
+        90, 1, 365, "days", "Days silent that make a zombie (僵尸账号)."
     )
-    min_posts_per_week: int = Field(1, ge=0, description="Posts needed in each ISO week.")
-    flag_after_weeks: int = Field(
-        4, ge=1, description="Consecutive missed weeks that flag an account for shutdown."
+    min_posts_per_week: int = bounded(1, 0, 100, "posts", "Posts needed in each ISO week.")
+    flag_after_weeks: int = bounded(
+        4, 1, 52, "weeks", "Consecutive missed weeks that flag an account for shutdown."
     )
-    new_account_grace_days: int = Field(
-        14, ge=0, description="Days a newly opened account with no posts is exempt."
+    new_account_grace_days: int = bounded(
+        14, 0, 365, "days", "Days a newly opened account with no posts is exempt."
     )
-    stale_after_hours: int = Field(
-        72, ge=1, description="No ok observation within this many hours of T: unknown."
+    stale_after_hours: int = bounded(
+        72, 1, 720, "hours", "No ok observation within this many hours of T: unknown."
     )
     one_account_per_platform: Literal["warn", "error", "off"] = Field(
         "warn", description=f"One unit, one account per platform ({DOC_ONE_ACCOUNT})."
@@ -78,8 +109,8 @@ class Policy(StrictModel):
         True,
         description=f"Department and township accounts must record why ({DOC_HENAN_EXCEPTION}).",
     )
-    filing_overdue_days: int = Field(
-        30, ge=1, description="Days a flagged account may wait before its closure is overdue."
+    filing_overdue_days: int = bounded(
+        30, 1, 365, "days", "Days a flagged account may wait before its closure is overdue."
     )
 
     @field_validator("one_account_per_platform", mode="before")
@@ -102,15 +133,15 @@ class SourceSettings(StrictModel):
     """How one source is reached. `base_url` lets a mirror or the simulated platforms stand in."""
 
     base_url: str | None = Field(None, description="Root URL of the platform's API.")
-    delay: float = Field(1.0, ge=0, description="Seconds between requests to this source.")
-    concurrency: int = Field(2, ge=1, le=64, description="Requests in flight to this source.")
+    delay: float = bounded(1.0, 0, 60, "seconds", "Seconds between requests to this source.")
+    concurrency: int = bounded(2, 1, 64, "requests", "Requests in flight to this source.")
     enabled: bool = Field(True, description="False skips this source's accounts in a crawl.")
 
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"^https?://[^\s/]+", value):
-            raise ValueError(f"must be an http:// or https:// URL, got {value!r}")
+            raise ValueError(f"must be an http:// or https:// URL, got {shown(value)}")
         return value.rstrip("/") if value else value
 
 
@@ -133,32 +164,44 @@ class CrawlSettings(StrictModel):
         min_length=1,
         description="The identifying User-Agent sent with every request.",
     )
-    lookback_days: int = Field(
+    lookback_days: int = bounded(
         100,
-        ge=1,
-        description="Page back until posts are older than this many days (covers a 90-day zombie).",
+        1,
+        730,
+        "days",
+        "Page back until posts are older than this many days (covers a 90-day zombie).",
     )
-    max_pages: int = Field(
-        20, ge=1, le=500, description="At most this many list pages per account."
+    max_pages: int = bounded(20, 1, 500, "pages", "At most this many list pages per account.")
+    retries: int = bounded(2, 0, 10, "retries", "Retries for 5xx answers and timeouts.")
+    backoff: float = bounded(
+        2.0,
+        0,
+        60,
+        "seconds",
+        "Seconds before the first retry; doubles with each further retry.",
     )
-    retries: int = Field(2, ge=0, le=10, description="Retries for 5xx answers and timeouts.")
-    backoff: float = Field(
-        2.0, ge=0, description="Seconds before the first retry; doubles with each further retry."
-    )
-    timeout: float = Field(30.0, gt=0, description="Seconds to wait for one response.")
-    breaker_threshold: int = Field(
+    timeout: float = bounded(30.0, 0.1, 300, "seconds", "Seconds to wait for one response.")
+    breaker_threshold: int = bounded(
         5,
-        ge=1,
-        description="Consecutive blocked (or login-expired) answers that stop a source's crawl.",
+        1,
+        1000,
+        "answers",
+        "Consecutive blocked (or login-expired) answers that stop a source's crawl.",
     )
     autothrottle: bool = Field(True, description="Adapt the delay to the platform's latency.")
     wechat_list: Literal["appmsgpublish", "appmsg"] = Field(
         "appmsgpublish", description="WeChat list endpoint: appmsgpublish (newer) or appmsg."
     )
-    evidence_days: int = Field(
-        400, ge=1, description="Keep raw responses this many days; their SHA-256 is kept forever."
+    evidence_days: int = bounded(
+        400,
+        1,
+        3650,
+        "days",
+        "Keep raw responses this many days; their SHA-256 is kept forever.",
     )
-    batch_size: int = Field(500, ge=1, description="Observations written per store transaction.")
+    batch_size: int = bounded(
+        500, 1, 10_000, "observations", "Observations written per store transaction."
+    )
     process_per_source: bool = Field(
         False,
         description="Crawl each source in its own process: faster on several cores, and one "
@@ -182,14 +225,16 @@ class Person(StrictModel):
     @classmethod
     def _phone(cls, value: str | None) -> str | None:
         if value is not None and not PHONE_RE.match(value.replace(" ", "")):
-            raise ValueError(f"not a phone number: {value!r}; write 13800000000 or 0391-1234567")
+            raise ValueError(
+                f"not a phone number: {shown(value)}; write 13800000000 or 0391-1234567"
+            )
         return value
 
     @field_validator("email")
     @classmethod
     def _email(cls, value: str | None) -> str | None:
         if value is not None and not EMAIL_RE.match(value):
-            raise ValueError(f"not an e-mail address: {value!r}")
+            raise ValueError(f"not an e-mail address: {shown(value)}")
         return value
 
     @model_validator(mode="after")
@@ -268,7 +313,7 @@ class Account(StrictModel):
     @classmethod
     def _url(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"^https?://[^\s/]+", value):
-            raise ValueError(f"must be an http:// or https:// URL, got {value!r}")
+            raise ValueError(f"must be an http:// or https:// URL, got {shown(value)}")
         return value
 
     @field_validator("selectors")
@@ -282,7 +327,8 @@ class Account(StrictModel):
             if key not in allowed:
                 close = difflib.get_close_matches(key, allowed, n=1)
                 hint = f"did you mean `{close[0]}`?" if close else f"use {', '.join(allowed)}"
-                raise ValueError(f"unknown selector `{key}`; {hint}")
+                named = f"`{key}`" if len(key) <= QUOTE_LIMIT else shown(key)
+                raise ValueError(f"unknown selector {named}; {hint}")
         if "item" not in value:
             raise ValueError("selectors need `item:`, the CSS selector of one list row")
         from cssselect import GenericTranslator, SelectorError
@@ -292,7 +338,7 @@ class Account(StrictModel):
                 GenericTranslator().css_to_xpath(css)
             except SelectorError as exc:
                 raise ValueError(
-                    f"selectors.{key}: {css!r} is not a CSS selector ({exc})"
+                    f"selectors.{key}: {shown(css)} is not a CSS selector ({exc})"
                 ) from None
         return value
 
@@ -376,10 +422,10 @@ CHANNEL_KEYS: dict[ChannelKind, tuple[tuple[str, ...], tuple[str, ...]]] = {
 
 def _hhmm(value: Any) -> str:
     if isinstance(value, int):  # a YAML 1.1 reader turns 17:30 into 1050
-        raise ValueError(f'write the time in quotes, e.g. "17:30" (got {value!r})')
+        raise ValueError(f'write the time in quotes, e.g. "17:30" (got {shown(value)})')
     match = HHMM_RE.match(value) if isinstance(value, str) else None
     if match is None:
-        raise ValueError(f'{value!r} is not a time of day; write it as "08:30"')
+        raise ValueError(f'{shown(value)} is not a time of day; write it as "08:30"')
     return f"{int(match.group(1)):02d}:{match.group(2)}"
 
 
@@ -393,13 +439,13 @@ class NotifyChannel(StrictModel):
         default_factory=lambda: [Audience.ALERTS, Audience.SUMMARY],
         description="alerts (to owners and contacts) and/or summary (to supervisors).",
     )
-    max_per_cycle: int = Field(
-        20, ge=1, description="Messages sent per cycle; the rest wait (robots allow 20/min)."
+    max_per_cycle: int = bounded(
+        20, 1, 1000, "messages", "Messages sent per cycle; the rest wait (robots allow 20/min)."
     )
-    timeout: float = Field(20.0, gt=0, description="Seconds to wait for the server.")
+    timeout: float = bounded(20.0, 0.1, 120, "seconds", "Seconds to wait for the server.")
     host: str | None = Field(None, description="email: SMTP server host.")
-    port: int | None = Field(
-        None, ge=1, le=65535, description="email: port (default 587 starttls, 465 ssl, 25)."
+    port: int | None = bounded(
+        None, 1, 65535, "", "email: port (default 587 starttls, 465 ssl, 25)."
     )
     security: Literal["starttls", "ssl", "none"] = Field(
         "starttls", description="email: starttls | ssl | none."
@@ -429,7 +475,7 @@ class NotifyChannel(StrictModel):
     def _env_name(cls, value: str | None) -> str | None:
         if value is not None and not re.match(ENV_NAME_PATTERN, value):
             raise ValueError(
-                f"{value!r} is not an environment variable name; write it in capitals, "
+                f"{shown(value)} is not an environment variable name; write it in capitals, "
                 "e.g. GOVMEDIA_SMTP_PASSWORD"
             )
         return value
@@ -438,7 +484,7 @@ class NotifyChannel(StrictModel):
     @classmethod
     def _sender(cls, value: str | None) -> str | None:
         if value is not None and not EMAIL_RE.match(value):
-            raise ValueError(f"not an e-mail address: {value!r}")
+            raise ValueError(f"not an e-mail address: {shown(value)}")
         return value
 
     @model_validator(mode="after")
@@ -473,9 +519,11 @@ class NotifyChannel(StrictModel):
 class RetrySettings(StrictModel):
     """How failed sends are retried across cycles: the wait doubles after each failure."""
 
-    max_attempts: int = Field(8, ge=1, description="Attempts before a message is given up.")
-    backoff_minutes: float = Field(5.0, gt=0, description="Wait after the first failure.")
-    max_backoff_hours: float = Field(24.0, gt=0, description="The longest wait between attempts.")
+    max_attempts: int = bounded(8, 1, 100, "attempts", "Attempts before a message is given up.")
+    backoff_minutes: float = bounded(5.0, 1, 1440, "minutes", "Wait after the first failure.")
+    max_backoff_hours: float = bounded(
+        24.0, 0.1, 168, "hours", "The longest wait between attempts."
+    )
 
 
 class NotifySettings(StrictModel):
@@ -485,8 +533,8 @@ class NotifySettings(StrictModel):
     supervisors: list[Person] = Field(
         default_factory=list, description="Get the weekly summary and notices."
     )
-    unknown_alert_after_days: int = Field(
-        3, ge=1, description="Alert when an account has been unknown this many days."
+    unknown_alert_after_days: int = bounded(
+        3, 1, 365, "days", "Alert when an account has been unknown this many days."
     )
     retry: RetrySettings = Field(default_factory=RetrySettings, description="Retries.")
 
@@ -495,7 +543,7 @@ class NotifySettings(StrictModel):
         ids = [channel.id for channel in self.channels]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
-            raise ValueError(f"duplicate channel id {duplicates[0]!r}")
+            raise ValueError(f"duplicate channel id {shown(duplicates[0])}")
         return self
 
 
@@ -517,9 +565,7 @@ class NoticeAt(StrictModel):
     period: Literal["month", "quarter"] = Field(
         "month", description="month | quarter: what one notice (通报) covers."
     )
-    day: int = Field(
-        1, ge=1, le=28, description="Day of the month the last period's notice is due."
-    )
+    day: int = bounded(1, 1, 28, "", "Day of the month the last period's notice is due.")
     at: str = Field("09:00", description='Local time it is due, "HH:MM".')
 
     _time = field_validator("at", mode="before")(classmethod(lambda cls, v: _hhmm(v)))
@@ -535,9 +581,13 @@ class ScheduleSettings(StrictModel):
     notice: NoticeAt | None = Field(
         default_factory=NoticeAt, description="Notice (通报) due; null: no notices."
     )
-    heartbeat_minutes: int = Field(15, ge=1, description="Minutes between heartbeat log lines.")
-    crawl_timeout_minutes: int = Field(
-        120, ge=1, description="A crawl running longer is stopped (its accounts stay unknown)."
+    heartbeat_minutes: int = bounded(15, 1, 1440, "minutes", "Minutes between heartbeat log lines.")
+    crawl_timeout_minutes: int = bounded(
+        120,
+        1,
+        1440,
+        "minutes",
+        "A crawl running longer is stopped (its accounts stay unknown).",
     )
 
     @field_validator("crawl_at", mode="before")
@@ -561,8 +611,10 @@ class LoggingSettings(StrictModel):
     )
     format: Literal["kv", "json"] = Field("kv", description="kv (key=value) or json lines.")
     level: Literal["debug", "info", "warning", "error"] = Field("info", description="Level.")
-    max_bytes: int = Field(5_000_000, ge=10_000, description="Size at which the file rotates.")
-    backup_count: int = Field(5, ge=0, description="Rotated files kept.")
+    max_bytes: int = bounded(
+        5_000_000, 10_000, 1_000_000_000, "bytes", "Size at which the file rotates."
+    )
+    backup_count: int = bounded(5, 0, 100, "files", "Rotated files kept.")
 
 
 class ReportSettings(StrictModel):
@@ -577,14 +629,14 @@ class ReportSettings(StrictModel):
         description="主送: who a notice is addressed to.",
     )
     contact: Person | None = Field(None, description="联系人 printed at the end of a notice.")
-    notice_deadline_days: int = Field(
-        15, ge=1, le=180, description="Days after a notice's date by which problems are fixed."
+    notice_deadline_days: int = bounded(
+        15, 1, 180, "days", "Days after a notice's date by which problems are fixed."
     )
     site_url: str | None = Field(
         None, description="Public URL of the output folder, for links in mail and chat."
     )
-    trend_weeks: int = Field(12, ge=2, le=104, description="Weeks in the pass-rate trend.")
-    history_weeks: int = Field(26, ge=1, le=104, description="Weeks on each account's page.")
+    trend_weeks: int = bounded(12, 2, 104, "weeks", "Weeks in the pass-rate trend.")
+    history_weeks: int = bounded(26, 1, 104, "weeks", "Weeks on each account's page.")
     formats: list[Literal["html", "xlsx", "md", "csv"]] = Field(
         default_factory=lambda: ["html", "xlsx", "md", "csv"],
         min_length=1,
@@ -595,7 +647,7 @@ class ReportSettings(StrictModel):
     @classmethod
     def _site_url(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"^https?://[^\s/]+", value):
-            raise ValueError(f"must be an http:// or https:// URL, got {value!r}")
+            raise ValueError(f"must be an http:// or https:// URL, got {shown(value)}")
         return value.rstrip("/") + "/" if value else value
 
 
@@ -641,7 +693,7 @@ class Config(StrictModel):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}; use {LOCAL_TZ_NAME}") from None
+            raise ValueError(f"unknown time zone {shown(value)}; use {LOCAL_TZ_NAME}") from None
         return value
 
     @property

@@ -16,11 +16,7 @@ from dataclasses import dataclass
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    ValidationError,
-)
+from pydantic import BaseModel, ValidationError
 
 from registry import yamlload
 from registry.constants import (
@@ -33,17 +29,45 @@ from registry.constants import (
     Platform,
     Source,
 )
-from registry.models import CLOSURE_DATES, Account, Config, Department, Policy
+from registry.models import (
+    CLOSURE_DATES,
+    ID_PATTERN,
+    QUOTE_LIMIT,
+    Account,
+    Config,
+    Department,
+    Policy,
+    shown,
+)
 
-ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
-PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Characters no value of the ledger may hold: C0 controls other than tab and newline, DEL, C1
+# controls, lone surrogates and the noncharacters U+FFFE, U+FFFF. A YAML escape ("\x01", "\e",
+# "\0", "\uffff") makes them from plain text; a clerk cannot see them, and terminals,
+# spreadsheets and the XML inside .docx notices choke on them.
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# What is escaped when a message is printed: the above, tab and newline too.
+UNPRINTABLE_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
-class StrictModel(BaseModel):
-    """Unknown keys are errors: a typo in config.yaml must not be silently ignored."""
+def printable(text: str) -> str:
+    """`text` with control characters written as escapes (\\x01), safe on any terminal."""
+    return UNPRINTABLE_RE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+def control_message(text: str) -> str | None:
+    """What is wrong with `text` if it holds a character of CONTROL_RE, else None."""
+    match = CONTROL_RE.search(text)
+    if match is None:
+        return None
+    code = ord(match.group())
+    what = (
+        "a noncharacter"
+        if code >= 0xFFFE
+        else "a lone surrogate"
+        if code >= 0xD800
+        else "a control character"
+    )
+    return f"contains {what} (U+{code:04X}) at position {match.start() + 1}; delete it"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -113,6 +137,21 @@ def _field_description(loc: Sequence[str | int]) -> str | None:
     return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
+def _bounds(loc: Sequence[str | int]) -> str | None:
+    """ "0 and 60 seconds": the range of the number field at `loc` (see models.bounded)."""
+    model = _model_at(loc[:-1]) if loc else None
+    info = model.model_fields.get(str(loc[-1])) if model else None
+    if info is None:
+        return None
+    lo = next((m.ge for m in info.metadata if hasattr(m, "ge")), None)
+    hi = next((m.le for m in info.metadata if hasattr(m, "le")), None)
+    if lo is None or hi is None:
+        return None
+    extra = info.json_schema_extra
+    unit = extra.get("unit") if isinstance(extra, dict) else None
+    return f"{lo} and {hi}" + (f" {unit}" if unit else "")
+
+
 def _pydantic_message(error: Mapping[str, Any]) -> str:
     """One sentence for one pydantic error, saying what to write instead."""
     kind = error["type"]
@@ -130,28 +169,26 @@ def _pydantic_message(error: Mapping[str, Any]) -> str:
         return f"unknown key; allowed here: {', '.join(allowed)}"
     if kind in ("enum", "literal_error"):
         options = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
-        alias = PLATFORM_ALIASES.get(str(got).strip().lower())
+        text = got if isinstance(got, str) else shown(got)
+        alias = PLATFORM_ALIASES.get(text.strip().lower())
         if alias is not None and alias.value in options:
             close = [alias.value]
         else:
-            close = difflib.get_close_matches(str(got), options, n=1, cutoff=0.5)
+            close = difflib.get_close_matches(text, options, n=1, cutoff=0.5)
         hint = f"; did you mean {close[0]}?" if close else ""
-        return f"{got!r} is not one of {', '.join(options)}{hint}"
+        return f"{shown(got)} is not one of {', '.join(options)}{hint}"
     if kind.startswith("date_") or kind.startswith("datetime_"):
         if isinstance(got, str) and re.match(r"^\d{4}-\d{1,2}-\d{1,2}$", got.strip()):
-            return f"{got!r} is not a day of the calendar; check the month and the day"
-        return f"not a date: {got!r}; write it as YYYY-MM-DD"
+            return f"{shown(got)} is not a day of the calendar; check the month and the day"
+        return f"not a date: {shown(got)}; write it as YYYY-MM-DD"
     if kind == "string_pattern_mismatch":
         if ctx.get("pattern") == ID_PATTERN:
-            return f"{got!r}: use lowercase letters, digits and '-' only (e.g. gaj-weibo)"
-        return f"{got!r} does not match the pattern {ctx.get('pattern')}"
-    if kind in ("int_parsing", "int_type", "int_from_float"):
-        return f"{got!r} is not a whole number"
-    if kind in ("float_parsing", "float_type"):
-        return f"{got!r} is not a number"
-    if kind in ("bool_parsing", "bool_type"):
-        return f"{got!r} is not true or false"
+            return f"{shown(got)}: use lowercase letters, digits and '-' only (e.g. gaj-weibo)"
+        return f"{shown(got)} does not match the pattern {ctx.get('pattern')}"
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        bounds = _bounds(loc)
+        if bounds is not None:
+            return f"must be between {bounds}, got {shown(got)}"
         sign = {
             "greater_than_equal": "≥",
             "greater_than": ">",
@@ -159,7 +196,16 @@ def _pydantic_message(error: Mapping[str, Any]) -> str:
             "less_than": "<",
         }[kind]
         bound = next(iter(ctx.values()), "")
-        return f"must be {sign} {bound}, got {got!r}"
+        return f"must be {sign} {bound}, got {shown(got)}"
+    if kind == "finite_number":
+        bounds = _bounds(loc)
+        return f"must be between {bounds}, got {shown(got)}" if bounds else "must be a number"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"{shown(got)} is not a whole number"
+    if kind in ("float_parsing", "float_type"):
+        return f"{shown(got)} is not a number"
+    if kind in ("bool_parsing", "bool_type"):
+        return f"{shown(got)} is not true or false"
     if kind == "string_too_short":
         return "must not be empty"
     if kind == "too_short":
@@ -167,11 +213,11 @@ def _pydantic_message(error: Mapping[str, Any]) -> str:
     if kind in ("string_too_long", "too_long"):
         return f"too long: at most {ctx.get('max_length')}"
     if kind == "string_type":
-        return f"must be text, got {got!r}; put it in quotes"
+        return f"must be text, got {shown(got)}; put it in quotes"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return f"must be a mapping (key: value), got {got!r}"
+        return f"must be a mapping (key: value), got {shown(got)}"
     if kind == "list_type":
-        return f"must be a list (items start with '- '), got {got!r}"
+        return f"must be a list (items start with '- '), got {shown(got)}"
     message = str(error["msg"])
     return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
@@ -264,7 +310,7 @@ def _cross_checks(units: list[_Unit], policy: Policy, today: dt.date) -> Iterato
                 if key in seen_identifiers:
                     yield Problem(
                         (*a_loc, key[1]),
-                        f"{key[2]!r} is already registered as account {seen_identifiers[key]!r}"
+                        f"{shown(key[2])} is already registered as account {shown(seen_identifiers[key])}"
                         + (" (searched by name: add fakeid:)" if key[1] == "name" else "")
                         + "; one account, one entry",
                     )
@@ -286,7 +332,7 @@ def _cross_checks(units: list[_Unit], policy: Policy, today: dt.date) -> Iterato
             if account.platform in per_platform and policy.one_account_per_platform != "off":
                 yield Problem(
                     (*a_loc, "platform"),
-                    f"{unit.name} already runs {per_platform[account.platform]!r} on "
+                    f"{unit.name} already runs {shown(per_platform[account.platform])} on "
                     f"{account.platform.value} (one unit, one account per platform, "
                     f"{DOC_ONE_ACCOUNT})",
                     "error" if policy.one_account_per_platform == "error" else "warning",
@@ -307,7 +353,7 @@ def _duplicate_ids(plain: Mapping[str, Any]) -> Iterator[Problem]:
             if d_id in seen_departments:
                 yield Problem(
                     ("departments", d_index, "id"),
-                    f"duplicate department id {d_id!r}; ids are unique",
+                    f"duplicate department id {shown(d_id)}; ids are unique",
                 )
             seen_departments.add(d_id)
         accounts = department.get("accounts")
@@ -318,8 +364,8 @@ def _duplicate_ids(plain: Mapping[str, Any]) -> Iterator[Problem]:
             if a_id in seen_accounts:
                 yield Problem(
                     ("departments", d_index, "accounts", a_index, "id"),
-                    f"duplicate account id {a_id!r} (also in department "
-                    f"{seen_accounts[a_id]!r}); ids are unique across the file",
+                    f"duplicate account id {shown(a_id)} (also in department "
+                    f"{shown(seen_accounts[a_id])}); ids are unique across the file",
                 )
             seen_accounts.setdefault(a_id, d_id if isinstance(d_id, str) else str(d_index))
 
@@ -365,6 +411,29 @@ def _date_problems(
                 )
 
 
+def _control_problems(plain: Any) -> Iterator[Problem]:
+    """Every key and text value holding a control character (CONTROL_RE), wherever it is."""
+    seen: set[int] = set()  # a list or mapping reached again through an alias: checked once
+    stack: list[tuple[tuple[str | int, ...], Any]] = [((), plain)]
+    while stack:
+        loc, node = stack.pop()
+        if isinstance(node, str):
+            message = control_message(node)
+            if message is not None:
+                yield Problem(loc, message)
+        elif isinstance(node, (dict, list)) and id(node) not in seen:
+            seen.add(id(node))
+            if isinstance(node, list):
+                stack.extend(((*loc, i), item) for i, item in enumerate(node))
+                continue
+            for key, value in node.items():
+                message = control_message(key) if isinstance(key, str) else None
+                if message is not None:
+                    yield Problem((*loc, key), f"the key {message}")
+                else:
+                    stack.append(((*loc, key), value))
+
+
 def _store_problems(plain: Mapping[str, Any]) -> Iterator[Problem]:
     store = plain.get("store")
     if isinstance(store, str) and re.match(r"^[a-z0-9+]+://[^/@]*:[^/@]*@", store):
@@ -379,7 +448,13 @@ def _store_problems(plain: Mapping[str, Any]) -> Iterator[Problem]:
 
 
 def display_path(loc: Sequence[str | int], data: Any) -> str:
-    """`departments[gaj].accounts[gaj-weibo].owner`: list items by their id where they have one."""
+    """`departments[gaj].accounts[gaj-weibo].owner`: list items by their id where they have one.
+
+    An id or key longer than QUOTE_LIMIT is cut (…), as quoted values are."""
+
+    def cut(text: str) -> str:
+        return text if len(text) <= QUOTE_LIMIT else text[: QUOTE_LIMIT - 1] + "…"
+
     out = ""
     node = data
     for part in loc:
@@ -388,13 +463,13 @@ def display_path(loc: Sequence[str | int], data: Any) -> str:
             if isinstance(node, list) and 0 <= part < len(node):
                 item = node[part]
                 if isinstance(item, Mapping) and isinstance(item.get("id"), str) and item["id"]:
-                    label = item["id"]
+                    label = cut(item["id"])
                 node = item
             else:
                 node = None
             out += f"[{label}]"
         else:
-            out += f".{part}" if out else str(part)
+            out += f".{cut(str(part))}" if out else cut(str(part))
             node = node.get(part) if isinstance(node, Mapping) else None
     return out or "(top level)"
 
@@ -440,9 +515,14 @@ def sorted_lines(lines: Iterable[str]) -> list[str]:
     return sorted(set(lines), key=key)
 
 
-def find_problems(plain: dict[str, Any], today: dt.date) -> tuple[Config | None, list[Problem]]:
+def find_problems(
+    plain: dict[str, Any], today: dt.date, *, check_controls: bool = True
+) -> tuple[Config | None, list[Problem]]:
     """Validate plain config data: the config (None when the models refuse it) and every
-    problem found, errors and warnings, whole-ledger checks included."""
+    problem found, errors and warnings, whole-ledger checks included.
+
+    `check_controls=False` skips the search for control characters, for a caller that knows
+    none can be there (registry/config.py: the text has neither raw ones nor escapes)."""
     config: Config | None
     try:
         config = Config.model_validate(plain)
@@ -455,4 +535,11 @@ def find_problems(plain: dict[str, Any], today: dt.date) -> tuple[Config | None,
         problems = list(_ledger_problems(config, today))
     problems += _duplicate_ids(plain)
     problems += _store_problems(plain)
+    controls = list(_control_problems(plain)) if check_controls else []
+    if controls:  # what else is said of a value with a control character in it is noise
+        bad = {p.loc for p in controls}
+        problems = [
+            p for p in problems if not any(p.loc[:n] in bad for n in range(1, len(p.loc) + 1))
+        ] + controls
+        config = None
     return config, problems

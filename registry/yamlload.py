@@ -11,6 +11,10 @@ on (`Lines`), and problems can point at the line to fix.
 
 Anything outside plain data (custom or explicit non-string tags, merge keys `<<`, complex keys)
 raises `Unsupported`; the caller then falls back to ruamel.yaml, which handles all of YAML.
+
+Both readers keep an alias (`*name`) as a second reference to the anchored value, so a
+"billion laughs" file costs nothing to read; what it would cost later (validating, copying) is
+bounded by `repeat_problem`, which either reader's result goes through.
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ from ruamel.yaml.util import create_timestamp
 from ruamel.yaml.util import timestamp_regexp as _lazy_timestamp_regexp
 from yaml import MarkedYAMLError
 from yaml import events as ev
+from yaml.reader import ReaderError
+
+from registry.models import shown
 
 try:  # the C parser ships in PyYAML's wheels; without it, ruamel.yaml reads everything
     from yaml._yaml import CParser
@@ -53,6 +60,12 @@ timestamp_regexp = re.compile(_lazy_timestamp_regexp.pattern, _lazy_timestamp_re
 
 _MISSING = object()
 
+# Aliases may repeat at most REPEAT_FACTOR times the document's own values, and always at least
+# REPEAT_FLOOR: plenty for an owner written once and reused on every account, nowhere near the
+# billion values of the nine lines of a "billion laughs" file.
+REPEAT_FACTOR = 10
+REPEAT_FLOOR = 10_000
+
 
 class Unsupported(Exception):
     """The text uses YAML this reader leaves to ruamel.yaml."""
@@ -65,6 +78,10 @@ class YAMLProblem(Exception):
         super().__init__(f"{line}: {problem}")
         self.line = line
         self.problem = problem
+
+
+class YAMLLimit(YAMLProblem):
+    """Well-formed YAML that is no ledger: aliases that repeat too much, or form a loop."""
 
 
 class Lines:
@@ -173,6 +190,7 @@ def load(text: str | bytes) -> tuple[Any, Lines]:
     item_lines: list[int] = []
     stack: list[tuple[Any, bool, dict[str, int], list[int]]] = []
     documents = 0
+    aliased = False
     try:
         while True:
             event = get_event()
@@ -227,6 +245,7 @@ def load(text: str | bytes) -> tuple[Any, Lines]:
                 if event.anchor not in anchors:  # pragma: no cover - libyaml rejects it first
                     raise YAMLProblem(event.start_mark.line + 1, f"unknown alias *{event.anchor}")
                 value = anchors[event.anchor]
+                aliased = True
             else:
                 if cls is ev.DocumentStartEvent:
                     documents += 1
@@ -246,7 +265,7 @@ def load(text: str | bytes) -> tuple[Any, Lines]:
                     if value in container:
                         raise YAMLProblem(
                             event.start_mark.line + 1,
-                            f"duplicate key {value!r}; each key appears once in a mapping",
+                            f"duplicate key {shown(value)}; each key appears once in a mapping",
                         )
                     key = value
                     key_line = event.start_mark.line + 1
@@ -263,10 +282,78 @@ def load(text: str | bytes) -> tuple[Any, Lines]:
         mark = exc.problem_mark or exc.context_mark
         problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
         raise YAMLProblem(mark.line + 1 if mark is not None else 1, problem) from None
+    except ReaderError as exc:  # a character YAML does not allow (e.g. U+FFFF)
+        before = text[: exc.position]
+        line = before.count(b"\n" if isinstance(before, bytes) else "\n") + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise YAMLProblem(
+            line, f"a character YAML does not allow (U+{code:04X}); delete it"
+        ) from None
     if isinstance(root, dict):
         first = min(lines.keys[id(root)].values(), default=1)
         lines.root = first
+    if aliased:
+        found = repeat_problem(root)
+        if found is not None:
+            raise YAMLLimit(lines.line_of(found[0], root), found[1])
     return root, lines
+
+
+def repeat_problem(root: Any) -> tuple[tuple[Any, ...], str] | None:
+    """Where aliases make the document too big (more values repeated than REPEAT_FACTOR times
+    its own, and more than REPEAT_FLOOR) or a loop (an alias inside its own anchor): the
+    location of the biggest such alias and what is wrong, or None.
+
+    Works on plain data and on ruamel.yaml trees alike (an alias is a second reference to the
+    same list or dict), in one pass over the document's own values: a repeated container's
+    size is remembered, never walked again."""
+    if not isinstance(root, (dict, list)):
+        return None
+    sizes: dict[int, int] = {}  # id of a finished container → its values, aliases expanded
+    walking = {id(root)}
+    own = 1
+    repeated = 0
+    biggest: tuple[int, tuple[Any, ...]] = (0, ())
+    # (container, its location, its remaining children, its size so far)
+    stack: list[tuple[Any, tuple[Any, ...], Any, list[int]]] = [(root, (), _children(root), [1])]
+    while stack:
+        _, loc, children, size = stack[-1]
+        for key, child in children:
+            if not isinstance(child, (dict, list)):
+                own += 1
+                size[0] += 1
+                continue
+            if id(child) in sizes:  # a second reference: an alias
+                repeated += sizes[id(child)]
+                size[0] += sizes[id(child)]
+                if sizes[id(child)] > biggest[0]:
+                    biggest = (sizes[id(child)], (*loc, key))
+                continue
+            if id(child) in walking:
+                return (*loc, key), (
+                    "this alias is inside the value it names (a loop); write the values out"
+                )
+            own += 1
+            walking.add(id(child))
+            stack.append((child, (*loc, key), _children(child), [1]))
+            break
+        else:
+            node, _, _, size = stack.pop()
+            walking.discard(id(node))
+            sizes[id(node)] = size[0]
+            if stack:
+                stack[-1][3][0] += size[0]
+    limit = max(REPEAT_FLOOR, REPEAT_FACTOR * own)
+    if repeated <= limit:
+        return None
+    return biggest[1], (
+        f"aliases (*name) would repeat {repeated:,} values, more than the {limit:,} allowed "
+        f"(ten times the file's own {own:,}); the biggest is here; write the values out instead"
+    )
+
+
+def _children(node: Any) -> Any:
+    return iter(node.items()) if isinstance(node, dict) else enumerate(node)
 
 
 def plain(node: Any) -> Any:

@@ -209,7 +209,7 @@ CASES = [
         BASE.replace(
             "jurisdiction: 博爱县\n", "jurisdiction: 博爱县\npolicy:\n  veto_after_days: 0\n"
         ),
-        ["config.yaml:3: policy.veto_after_days: must be ≥ 1, got 0"],
+        ["config.yaml:3: policy.veto_after_days: must be between 1 and 365 days, got 0"],
         id="bound",
     ),
     pytest.param(
