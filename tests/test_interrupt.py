@@ -24,10 +24,10 @@ GOVMEDIA = [sys.executable, "-c", "from govmedia.cli import main; main()"]
 def hung_ledger(folder: Path, server: HungServer, **extra: object) -> Path:
     """The two-account ledger, both sources pointed at the hung server, politely slow."""
     sources = {
-        name: {"base_url": server.url, "delay": 3600, "concurrency": 1}
+        name: {"base_url": server.url, "delay": 60, "concurrency": 1}
         for name in ("weibo", "wechat")
     }
-    crawl = {"timeout": 600, "retries": 0, "autothrottle": False}
+    crawl = {"timeout": 300, "retries": 0, "autothrottle": False}
     return write_ledger(folder, ledger_data(sources=sources, crawl=crawl, **extra))
 
 

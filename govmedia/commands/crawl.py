@@ -263,6 +263,11 @@ def simulate(
         raise click.BadParameter(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     if not now_text:
         sim.set_now(None)  # follow the system clock
+    # Stop cleanly from the moment anyone can know we are listening (a signal sent right after
+    # the first line must not find the default handler).
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
     click.echo(f"simulated platforms at {sim.url}  (clock: {now_text or 'system time'})")
     for account_id, source, identifier, profile in world.mapping():
         click.echo(f"  {account_id:<18} {source:<9} {profile:<13} {identifier}")
@@ -275,9 +280,6 @@ def simulate(
         f"GOVMEDIA_WECHAT_COOKIE='{SIMULATOR_WECHAT_COOKIE}'"
     )
     sys.stdout.flush()
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
     stop.wait()
     sim.stop()
     click.echo("stopped", err=True)
