@@ -132,6 +132,9 @@ class SourceSpider(scrapy.Spider):
     follow_redirects: ClassVar[bool] = False
     # Hosts (with their subdomains) a redirect to which means the session or cookie is not valid.
     login_hosts: ClassVar[frozenset[str]] = frozenset()
+    # Whether the end of the list is the start of the account's history. A feed or a web column
+    # shows only its newest rows, so reaching its end proves only back to its oldest row.
+    end_is_history: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -383,7 +386,8 @@ class SourceSpider(scrapy.Spider):
             self.breaker.record(Outcome.OK)
         posts = sorted(job.posts.values(), key=lambda p: p.published_at, reverse=True)
         dated = [p.published_at for p in posts if not p.pinned]
-        complete_since = None if job.stop == "end" else (dated[-1] if dated else None)
+        whole_history = job.stop == "end" and self.end_is_history
+        complete_since = None if whole_history else (dated[-1] if dated else None)
         if job.stop == "known":
             since = job.target.seen_since
             complete_since = None if since is None else min(since, complete_since or since)

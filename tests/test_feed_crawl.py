@@ -58,3 +58,25 @@ def test_gone_feed_is_not_found(sources_crawl: SourcesCrawl) -> None:
 
 def test_refused_feed_is_blocked(sources_crawl: SourcesCrawl) -> None:
     assert sources_crawl.result("f-blocked").outcome is Outcome.BLOCKED
+
+
+def _as_utc(value):  # SQLite hands instants back naive (they are stored as UTC)
+    import datetime as dt
+
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def test_a_feed_proves_its_posts_only_back_to_its_oldest_item(sources_crawl: SourcesCrawl) -> None:
+    # A feed shows only its newest items: reaching its end is not the start of the account's
+    # history, so the observation is complete only since the oldest item it showed.
+    oldest = min(
+        _as_utc(p["published_at"]) for p in sources_crawl.posts("f-rsshub") if not p["pinned"]
+    )
+    assert _as_utc(sources_crawl.observation("f-rsshub")["complete_since"]) == oldest
+
+
+def test_a_web_column_proves_its_posts_only_back_to_its_oldest_row(
+    sources_crawl: SourcesCrawl,
+) -> None:
+    oldest = min(_as_utc(p["published_at"]) for p in sources_crawl.posts("w-ul") if not p["pinned"])
+    assert _as_utc(sources_crawl.observation("w-ul")["complete_since"]) == oldest

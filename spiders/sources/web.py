@@ -25,6 +25,7 @@ class RedirectFollowing(SourceSpider):
     """A spider that follows up to MAX_REDIRECTS redirects of a page before judging it."""
 
     accept: ClassVar[str] = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
+    end_is_history = False  # one page of a feed or column: its newest rows only
 
     def request_headers(self, job: Job) -> dict[str, str]:
         return {"Accept": self.accept, "Accept-Language": "zh-CN,zh;q=0.9"}
