@@ -26,11 +26,17 @@ class BackoffRetryMiddleware(RetryMiddleware):
     def __init__(self, settings: BaseSettings) -> None:
         super().__init__(settings)
         self.backoff = settings.getfloat("GOVMEDIA_RETRY_BACKOFF", 0.0)
+        self.max_backoff = settings.getfloat("GOVMEDIA_RETRY_MAX_BACKOFF", 300.0)
+
+    def delay(self, retry_times: int) -> float:
+        """Seconds before retry number `retry_times` (1, 2, …): doubling, never past the cap, so
+        ten retries of a 60 s backoff wait minutes, not hours."""
+        return min(self.backoff * 2 ** (retry_times - 1), self.max_backoff)
 
     def _retry(self, request: Request, reason: Any) -> Request | None:
         retried = super()._retry(request, reason)
         if retried is not None and self.backoff > 0:
-            retried.meta[RETRY_DELAY_KEY] = self.backoff * 2 ** (retried.meta["retry_times"] - 1)
+            retried.meta[RETRY_DELAY_KEY] = self.delay(retried.meta["retry_times"])
         return retried
 
     async def process_request(self, request: Request) -> None:

@@ -51,6 +51,7 @@ RETRY_ENABLED = True
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]
 GOVMEDIA_RETRY_BACKOFF = 2.0  # seconds before the first retry, doubling after
+GOVMEDIA_RETRY_MAX_BACKOFF = 300.0  # no single wait longer than this (5 minutes)
 DOWNLOAD_TIMEOUT = 30
 # A body cut short is judged (malformed), with the evidence kept, rather than dropped.
 DOWNLOAD_FAIL_ON_DATALOSS = False

@@ -318,3 +318,16 @@ def test_long_lived_heap_hides_what_exists_and_collects_what_is_new() -> None:
         gc.collect()
         assert gone() is None  # a cycle made inside is still collected
     assert gc.get_freeze_count() == 0
+
+
+def test_retry_waits_double_but_never_past_the_cap() -> None:
+    from scrapy.settings import Settings
+
+    from spiders import settings as project
+    from spiders.middlewares import BackoffRetryMiddleware
+
+    settings = Settings()
+    settings.setmodule(project)
+    settings.set("GOVMEDIA_RETRY_BACKOFF", 60.0)
+    middleware = BackoffRetryMiddleware(settings)
+    assert [middleware.delay(n) for n in (1, 2, 3, 4, 10)] == [60.0, 120.0, 240.0, 300.0, 300.0]
