@@ -29,6 +29,7 @@ from typing import Any
 from registry.bulk import long_lived_heap
 from registry.config import LoadedConfig, store_url
 from registry.constants import LOCAL_TZ, Outcome, Source
+from registry.credentials import credentials_path
 from registry.models import Config
 
 
@@ -347,6 +348,7 @@ def _crawl_here(
             crawl=config.crawl,
             base_url=config.sources.for_source(source).base_url,
             now=now,
+            credentials_path=str(credentials_path(url, loaded.base_dir)),
         )
     with long_lived_heap():
         process.start(install_signal_handlers=True)
