@@ -25,7 +25,7 @@ from registry.problems import sorted_lines
 F = TypeVar("F", bound=Callable[..., Any])
 
 # The modules under govmedia/commands that contribute commands, each with a `COMMANDS` list.
-COMMAND_MODULES = ("ledger", "crawl", "observe", "compliance", "report", "cycle")
+COMMAND_MODULES = ("ledger", "crawl", "observe", "compliance", "report", "cycle", "login")
 
 EXIT_OK = 0
 EXIT_PARTIAL = 1

@@ -4,9 +4,14 @@ health reminders of the cycle."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import os
 import sqlite3
 import stat
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +21,7 @@ import pytest
 from registry import credentials
 from spiders.simulator import RunningSimulator, World, start_simulator
 from tests.fixtures.simulator import SIM_NOW, govmedia, write_crawl_config
-from tests.test_crawl_faults import ledger, weibo
+from tests.test_crawl_faults import ledger, wechat, weibo
 
 VISITOR_LEDGER = ledger(
     [
@@ -106,3 +111,184 @@ def test_configured_weibo_cookie_wins_over_visitor_cookies(
     assert sim.server.hits["/visitor/genvisitor"] == 0
     assert sim.server.hits["/visitor/visitor"] == 0
     assert "configured-login-cookie" not in output
+
+
+# ---------------------------------------------------------------------------------------------
+# WeChat QR login
+
+
+WECHAT_LEDGER = ledger(
+    [
+        wechat("wx-1", "daily-q1"),
+        wechat("wx-2", "weekly-q2"),
+        wechat("wx-3", "daily-q3"),
+        wechat("wx-4", "daily-q4"),
+        weibo("wb-daily", "daily-q5"),
+    ]
+)
+LOGIN_ENV: dict[str, str] = {}  # no GOVMEDIA_ variable: the stored session is the login
+
+
+def start_login(path: Path, *extra: str) -> subprocess.Popen[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("GOVMEDIA_")}
+    command = [sys.executable, "-c", "from govmedia.cli import main; main()"]
+    return subprocess.Popen(
+        [*command, "login", "wechat", "-c", str(path), "--poll", "0.05", *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=base,
+    )
+
+
+def wait_for_qr(sim: RunningSimulator, child: subprocess.Popen[str]) -> str:
+    """The uuid of the QR code the login is showing (polled: the child starts it)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        pending = sim.world.logins.pending()
+        if pending:
+            return pending[-1]
+        assert child.poll() is None, child.communicate()
+        time.sleep(0.02)
+    raise AssertionError("the login never asked for a QR code")
+
+
+def qr_login(sim: RunningSimulator, path: Path, account: str = "博爱县人民政府") -> str:
+    child = start_login(path, "--now", SIM_NOW.isoformat())
+    uuid = wait_for_qr(sim, child)
+    assert sim.world.logins.scan(uuid, account=account)
+    out, err = child.communicate(timeout=60)
+    assert child.returncode == 0, err
+    return out + err
+
+
+def test_qr_login_stores_a_session_the_next_crawl_uses(
+    sim: RunningSimulator, tmp_path: Path
+) -> None:
+    path = write_crawl_config(tmp_path, sim.url, WECHAT_LEDGER)
+    before, _ = crawl(path, env=LOGIN_ENV)
+    assert before["wx-1"]["outcome"] == "auth_expired"
+    assert "govmedia login wechat" in before["wx-1"]["detail"]
+
+    output = qr_login(sim, path)
+    assert "logged in as 博爱县人民政府" in output
+    qr = tmp_path / "wechat-login-qr.png"
+    assert qr.read_bytes().startswith(b"\x89PNG")
+    assert "█" in output  # drawn in the terminal too
+    stored = tmp_path / credentials.FILE_NAME
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    (session,) = credentials.load(stored).wechat
+    assert session.account == "博爱县人民政府"
+    assert session.expires_at is not None
+    assert (session.expires_at - SIM_NOW).total_seconds() == 84 * 3600  # slave_user's expiry
+    assert session.token not in output and session.cookie.split("; ")[1] not in output
+    assert "token" not in (tmp_path / "config.yaml").read_text(encoding="utf-8")
+
+    after, logs = crawl(path, env=LOGIN_ENV)  # a new process, no restart of anything needed
+    assert {after[a]["outcome"] for a in ("wx-1", "wx-2", "wx-3", "wx-4")} == {"ok"}
+    assert session.token not in logs and session.token not in store_text(path)
+
+
+@pytest.mark.parametrize(("cancel", "message"), [(False, "expired"), (True, "cancelled")])
+def test_qr_login_expired_or_cancelled_stores_nothing(
+    sim: RunningSimulator, tmp_path: Path, cancel: bool, message: str
+) -> None:
+    path = write_crawl_config(tmp_path, sim.url, WECHAT_LEDGER)
+    child = start_login(path)
+    uuid = wait_for_qr(sim, child)
+    if cancel:
+        assert sim.world.logins.scan(uuid, confirm=False)
+    else:
+        sim.set_now(SIM_NOW + dt.timedelta(minutes=6))  # the code lasts five minutes
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 1
+    assert message in err
+    assert not (tmp_path / credentials.FILE_NAME).exists()
+
+
+def test_expired_stored_session_is_an_expired_login_naming_the_command(
+    sim: RunningSimulator, tmp_path: Path
+) -> None:
+    path = write_crawl_config(tmp_path, sim.url, WECHAT_LEDGER)
+    qr_login(sim, path)
+    later = SIM_NOW + dt.timedelta(days=4)
+    sim.set_now(later)
+    done = govmedia("crawl", "--json", "-c", str(path), "--now", later.isoformat(), env=LOGIN_ENV)
+    found = {r["account"]: r for r in json.loads(done.stdout)}
+    assert found["wx-1"]["outcome"] == "auth_expired"
+    assert "stored WeChat login expired" in found["wx-1"]["detail"]
+    assert sim.world.logins.served == {}  # not asked with a session known to be over
+
+
+def test_environment_login_wins_over_the_stored_one(sim: RunningSimulator, tmp_path: Path) -> None:
+    from spiders.simulator import SIMULATOR_WECHAT_COOKIE, SIMULATOR_WECHAT_TOKEN
+
+    path = write_crawl_config(tmp_path, sim.url, WECHAT_LEDGER)
+    qr_login(sim, path)
+    env = {
+        "GOVMEDIA_WECHAT_TOKEN": SIMULATOR_WECHAT_TOKEN,
+        "GOVMEDIA_WECHAT_COOKIE": SIMULATOR_WECHAT_COOKIE,
+    }
+    found, _ = crawl(path, env=env)
+    assert found["wx-1"]["outcome"] == "ok"
+    assert set(sim.world.logins.served) == {SIMULATOR_WECHAT_TOKEN}
+
+
+def test_several_logins_share_the_accounts_and_freq_control_drops_one(
+    sim: RunningSimulator, tmp_path: Path
+) -> None:
+    path = write_crawl_config(
+        tmp_path, sim.url, WECHAT_LEDGER, sources={"wechat": {"concurrency": 1}}
+    )
+    qr_login(sim, path, account="博爱县人民政府")
+    qr_login(sim, path, account="博爱县公安局")
+    sessions = credentials.load(tmp_path / credentials.FILE_NAME).wechat
+    assert [s.account for s in sessions] == ["博爱县人民政府", "博爱县公安局"]
+    first, second = (s.token for s in sessions)
+
+    found, _ = crawl(path, env=LOGIN_ENV)
+    assert {found[a]["outcome"] for a in ("wx-1", "wx-2", "wx-3", "wx-4")} == {"ok"}
+    assert sim.world.logins.served[first] > 0 and sim.world.logins.served[second] > 0
+
+    sim.world.logins.served.clear()
+    sim.world.logins.freq_limited.add(first)
+    found, logs = crawl(path, env=LOGIN_ENV)
+    assert {found[a]["outcome"] for a in ("wx-1", "wx-2", "wx-3", "wx-4")} == {"ok"}
+    # 200013 to the first request (and to one already queued with it), then never asked again
+    assert sim.world.logins.served[first] <= 2
+    assert sim.world.logins.served[second] >= 4  # every account went through the other login
+    assert "freq control" in logs and first not in logs
+
+
+# ---------------------------------------------------------------------------------------------
+# login status
+
+
+def test_login_status_json_tests_each_login_live(sim: RunningSimulator, tmp_path: Path) -> None:
+    path = write_crawl_config(tmp_path, sim.url, WECHAT_LEDGER)
+    done = govmedia("login", "status", "--json", "-c", str(path), env=LOGIN_ENV)
+    assert done.returncode == 1  # no WeChat login yet
+    states = {(e["source"], e["state"]) for e in json.loads(done.stdout)}
+    assert states == {("wechat", "none"), ("weibo", "none")}
+
+    qr_login(sim, path)
+    crawl(path, env=LOGIN_ENV)  # a crawl of the visitor-less ledger stores no visitor cookies
+    now = ["--now", SIM_NOW.isoformat()]
+    done = govmedia("login", "status", "--json", "-c", str(path), *now, env=LOGIN_ENV)
+    entries = {e["source"]: e for e in json.loads(done.stdout)}
+    assert entries["wechat"]["state"] == "ok"
+    assert entries["wechat"]["account"] == "博爱县人民政府"
+    assert entries["wechat"]["origin"].startswith("stored (")
+    assert entries["wechat"]["expires_at"] == "2026-12-01T21:00:00+08:00"
+    (session,) = credentials.load(tmp_path / credentials.FILE_NAME).wechat
+    assert session.token not in done.stdout and session.token not in done.stderr
+
+    sim.world.logins.freq_limited.add(session.token)
+    done = govmedia("login", "status", "--json", "-c", str(path), *now, env=LOGIN_ENV)
+    assert {e["source"]: e["state"] for e in json.loads(done.stdout)}["wechat"] == "blocked"
+    assert done.returncode == 1
+
+    later = (SIM_NOW + dt.timedelta(days=4)).isoformat()
+    done = govmedia("login", "status", "--json", "-c", str(path), "--now", later, env=LOGIN_ENV)
+    entry = {e["source"]: e for e in json.loads(done.stdout)}["wechat"]
+    assert entry["state"] == "expired" and "govmedia login wechat" in entry["detail"]

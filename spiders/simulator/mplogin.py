@@ -11,7 +11,7 @@
    `slave_sid`, `bizuin`, `data_ticket`), whose `expires` is the session's end.
 
 The QR code encodes `/simulator/scan?uuid=…` on this server: opening it (`&action=cancel` to
-refuse) is the phone's scan; tests call `world.logins.scan(uuid)`. `/cgi-bin/home` shows the
+refuse; without `uuid`, the newest waiting code) is the phone's scan; tests call `world.logins.scan(uuid)`. `/cgi-bin/home` shows the
 account's `nick_name`, as the real home page does in its script.
 """
 
@@ -108,7 +108,9 @@ def scan(request: SimRequest) -> SimResponse:
     """The phone: scanning the QR code (and confirming, unless `action=cancel`)."""
     confirm = request.param("action", "confirm") != "cancel"
     account = request.param("account") or "博爱县人民政府"
-    done = request.world.logins.scan(request.param("uuid"), confirm=confirm, account=account)
+    pending = request.world.logins.pending()
+    uuid = request.param("uuid") or (pending[-1] if pending else "")  # none: the newest code
+    done = request.world.logins.scan(uuid, confirm=confirm, account=account)
     word = ("已确认登录" if confirm else "已取消登录") if done else "二维码已失效"
     return SimResponse.html(f"<html><body><p>{word}</p></body></html>", status=200 if done else 410)
 

@@ -1,0 +1,242 @@
+"""Where each source's login comes from, until when it lasts, whether the platform still takes
+it (`govmedia login status`), and the reminders the cycle sends before and at its expiry.
+
+A login comes from the environment (GOVMEDIA_WECHAT_TOKEN and _COOKIE, GOVMEDIA_WEIBO_COOKIE:
+these win, their expiry is unknown) or from the stored logins (registry/credentials.py), which
+are read afresh at every cycle, so a new `govmedia login wechat` counts without a restart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from registry import credentials
+from registry.config import LoadedConfig, store_url
+from registry.constants import LOCAL_TZ, Source
+
+WECHAT_TOKEN_ENV = "GOVMEDIA_WECHAT_TOKEN"
+WECHAT_COOKIE_ENV = "GOVMEDIA_WECHAT_COOKIE"
+WEIBO_COOKIE_ENV = "GOVMEDIA_WEIBO_COOKIE"
+DEFAULT_BASE = {Source.WEIBO: "https://m.weibo.cn", Source.WECHAT: "https://mp.weixin.qq.com"}
+LOGIN_COMMAND = "govmedia login wechat"
+
+# Login states (`login status`, the reports' 数据源状态)
+OK, EXPIRED, BLOCKED, UNTESTED, NONE, ERROR = (
+    "ok",
+    "expired",
+    "blocked",
+    "untested",
+    "none",
+    "error",
+)
+
+
+@dataclass
+class Credential:
+    """One login of one source, as `login status` shows it (never its value)."""
+
+    source: Source
+    origin: str  # "environment (NAME)" | "stored (PATH)" | "none"
+    account: str  # who logged in, when known
+    logged_in_at: dt.datetime | None
+    expires_at: dt.datetime | None
+    state: str = UNTESTED
+    detail: str = ""
+    token: str = ""  # for the live test only: never printed
+    cookie: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        def iso(value: dt.datetime | None) -> str | None:
+            return value.astimezone(LOCAL_TZ).isoformat() if value else None
+
+        return {
+            "source": self.source.value,
+            "origin": self.origin,
+            "account": self.account,
+            "logged_in_at": iso(self.logged_in_at),
+            "expires_at": iso(self.expires_at),
+            "state": self.state,
+            "detail": self.detail,
+        }
+
+
+def credentials_file(loaded: LoadedConfig) -> Path:
+    return credentials.credentials_path(store_url(loaded), loaded.base_dir)
+
+
+def source_credentials(
+    loaded: LoadedConfig, now: dt.datetime, environ: Mapping[str, str] | None = None
+) -> list[Credential]:
+    """Every login the next crawl would use, per source: the environment's, else the stored."""
+    env = os.environ if environ is None else environ
+    path = credentials_file(loaded)
+    stored = credentials.load(path)
+    where = f"stored ({path})"
+    out: list[Credential] = []
+    if env.get(WECHAT_TOKEN_ENV) and env.get(WECHAT_COOKIE_ENV):
+        out.append(
+            Credential(
+                Source.WECHAT,
+                f"environment ({WECHAT_TOKEN_ENV}, {WECHAT_COOKIE_ENV})",
+                "",
+                None,
+                None,
+                token=env[WECHAT_TOKEN_ENV],
+                cookie=env[WECHAT_COOKIE_ENV],
+            )
+        )
+    elif stored.wechat:
+        for session in stored.wechat:
+            expired = session.expired(now)
+            out.append(
+                Credential(
+                    Source.WECHAT,
+                    where,
+                    session.account,
+                    session.logged_in_at,
+                    session.expires_at,
+                    state=EXPIRED if expired else UNTESTED,
+                    detail=f"run `{LOGIN_COMMAND}`" if expired else "",
+                    token=session.token,
+                    cookie=session.cookie,
+                )
+            )
+    else:
+        out.append(
+            Credential(
+                Source.WECHAT, "none", "", None, None, state=NONE, detail=f"run `{LOGIN_COMMAND}`"
+            )
+        )
+    if env.get(WEIBO_COOKIE_ENV):
+        out.append(
+            Credential(
+                Source.WEIBO,
+                f"environment ({WEIBO_COOKIE_ENV})",
+                "",
+                None,
+                None,
+                cookie=env[WEIBO_COOKIE_ENV],
+            )
+        )
+    elif stored.weibo_visitor is not None:
+        visitor = stored.weibo_visitor
+        valid = visitor.valid(now)
+        out.append(
+            Credential(
+                Source.WEIBO,
+                f"{where}, visitor cookies",
+                "visitor",
+                visitor.obtained_at,
+                visitor.expires_at,
+                state=UNTESTED if valid else EXPIRED,
+                detail="" if valid else "new visitor cookies are fetched at the next crawl",
+                cookie=visitor.cookie,
+            )
+        )
+    else:
+        out.append(
+            Credential(
+                Source.WEIBO,
+                "none",
+                "",
+                None,
+                None,
+                state=NONE,
+                detail="visitor cookies are fetched at the next crawl",
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The live test: one harmless request with the login
+
+
+def live_test(loaded: LoadedConfig, credential: Credential, timeout: float = 15.0) -> None:
+    """Ask the platform once with this login; set `state` ok / expired / blocked / error."""
+    config = loaded.config
+    base = (config.sources.for_source(credential.source).base_url or "").rstrip("/")
+    base = base or DEFAULT_BASE[credential.source]
+    sample = next(
+        (a for _, a in config.iter_accounts() if a.effective_source is credential.source), None
+    )
+    if credential.source is Source.WECHAT:
+        if not credential.token:
+            return
+        query = sample.name if sample is not None else "政务"
+        params = {
+            "action": "search_biz",
+            "begin": "0",
+            "count": "5",
+            "query": query,
+            "token": credential.token,
+            "lang": "zh_CN",
+            "f": "json",
+            "ajax": "1",
+        }
+        url = f"{base}/cgi-bin/searchbiz?{urlencode(params)}"
+    else:
+        if sample is None or not sample.identifier:
+            credential.detail = credential.detail or "no Weibo account in the ledger to test with"
+            return
+        url = f"{base}/api/container/getIndex?{urlencode({'type': 'uid', 'value': sample.identifier})}"
+    headers = {"User-Agent": config.crawl.user_agent, "Accept": "application/json"}
+    if credential.cookie:
+        headers["Cookie"] = credential.cookie
+    status, body, location = _get(url, headers, timeout)
+    credential.state, credential.detail = _judge(credential.source, status, body, location)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _get(url: str, headers: dict[str, str], timeout: float) -> tuple[int, bytes, str]:
+    opener = urllib.request.build_opener(_NoRedirect)
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 (http/s from config)
+    try:
+        with opener.open(request, timeout=timeout) as answer:
+            return answer.status, answer.read(), ""
+    except urllib.error.HTTPError as exc:
+        return exc.code, b"", exc.headers.get("Location", "") if exc.headers else ""
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        return 0, str(getattr(exc, "reason", exc)).encode(), ""
+
+
+def _judge(source: Source, status: int, body: bytes, location: str) -> tuple[str, str]:
+    if status == 0:
+        return ERROR, f"no answer ({body.decode('utf-8', 'replace')})"
+    if 300 <= status < 400:
+        host = urlsplit(location).hostname or ""
+        return EXPIRED, f"redirected to the login page ({host})"
+    if status in (403, 412, 418, 429, 432):
+        return BLOCKED, f"HTTP {status}"
+    if status != 200:
+        return ERROR, f"HTTP {status}"
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return ERROR, "the answer is not JSON"
+    if source is Source.WECHAT:
+        ret = (payload.get("base_resp") or {}).get("ret")
+        if ret == 0:
+            return OK, ""
+        if ret == 200013:
+            return BLOCKED, "base_resp.ret 200013 (freq control)"
+        if ret == 200003:
+            return EXPIRED, f"base_resp.ret 200003: run `{LOGIN_COMMAND}`"
+        return ERROR, f"base_resp.ret {ret}"
+    ok = payload.get("ok")
+    if ok == -100:
+        return EXPIRED, "ok: -100 (Weibo wants a login)"
+    return OK, ""
