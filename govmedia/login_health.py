@@ -240,3 +240,125 @@ def _judge(source: Source, status: int, body: bytes, location: str) -> tuple[str
     if ok == -100:
         return EXPIRED, "ok: -100 (Weibo wants a login)"
     return OK, ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Reminders to the operators (the cycle, every run)
+
+
+@dataclass(frozen=True)
+class Reminder:
+    kind: Any  # AlertKind.LOGIN_EXPIRING | LOGIN_EXPIRED
+    source: Source
+    account: str
+    expires_at: dt.datetime | None
+
+
+def due_reminders(
+    found: list[Credential],
+    failed_auth: set[Source],
+    *,
+    now: dt.datetime,
+    warn_hours: int,
+) -> list[Reminder]:
+    """The reminders due now: a stored login within `warn_hours` of its expiry, or past it;
+    a source whose whole crawl answered auth_expired (a login from the environment)."""
+    from registry.constants import AlertKind
+
+    out = []
+    covered: set[Source] = set()
+    for c in found:
+        if c.expires_at is None or c.source is not Source.WECHAT:
+            continue  # Weibo visitor cookies renew themselves at the next crawl
+        if now >= c.expires_at:
+            out.append(Reminder(AlertKind.LOGIN_EXPIRED, c.source, c.account, c.expires_at))
+            covered.add(c.source)
+        elif now >= c.expires_at - dt.timedelta(hours=warn_hours):
+            out.append(Reminder(AlertKind.LOGIN_EXPIRING, c.source, c.account, c.expires_at))
+    for source in sorted(failed_auth - covered, key=lambda s: s.value):
+        out.append(Reminder(AlertKind.LOGIN_EXPIRED, source, "", None))
+    return out
+
+
+def queue_login_reminders(
+    loaded: LoadedConfig,
+    engine: Any,
+    failures: list[Any],
+    *,
+    now: dt.datetime,
+) -> int:
+    """Queue the login reminders due now for `notify.operators`, each at most once a day per
+    login and kind (before expiry, then at expiry and daily until a new login replaces it).
+    The stored logins are read afresh, so a new login stops the reminders at the next cycle."""
+    import logging
+
+    from govmedia.alerts import Contact, _insert_new, _rows_for, local_text
+    from registry.constants import ALERT_LABELS, SOURCE_LABELS, AlertKind, Audience, Outcome
+
+    log = logging.getLogger("govmedia.login")
+    config = loaded.config
+    found = source_credentials(loaded, now)
+    failed_auth = {f.source for f in failures if f.outcome is Outcome.AUTH_EXPIRED}
+    due = due_reminders(found, failed_auth, now=now, warn_hours=config.notify.login_warn_hours)
+    for reminder in due:
+        log.warning(
+            "platform login needs attention",
+            extra={
+                "source": reminder.source.value,
+                "kind": reminder.kind.value,
+                "account": reminder.account,
+                "expires_at": reminder.expires_at.isoformat() if reminder.expires_at else None,
+            },
+        )
+    operators = [Contact(p.name, p.phone, p.email) for p in config.notify.operators]
+    channels = [c for c in config.notify.channels if Audience.SUMMARY in c.audience]
+    if not due or not operators or not channels:
+        return 0
+    command = f"{LOGIN_COMMAND} -c {loaded.path.resolve()}"
+    day = now.astimezone(LOCAL_TZ).date().isoformat()
+    queued = 0
+    for reminder in due:
+        label = SOURCE_LABELS.get(reminder.source, reminder.source.value)
+        who = f"（{reminder.account}）" if reminder.account else ""
+        when = local_text(reminder.expires_at) if reminder.expires_at else None
+        if reminder.kind is AlertKind.LOGIN_EXPIRING:
+            what = f"{label}登录{who}将于 {when} 过期。过期后该平台的账号将无法核验。"
+        elif when:
+            what = f"{label}登录{who}已于 {when} 过期，该平台的账号目前无法核验。"
+        else:
+            what = f"{label}登录{who}已失效（本次采集全部返回登录失效），该平台的账号目前无法核验。"
+        subject = f"【{config.jurisdiction}】{ALERT_LABELS[reminder.kind]}：{label}{who}"
+        if reminder.source is Source.WECHAT:
+            todo = (
+                f"请运维人员在服务器上运行：\n  {command}\n"
+                "并用公众号管理员的微信扫码确认；新登录在下一次采集时生效，无需重启。"
+            )
+        else:
+            todo = f"请运维人员更新环境变量 {WEIBO_COOKIE_ENV}（或删除它，改用访客 Cookie）。"
+        body = f"{what}\n{todo}\n未处理前每天提醒一次。"
+        base = {
+            "account_id": None,
+            "status_change_id": None,
+            "kind": reminder.kind.value,
+            "subject": subject,
+            "body": body,
+            "created_at": now,
+            "attempts": 0,
+        }
+        expiry = reminder.expires_at.isoformat() if reminder.expires_at else "-"
+        key = f"{reminder.kind.value}:{reminder.source.value}:{reminder.account}:{expiry}:{day}"
+        rows = _rows_for(channels, Audience.SUMMARY, operators, key=key, base=base)
+        queued += _insert_new(engine, rows)
+    return queued
+
+
+def cycle_step(loaded: LoadedConfig, engine: Any, result: Any, *, now: dt.datetime) -> None:
+    """The cycle's login health step: queue what is due; a failure is recorded, the cycle
+    goes on (as its rendering steps do)."""
+    import logging
+
+    try:
+        result.queued += queue_login_reminders(loaded, engine, result.failures, now=now)
+    except Exception as exc:
+        logging.getLogger("govmedia.login").exception("login health check failed")
+        result.errors.append(f"login health: {type(exc).__name__}: {exc}")

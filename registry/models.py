@@ -488,6 +488,13 @@ class NotifySettings(StrictModel):
     unknown_alert_after_days: int = Field(
         3, ge=1, description="Alert when an account has been unknown this many days."
     )
+    operators: list[Person] = Field(
+        default_factory=list,
+        description="Run govmedia: told when a platform login is about to expire or has expired.",
+    )
+    login_warn_hours: int = Field(
+        24, ge=1, description="Remind the operators this many hours before a login expires."
+    )
     retry: RetrySettings = Field(default_factory=RetrySettings, description="Retries.")
 
     @model_validator(mode="after")

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from registry import credentials
+from registry.constants import LOCAL_TZ
 from spiders.simulator import RunningSimulator, World, start_simulator
 from tests.fixtures.simulator import SIM_NOW, govmedia, write_crawl_config
 from tests.test_crawl_faults import ledger, wechat, weibo
@@ -292,3 +293,75 @@ def test_login_status_json_tests_each_login_live(sim: RunningSimulator, tmp_path
     done = govmedia("login", "status", "--json", "-c", str(path), "--now", later, env=LOGIN_ENV)
     entry = {e["source"]: e for e in json.loads(done.stdout)}["wechat"]
     assert entry["state"] == "expired" and "govmedia login wechat" in entry["detail"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Login health in the cycle
+
+
+def test_cycle_reminds_the_operators_before_and_at_expiry_once_a_day(
+    sim: RunningSimulator, tmp_path: Path, smtp_factory: Any
+) -> None:
+    mail = smtp_factory(mode="plain")
+    data = json.loads(json.dumps(WECHAT_LEDGER))
+    data["notify"] = {
+        "channels": [
+            {
+                "id": "mail",
+                "kind": "email",
+                "host": "127.0.0.1",
+                "port": mail.port,
+                "security": "none",
+                "sender": "govmedia@boai.gov.cn",
+            }
+        ],
+        "supervisors": [{"name": "电子政务科", "email": "zwgk@boai.gov.cn"}],
+        "operators": [{"name": "运维值班", "email": "ops@boai.gov.cn"}],
+        "login_warn_hours": 24,
+    }
+    data["schedule"] = {"notice": None}
+    path = write_crawl_config(tmp_path, sim.url, data)
+    stored = tmp_path / credentials.FILE_NAME
+    expires = dt.datetime(2026, 12, 1, 21, 0, tzinfo=LOCAL_TZ)
+    session = credentials.WechatSession(
+        "博爱县人民政府",
+        "9876543210",
+        "slave_user=gh_x; slave_sid=c2VjcmV0LXNpZA==",
+        SIM_NOW,
+        expires,
+    )
+    credentials.store_wechat(stored, session)
+
+    def cycle(at: dt.datetime) -> list[str]:
+        before = len(mail.received)
+        done = govmedia("run", "--skip-crawl", "--json", "--now", at.isoformat(), "-c", str(path))
+        assert json.loads(done.stdout)["errors"] == [], done.stderr
+        assert session.token not in done.stdout + done.stderr
+        new = [m for m in mail.received[before:] if "登录" in m.subject]
+        assert all(m.rcpt_tos == ["ops@boai.gov.cn"] for m in new)  # never the supervisors
+        assert all("登录" not in m.subject for m in mail.received if "ops@" not in m.rcpt_tos[0])
+        return [m.subject for m in new]
+
+    hour = dt.timedelta(hours=1)
+    assert cycle(expires - 30 * hour) == []
+    [expiring] = cycle(expires - 20 * hour)
+    assert expiring == "【测试县】登录即将过期：微信公众平台（博爱县人民政府）"
+    body = next(m.body for m in mail.received if "登录" in m.subject)
+    assert f"govmedia login wechat -c {path.resolve()}" in body
+    assert "2026年12月1日 21:00" in body and session.token not in body
+    assert cycle(expires - 19 * hour) == []  # once a day, never a flood
+    [expired] = cycle(expires + hour)  # again at expiry
+    assert expired.startswith("【测试县】登录已过期：")
+    assert cycle(expires + 2 * hour) == []
+    assert len(cycle(expires + 25 * hour)) == 1  # the next day's reminder
+
+    # A new login (e.g. `govmedia login wechat`) stops the reminders at the next cycle.
+    fresh = credentials.WechatSession(
+        "博爱县人民政府",
+        "1234567890",
+        "slave_user=gh_x; slave_sid=bmV3",
+        SIM_NOW,
+        expires + dt.timedelta(days=5),
+    )
+    credentials.store_wechat(stored, fresh)
+    assert cycle(expires + 49 * hour) == []
