@@ -72,6 +72,7 @@ from reports.contexts import (
 from reports.render import STATUS_CLASS
 from reports.render import days as whole_days
 from reports.site import account_page
+from reports.source_status import source_statuses
 
 PASSING = frozenset({VerdictStatus.OK, VerdictStatus.WARNING})
 FAILING = frozenset({VerdictStatus.VETO, VerdictStatus.ZOMBIE})
@@ -988,6 +989,7 @@ def build_weekly(
     context = weekly_context(
         config=config, ledger=ledger, week=week, facts=facts, events=events, now=now
     )
+    context = context.model_copy(update={"sources": source_statuses(engine, config, now=now)})
     return WeeklyBuild(
         context,
         ledger,

@@ -189,6 +189,18 @@ def test_qr_login_stores_a_session_the_next_crawl_uses(
     assert {after[a]["outcome"] for a in ("wx-1", "wx-2", "wx-3", "wx-4")} == {"ok"}
     assert session.token not in logs and session.token not in store_text(path)
 
+    # The weekly report's 数据源状态: last successful crawl, login state and expiry.
+    at = ["--now", SIM_NOW.isoformat(), "--week", "2026-W47", "--json"]
+    done = govmedia("report", "weekly", "-c", str(path), *at, env=LOGIN_ENV)
+    assert done.returncode == 0, done.stderr
+    html = next(tmp_path.glob("out/weekly/2026-W47/report.html")).read_text(encoding="utf-8")
+    section = html[html.index('<section id="sources">') :]
+    section = section[: section.index("</section>")]
+    assert "微信公众平台" in section and "扫码登录（博爱县人民政府）" in section
+    assert "2026-12-01 21:00" in section  # the session's expiry
+    assert "2026-11-28 09:00" in section  # the last successful crawl
+    assert session.token not in html
+
 
 @pytest.mark.parametrize(("cancel", "message"), [(False, "expired"), (True, "cancelled")])
 def test_qr_login_expired_or_cancelled_stores_nothing(
