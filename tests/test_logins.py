@@ -334,15 +334,15 @@ def test_cycle_reminds_the_operators_before_and_at_expiry_once_a_day(
     data["schedule"] = {"notice": None}
     path = write_crawl_config(tmp_path, sim.url, data)
     stored = tmp_path / credentials.FILE_NAME
+    qr_login(sim, path)  # against the simulator: a session of 84 hours
+    (session,) = credentials.load(stored).wechat
     expires = dt.datetime(2026, 12, 1, 21, 0, tzinfo=LOCAL_TZ)
-    session = credentials.WechatSession(
-        "博爱县人民政府",
-        "9876543210",
-        "slave_user=gh_x; slave_sid=c2VjcmV0LXNpZA==",
-        SIM_NOW,
-        expires,
-    )
-    credentials.store_wechat(stored, session)
+    assert session.expires_at == expires
+
+    # The next cycle crawls with the stored session (nothing restarted, no variable set).
+    run = govmedia("run", "--json", "--now", SIM_NOW.isoformat(), "-c", str(path))
+    assert json.loads(run.stdout)["failed_sources"] == [], run.stderr
+    assert json.loads(run.stdout)["outcomes"] == {"ok": 5}
 
     def cycle(at: dt.datetime) -> list[str]:
         before = len(mail.received)
