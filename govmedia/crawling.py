@@ -13,6 +13,7 @@ relaunch shows only in a crawl). Manual-source accounts are not (a person observ
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -329,11 +330,13 @@ def _crawl_here(
             if on_result is not None:
                 on_result(result)
 
+    from registry.credentials import CredentialsError
     from registry.credentials import load as load_credentials
 
     # The stored logins' values are secrets before anything is logged or stored (the spiders
-    # read the file again themselves).
-    load_credentials(credentials_path(url, loaded.base_dir))
+    # read the file again themselves, and log a file they cannot read).
+    with contextlib.suppress(CredentialsError):
+        load_credentials(credentials_path(url, loaded.base_dir))
     process = CrawlerProcess(base_settings(config, url, log_level=log_level))
     # Scrapy sets its loggers to DEBUG (its start-up banners are dropped by the level of our
     # handlers, govmedia/logging_setup.py, which also redact secrets); quieten them at the source.

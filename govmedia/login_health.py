@@ -150,7 +150,7 @@ def source_credentials(
                 "",
                 None,
                 None,
-                state=NONE,
+                state=UNTESTED,  # not a fault: the crawl gets visitor cookies itself
                 detail="visitor cookies are fetched at the next crawl",
             )
         )
@@ -185,6 +185,8 @@ def live_test(loaded: LoadedConfig, credential: Credential, timeout: float = 15.
         }
         url = f"{base}/cgi-bin/searchbiz?{urlencode(params)}"
     else:
+        if not credential.cookie:
+            return  # the crawl gets visitor cookies itself
         if sample is None or not sample.identifier:
             credential.detail = credential.detail or "no Weibo account in the ledger to test with"
             return

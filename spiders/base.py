@@ -32,6 +32,7 @@ import datetime as dt
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlencode, urljoin, urlsplit
 
@@ -170,6 +171,19 @@ class SourceSpider(scrapy.Spider):
     def request_headers(self, job: Job) -> dict[str, str]:
         """Extra headers for this source (cookies from the environment, a Referer)."""
         return {}
+
+    def stored_credentials(self) -> Any:
+        """The stored logins (registry/credentials.py); none when there is no file, or when it
+        cannot be read (logged: the environment's logins still work)."""
+        from registry import credentials
+
+        if not self.credentials_path:
+            return credentials.Credentials()
+        try:
+            return credentials.load(Path(self.credentials_path))
+        except credentials.CredentialsError as exc:
+            self.logger.error("stored logins not used: %s", exc)
+            return credentials.Credentials()
 
     def refused(
         self,

@@ -282,7 +282,7 @@ def test_login_status_json_tests_each_login_live(sim: RunningSimulator, tmp_path
     done = govmedia("login", "status", "--json", "-c", str(path), env=LOGIN_ENV)
     assert done.returncode == 1  # no WeChat login yet
     states = {(e["source"], e["state"]) for e in json.loads(done.stdout)}
-    assert states == {("wechat", "none"), ("weibo", "none")}
+    assert states == {("wechat", "none"), ("weibo", "untested")}
 
     qr_login(sim, path)
     crawl(path, env=LOGIN_ENV)  # a crawl of the visitor-less ledger stores no visitor cookies
@@ -377,3 +377,21 @@ def test_cycle_reminds_the_operators_before_and_at_expiry_once_a_day(
     )
     credentials.store_wechat(stored, fresh)
     assert cycle(expires + 49 * hour) == []
+
+
+def test_an_unreadable_credentials_file_leaves_the_environment_login_working(
+    sim: RunningSimulator, tmp_path: Path
+) -> None:
+    from spiders.simulator import SIMULATOR_WECHAT_COOKIE, SIMULATOR_WECHAT_TOKEN
+
+    path = write_crawl_config(tmp_path, sim.url, WECHAT_LEDGER)
+    (tmp_path / credentials.FILE_NAME).write_text("{not json", encoding="utf-8")
+    env = {
+        "GOVMEDIA_WECHAT_TOKEN": SIMULATOR_WECHAT_TOKEN,
+        "GOVMEDIA_WECHAT_COOKIE": SIMULATOR_WECHAT_COOKIE,
+    }
+    found, output = crawl(path, env=env)
+    assert {r["outcome"] for r in found.values()} == {"ok"}
+    assert "not a credentials file" in output
+    done = govmedia("login", "status", "-c", str(path), env=LOGIN_ENV)
+    assert done.returncode == 1 and "not a credentials file" in done.stderr

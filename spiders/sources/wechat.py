@@ -14,13 +14,11 @@ control (200013) is not used again in this crawl, and the account asks again wit
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from scrapy.http import Request, Response
 
-from registry import credentials
 from registry.constants import Outcome, Source
 from spiders.base import Job, SourceSpider, Wait
 from spiders.items import AccountTarget
@@ -54,9 +52,7 @@ class WechatSpider(SourceSpider):
             self.sessions = [Session("environment", token, cookie)]
             return
         missing = " and ".join(n for n, v in ((TOKEN_ENV, token), (COOKIE_ENV, cookie)) if not v)
-        stored = (
-            credentials.load(Path(self.credentials_path)).wechat if self.credentials_path else []
-        )
+        stored = self.stored_credentials().wechat
         now = self.clock()
         self.sessions = [
             Session(s.account, s.token, s.cookie) for s in stored if not s.expired(now)

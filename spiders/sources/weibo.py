@@ -74,7 +74,7 @@ class WeiboSpider(SourceSpider):
         self.visitor = Visitor()
         self.passport = PASSPORT if self.base_url == self.default_base_url else self.base_url
         if self.credentials_path and not self.environ.get(COOKIE_ENV):
-            stored = credentials.load(Path(self.credentials_path)).weibo_visitor
+            stored = self.stored_credentials().weibo_visitor
             if stored is not None and stored.valid(self.clock()):
                 self.visitor.cookie = stored.cookie
 
