@@ -88,6 +88,18 @@ def test_visitor_redirect_gets_visitor_cookies_and_the_accounts_are_crawled(
     assert sim.server.hits["/visitor/genvisitor"] == 1
 
 
+def test_where_the_two_step_flow_is_gone_the_one_step_genvisitor2_is_used(
+    sim: RunningSimulator, tmp_path: Path
+) -> None:
+    sim.world.logins.legacy_gone = True
+    path = write_crawl_config(tmp_path, sim.url, VISITOR_LEDGER)
+    found, _ = crawl(path)
+    assert [found[a]["outcome"] for a in ("wb-v1", "wb-v2", "wb-v3")] == ["ok"] * 3
+    assert sim.server.hits["/visitor/genvisitor2"] == 1
+    assert sim.server.hits["/visitor/visitor"] == 0
+    assert credentials.load(tmp_path / credentials.FILE_NAME).weibo_visitor is not None
+
+
 def test_visitor_passport_refusing_is_an_expired_login(
     sim: RunningSimulator, tmp_path: Path
 ) -> None:

@@ -6,6 +6,9 @@
    answers `window.cross_domain && cross_domain({"retcode":20000000,"msg":"succ",
    "data":{"sub":…,"subp":…}});` and sets the SUB and SUBP cookies (domain .weibo.com).
 
+Newer pages use one step, `POST /visitor/genvisitor2` (`cb=visitor_gray_callback&tid=&from=weibo`),
+answering the SUB and SUBP at once; `world.logins.legacy_gone` retires the two-step flow (404).
+
 m.weibo.cn (spiders/simulator/weibo.py) then serves a `visitor` account to a client that sends
 the SUB. `world.logins.visitor_refuse` makes the passport refuse (a failure retcode).
 """
@@ -34,6 +37,8 @@ def _jsonp(callback: str, payload: dict[str, Any]) -> SimResponse:
 def genvisitor(request: SimRequest) -> SimResponse:
     callback = request.value("cb") or "gen_callback"
     logins = request.world.logins
+    if logins.legacy_gone:  # the platform retired the two-step flow
+        return SimResponse.html("<h1>404 Not Found</h1>", status=404)
     if request.method != "POST":
         return SimResponse.html("<h1>405</h1>", status=405)
     if logins.visitor_refuse:
@@ -43,6 +48,21 @@ def genvisitor(request: SimRequest) -> SimResponse:
         logins.visitor_tids.add(tid)
     data = {"tid": tid, "new_tid": True, "confidence": 95}
     return _jsonp(callback, {"retcode": SUCCESS, "msg": "succ", "data": data})
+
+
+def genvisitor2(request: SimRequest) -> SimResponse:
+    """The one-step flow newer pages use: `POST /visitor/genvisitor2` (form
+    `cb=visitor_gray_callback&tid=&from=weibo`) answers the SUB and SUBP at once."""
+    callback = request.value("cb") or "visitor_gray_callback"
+    logins = request.world.logins
+    if request.method != "POST":
+        return SimResponse.html("<h1>405</h1>", status=405)
+    if logins.visitor_refuse:
+        return _jsonp(callback, {"retcode": REFUSED, "msg": "fail", "data": {}})
+    with logins.lock:
+        tid = f"{crc('tid2', len(logins.visitor_tids), request.now.isoformat()):08x}" + "Y" * 24
+        logins.visitor_tids.add(tid)
+    return _issue(request, callback, tid, {"tid": tid, "new_tid": True})
 
 
 def visitor(request: SimRequest) -> SimResponse:
@@ -57,6 +77,12 @@ def visitor(request: SimRequest) -> SimResponse:
         return _jsonp(
             callback, {"retcode": REFUSED, "msg": "fail", "data": {"sub": None, "subp": None}}
         )
+    return _issue(request, callback, tid, {})
+
+
+def _issue(request: SimRequest, callback: str, tid: str, extra: dict[str, Any]) -> SimResponse:
+    """Visitor cookies for `tid`: in the JSONP's data and as Set-Cookie headers."""
+    logins = request.world.logins
     sub = f"_2AkM{crc('sub', tid):010d}visitor{crc('s2', tid):08x}"
     subp = f"0033WrSXqPxfM72-Ws9jqgMF55529P9D9W{crc('subp', tid):08x}"
     expires = request.now + dt.timedelta(days=logins.visitor_days)
@@ -64,7 +90,8 @@ def visitor(request: SimRequest) -> SimResponse:
         logins.visitor_subs[sub] = expires
     when = email.utils.format_datetime(expires.astimezone(dt.UTC), usegmt=True)
     response = _jsonp(
-        callback, {"retcode": SUCCESS, "msg": "succ", "data": {"sub": sub, "subp": subp}}
+        callback,
+        {"retcode": SUCCESS, "msg": "succ", "data": {"sub": sub, "subp": subp, **extra}},
     )
     response.cookies = [
         f"SUB={sub}; expires={when}; path=/; domain=.weibo.com; secure; httponly",
@@ -81,4 +108,8 @@ def visitor_accepted(request: SimRequest) -> bool:
     return expires is not None and expires > request.now
 
 
-ROUTES = {"/visitor/genvisitor": genvisitor, "/visitor/visitor": visitor}
+ROUTES = {
+    "/visitor/genvisitor": genvisitor,
+    "/visitor/genvisitor2": genvisitor2,
+    "/visitor/visitor": visitor,
+}

@@ -218,6 +218,7 @@ class Logins:
     login, with what they have issued. Tests refuse, expire and scan through it."""
 
     visitor_refuse: bool = False  # the visitor passport answers a failure retcode
+    legacy_gone: bool = False  # genvisitor answers 404: only genvisitor2 works
     visitor_days: int = 365  # how long a visitor SUB lasts
     visitor_tids: set[str] = field(default_factory=set)
     visitor_subs: dict[str, dt.datetime] = field(default_factory=dict)  # SUB → expiry

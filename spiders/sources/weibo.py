@@ -3,7 +3,8 @@
 m.weibo.cn serves public profiles to a visitor holding its visitor cookies (SUB, SUBP). Without
 a configured `GOVMEDIA_WEIBO_COOKIE` (which always wins), an account that m.weibo.cn sends to
 the visitor system, or answers 432 or `ok: -100`, makes the spider fetch visitor cookies from
-the visitor passport in two steps (`genvisitor` → tid, then `incarnate` → SUB and SUBP): once
+the visitor passport in two steps (`genvisitor` → tid, then `incarnate` → SUB and SUBP; where
+`genvisitor` is gone, the one-step `genvisitor2` newer pages use): once
 per crawl, while the other refused accounts wait on it. Each refused account then retries once
 with them; only a second refusal (or a passport that refuses) is recorded. The cookies are stored
 with their expiry (registry/credentials.py), so the next crawls send them from the start.
@@ -36,6 +37,7 @@ GET_INDEX = "/api/container/getIndex"
 COOKIE_ENV = "GOVMEDIA_WEIBO_COOKIE"
 PASSPORT = "https://passport.weibo.com"
 GENVISITOR = "/visitor/genvisitor"
+GENVISITOR2 = "/visitor/genvisitor2"
 INCARNATE = "/visitor/visitor"
 PASSPORT_OK = 20000000
 VISITOR_RETRIED = "visitor_retried"  # job.state: the account has retried with visitor cookies
@@ -186,6 +188,12 @@ class WeiboSpider(SourceSpider):
         )
 
     def _on_passport(self, response: Response, job: Job, step: Any) -> Any:
+        if step == self.on_genvisitor and response.status in (404, 405, 410):
+            # the two-step flow is retired here: the one-step genvisitor2 that newer pages use
+            body = urlencode({"cb": "visitor_gray_callback", "tid": "", "from": "weibo"})
+            url = self.passport + GENVISITOR2
+            yield self.passport_request(job, url, self.on_incarnate, method="POST", body=body)
+            return
         try:
             if response.status != 200:
                 raise AuthExpired(f"the visitor passport answered HTTP {response.status}")
