@@ -21,6 +21,7 @@ import pytest
 from registry import credentials
 from registry.constants import LOCAL_TZ
 from spiders.simulator import RunningSimulator, World, start_simulator
+from tests.fixtures.cycle import wait_for
 from tests.fixtures.simulator import SIM_NOW, govmedia, write_crawl_config
 from tests.test_crawl_faults import ledger, wechat, weibo
 
@@ -212,6 +213,22 @@ def test_qr_login_stores_a_session_the_next_crawl_uses(
     assert "2026-12-01 21:00" in section  # the session's expiry
     assert "2026-11-28 09:00" in section  # the last successful crawl
     assert session.token not in html
+
+
+def test_qr_login_says_when_the_code_is_scanned_and_waits_for_the_confirmation(
+    sim: RunningSimulator, tmp_path: Path
+) -> None:
+    path = write_crawl_config(tmp_path, sim.url, WECHAT_LEDGER)
+    child = start_login(path)
+    uuid = wait_for_qr(sim, child)
+    assert sim.world.logins.scan(uuid, confirm=None)  # scanned, not yet confirmed (status 4)
+    asked = len(sim.requests("action=ask"))
+    wait_for(lambda: len(sim.requests("action=ask")) >= asked + 2, what="two more asks")
+    assert child.poll() is None  # still waiting for the phone
+    assert sim.world.logins.scan(uuid)
+    out, err = child.communicate(timeout=60)
+    assert child.returncode == 0, err
+    assert out.index("scanned: confirm the login on the phone") < out.index("logged in as")
 
 
 @pytest.mark.parametrize(("cancel", "message"), [(False, "expired"), (True, "cancelled")])

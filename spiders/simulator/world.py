@@ -231,13 +231,17 @@ class Logins:
     served: dict[str, int] = field(default_factory=dict)  # token → list answers given
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def scan(self, uuid: str, *, confirm: bool = True, account: str = "博爱县人民政府") -> bool:
-        """A phone scans the QR code of `uuid` and confirms (or cancels). False: no such code."""
+    def scan(
+        self, uuid: str, *, confirm: bool | None = True, account: str = "博爱县人民政府"
+    ) -> bool:
+        """A phone scans the QR code of `uuid` and confirms (or cancels; None: not yet, the
+        code shows as scanned). False: no such code."""
         with self.lock:
             login = self.qr.get(uuid)
             if login is None or login.status not in (0, 4):
                 return False
-            login.status, login.account = (1 if confirm else 3), account
+            login.status = 4 if confirm is None else (1 if confirm else 3)
+            login.account = account
             return True
 
     def pending(self) -> list[str]:
