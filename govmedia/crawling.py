@@ -13,6 +13,7 @@ relaunch shows only in a crawl). Manual-source accounts are not (a person observ
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -30,6 +31,7 @@ from typing import Any
 from registry.bulk import long_lived_heap
 from registry.config import LoadedConfig, store_url
 from registry.constants import LOCAL_TZ, Outcome, Source
+from registry.credentials import credentials_path
 from registry.models import Config
 
 log = logging.getLogger("govmedia.crawl")
@@ -476,6 +478,13 @@ def _crawl_here(
             if on_result is not None:
                 on_result(result)
 
+    from registry.credentials import CredentialsError
+    from registry.credentials import load as load_credentials
+
+    # The stored logins' values are secrets before anything is logged or stored (the spiders
+    # read the file again themselves, and log a file they cannot read).
+    with contextlib.suppress(CredentialsError):
+        load_credentials(credentials_path(url, loaded.base_dir))
     process = CrawlerProcess(base_settings(config, url, log_level=log_level))
     # Scrapy sets its loggers to DEBUG (its start-up banners are dropped by the level of our
     # handlers, govmedia/logging_setup.py, which also redact secrets); quieten them at the source.
@@ -497,6 +506,7 @@ def _crawl_here(
             crawl=config.crawl,
             base_url=config.sources.for_source(source).base_url,
             now=now,
+            credentials_path=str(credentials_path(url, loaded.base_dir)),
         )
 
     from twisted.internet import reactor

@@ -328,6 +328,7 @@ def _cycle(
     filings: bool,
 ) -> CycleResult:
     from govmedia.alerts import deliver, queue_alerts, queue_source_failure
+    from govmedia.login_health import cycle_step as login_health_step
     from registry.store import sync_ledger
     from registry.verdicts import check
 
@@ -387,6 +388,7 @@ def _cycle(
             accounts_failed=failure.accounts,
             now=at,
         )
+    login_health_step(loaded, engine, result, now=at)  # reminders to notify.operators
     result.queued += queue_alerts(engine, config, now=at).rows
     result.delivery = deliver(engine, config, now=at)
     log.info(

@@ -316,6 +316,8 @@ class AlertKind(StrEnum):
     WEEKLY_SUMMARY = "weekly_summary"
     NOTICE_READY = "notice_ready"
     SOURCE_FAILED = "source_failed"
+    LOGIN_EXPIRING = "login_expiring"  # to the operators, before a stored login expires
+    LOGIN_EXPIRED = "login_expired"  # … and once it has
 
 
 ALERT_LABELS: dict[AlertKind, str] = {
@@ -328,6 +330,8 @@ ALERT_LABELS: dict[AlertKind, str] = {
     AlertKind.WEEKLY_SUMMARY: "周报",
     AlertKind.NOTICE_READY: "通报",
     AlertKind.SOURCE_FAILED: "数据源故障",
+    AlertKind.LOGIN_EXPIRING: "登录即将过期",
+    AlertKind.LOGIN_EXPIRED: "登录已过期",
 }
 
 

@@ -536,6 +536,13 @@ class NotifySettings(StrictModel):
     unknown_alert_after_days: int = bounded(
         3, 1, 365, "days", "Alert when an account has been unknown this many days."
     )
+    operators: list[Person] = Field(
+        default_factory=list,
+        description="Run govmedia: told when a platform login is about to expire or has expired.",
+    )
+    login_warn_hours: int = bounded(
+        24, 1, 720, "hours", "Remind the operators this many hours before a login expires."
+    )
     retry: RetrySettings = Field(default_factory=RetrySettings, description="Retries.")
 
     @model_validator(mode="after")

@@ -44,6 +44,9 @@ class Redactor:
         self._names: set[str] = set(SECRET_ENV_VARS)
         self._values: set[str] = set()
         self._lock = threading.Lock()
+        # Counts the secrets learnt since start, so a frozen copy can tell it is out of date (a
+        # crawl learns visitor cookies while it runs).
+        self.generation = 0
 
     def add_env_names(self, names: Iterable[str]) -> None:
         with self._lock:
@@ -52,7 +55,10 @@ class Redactor:
     def add_values(self, values: Iterable[str | None]) -> None:
         """Secrets that are not in our own environment (e.g. set only for a child process)."""
         with self._lock:
-            self._values.update(v for v in values if v and len(v) >= _MIN_SECRET_LENGTH)
+            fresh = {v for v in values if v and len(v) >= _MIN_SECRET_LENGTH} - self._values
+            if fresh:
+                self._values.update(fresh)
+                self.generation += 1
 
     def secret_values(self) -> list[str]:
         """The current secret values, longest first (so a URL goes before the key inside it)."""

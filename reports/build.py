@@ -75,6 +75,7 @@ from reports.contexts import (
 from reports.render import STATUS_CLASS, pct, when
 from reports.render import days as whole_days
 from reports.site import Published, account_page, published_report
+from reports.source_status import source_statuses
 
 PASSING = frozenset({VerdictStatus.OK, VerdictStatus.WARNING})
 FAILING = frozenset({VerdictStatus.VETO, VerdictStatus.ZOMBIE})
@@ -1064,6 +1065,7 @@ def build_weekly(
     )
     if revised is not None:
         context = context.model_copy(update={"revision": revised})
+    context = context.model_copy(update={"sources": source_statuses(engine, config, now=now)})
     return WeeklyBuild(
         context,
         ledger,

@@ -183,6 +183,18 @@ class Revision(Context):
     text: str = Field(description="The revision note, one sentence in Chinese.")
 
 
+class SourceStatus(Context):
+    """One source's crawling health for the report's 数据源状态 (reports/source_status.py)."""
+
+    source: str = Field(description="Source id, e.g. wechat.")
+    label: str = Field(description="The source in Chinese.")
+    last_ok: dt.datetime | None = Field(description="Last successful crawl (local), if any.")
+    login: str = Field(description="Login state in Chinese: 有效, 即将过期, 已过期, 登录失效 …")
+    login_from: str = Field(description="Where the login comes from, in Chinese.")
+    expires_at: dt.datetime | None = Field(description="When the login expires (local), if known.")
+    attention: bool = Field(description="True when the login needs a person.")
+
+
 class WeeklyContext(Context):
     """Everything the weekly report (周报) says, in every format."""
 
@@ -208,6 +220,9 @@ class WeeklyContext(Context):
     closed: list[LedgerChange] = Field(description="Accounts closed this week.")
     revision: Revision | None = Field(
         None, description="修订: how this rendering differs from the one first published."
+    )
+    sources: list[SourceStatus] = Field(
+        default_factory=list, description="数据源状态: each source's last crawl and login."
     )
 
 

@@ -32,6 +32,7 @@ import datetime as dt
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlencode, urljoin, urlsplit
 
@@ -145,6 +146,7 @@ class SourceSpider(scrapy.Spider):
         base_url: str | None = None,
         now: dt.datetime | None = None,
         environ: dict[str, str] | None = None,
+        credentials_path: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(name=self.source.value, **kwargs)
@@ -155,6 +157,8 @@ class SourceSpider(scrapy.Spider):
         self.base_url = (base_url or self.default_base_url or "").rstrip("/")
         self.fixed_now = now
         self.environ = os.environ if environ is None else environ
+        # The stored logins (registry/credentials.py); None: only the environment's.
+        self.credentials_path = credentials_path
         self.breaker = CircuitBreaker(self.source, crawl.breaker_threshold)
 
     # ------------------------------------------------------------------ for subclasses
@@ -170,6 +174,31 @@ class SourceSpider(scrapy.Spider):
     def request_headers(self, job: Job) -> dict[str, str]:
         """Extra headers for this source (cookies from the environment, a Referer)."""
         return {}
+
+    def stored_credentials(self) -> Any:
+        """The stored logins (registry/credentials.py); none when there is no file, or when it
+        cannot be read (logged: the environment's logins still work)."""
+        from registry import credentials
+
+        if not self.credentials_path:
+            return credentials.Credentials()
+        try:
+            return credentials.load(Path(self.credentials_path))
+        except credentials.CredentialsError as exc:
+            self.logger.error("stored logins not used: %s", exc)
+            return credentials.Credentials()
+
+    def refused(
+        self,
+        job: Job,
+        response: Response,
+        outcome: Outcome,
+        detail: str,
+        again: Callable[[], Request],
+    ) -> Request | Wait | None:
+        """A chance to recover from a refusal (fresh visitor cookies, another login) before it
+        is recorded: the next request (`again()` repeats this one), `WAIT`, or None to record it."""
+        return None
 
     def api(self, path: str, params: list[tuple[str, str | int]] | None = None) -> str:
         """`{base_url}{path}?{params}`, keeping the platform's parameter order."""
@@ -294,17 +323,23 @@ class SourceSpider(scrapy.Spider):
     def _judge(self, response: Response, job: Job, handler: Handler, extra: dict[str, Any]) -> Any:
         """The account's observation, or the request for its next page."""
         judged = self.http_outcome(response)
-        if judged is not None:
-            return self.fail(job, *judged, response=response)
-        try:
-            following = handler(job, response, **extra)
-        except ParseError as exc:
-            return self.fail(job, exc.outcome, exc.detail, response=response)
-        except Exception as exc:  # a parser bug must not lose the account's observation
-            self.logger.exception("could not read %s's answer", job.target.account_id)
-            detail = f"could not read the answer ({type(exc).__name__}: {exc})"
-            return self.fail(job, Outcome.MALFORMED, detail, response=response)
-        return self.finish_ok(job) if following is None else following
+        if judged is None:
+            try:
+                following = handler(job, response, **extra)
+            except ParseError as exc:
+                judged = exc.outcome, exc.detail
+            except Exception as exc:  # a parser bug must not lose the account's observation
+                self.logger.exception("could not read %s's answer", job.target.account_id)
+                detail = f"could not read the answer ({type(exc).__name__}: {exc})"
+                return self.fail(job, Outcome.MALFORMED, detail, response=response)
+            else:
+                return self.finish_ok(job) if following is None else following
+        again = self.refused(
+            job, response, *judged, lambda: self.fetch(job, response.url, handler, **extra)
+        )
+        if again is not None:
+            return again
+        return self.fail(job, *judged, response=response)
 
     def _on_error(self, failure: Failure) -> Iterator[Any]:
         yield self._judge_failure(failure)

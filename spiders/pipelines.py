@@ -10,6 +10,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from registry.constants import LOCAL_TZ, Outcome
+from registry.secrets import REDACTOR
 from spiders import settings
 from spiders.items import ObservationItem
 
@@ -86,18 +87,26 @@ class RedactPipeline:
     platform's own fields in the evidence."""
 
     def __init__(self) -> None:
-        from registry.secrets import REDACTED, REDACTOR
+        from registry.secrets import REDACTED
 
-        self.redact = REDACTOR.frozen()  # a crawl's environment does not change while it runs
+        self.redacted = REDACTED.encode("ascii")
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Take the redactor's secrets of now: a crawl's environment does not change while it
+        runs, but it may learn new secrets (Weibo visitor cookies), then this runs again."""
+        self.generation = REDACTOR.generation
+        self.redact = REDACTOR.frozen()
         self.secret_bytes = secret_byte_values(REDACTOR.secret_values())
         # A body that holds a secret holds one of those that contain no other (a cookie holds its
         # pairs' values): searching for those alone clears the usual clean body in a few passes.
         self.innermost = tuple(
             s for s in self.secret_bytes if not any(o in s for o in self.secret_bytes if o != s)
         )
-        self.redacted = REDACTED.encode("ascii")
 
     def process_item(self, item: Any) -> Any:
+        if REDACTOR.generation != self.generation:
+            self.refresh()
         if isinstance(item, ObservationItem):
             redact = self.redact
             item.url = redact(item.url) if item.url else item.url

@@ -196,6 +196,16 @@ def test_every_form_of_a_secret_is_scrubbed_alone(monkeypatch) -> None:  # type:
     assert leaks == []
 
 
+def test_a_secret_learnt_during_the_crawl_is_scrubbed_too() -> None:
+    """Weibo visitor cookies arrive mid-crawl: the pipeline's frozen secrets catch up."""
+    from registry.secrets import REDACTOR
+
+    pipeline = RedactPipeline()
+    REDACTOR.add_values(["SUB=_2AkMvisitor-learnt-mid-crawl; SUBP=0033learnt"])
+    done = pipeline.process_item(item(raw=b'{"echo":"_2AkMvisitor-learnt-mid-crawl"}'))
+    assert done.raw == b'{"echo":"***"}'
+
+
 def test_evidence_is_gzip_with_the_raw_sha256() -> None:
     done = EvidencePipeline().process_item(item(raw=b'{"ok":1}'))
     assert (gzip.decompress(done.evidence), done.evidence_sha256) == (

@@ -279,6 +279,10 @@ def simulate(
         f"export GOVMEDIA_WECHAT_TOKEN={SIMULATOR_WECHAT_TOKEN} "
         f"GOVMEDIA_WECHAT_COOKIE='{SIMULATOR_WECHAT_COOKIE}'"
     )
+    click.echo(
+        f"or a QR login: govmedia login wechat -c CONFIG, then open {sim.url}/simulator/scan "
+        "to scan and confirm (?action=cancel to refuse)"
+    )
     sys.stdout.flush()
     stop.wait()
     sim.stop()

@@ -10,7 +10,14 @@ from importlib import import_module
 
 from spiders.simulator.server import Handler
 
-PLATFORMS: tuple[str, ...] = ("weibo", "wechat", "bilibili", "web")  # web serves feeds too
+PLATFORMS: tuple[str, ...] = (
+    "weibo",
+    "passport",
+    "wechat",
+    "mplogin",
+    "bilibili",
+    "web",
+)  # web serves feeds too
 
 
 def route_table() -> dict[str, Handler]:

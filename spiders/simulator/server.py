@@ -49,6 +49,8 @@ class SimRequest:
     now: dt.datetime
     world: World
     server: SimulatorServer
+    method: str = "GET"
+    form: dict[str, str] = field(default_factory=dict)  # a POST's urlencoded body
 
     def param(self, name: str, default: str = "") -> str:
         return self.query.get(name, default)
@@ -56,6 +58,18 @@ class SimRequest:
     def first_time(self, key: str) -> bool:
         """True the first time `key` is asked of this server (for flaky answers)."""
         return self.server.first_time(key)
+
+    def cookie(self, name: str) -> str:
+        """The value of one cookie the client sent ("" when absent)."""
+        for pair in self.headers.get("cookie", "").split(";"):
+            key, _, value = pair.strip().partition("=")
+            if key == name:
+                return value
+        return ""
+
+    def value(self, name: str) -> str:
+        """A POST form field, else the query parameter of that name."""
+        return self.form.get(name, self.query.get(name, ""))
 
 
 @dataclass
@@ -65,6 +79,7 @@ class SimResponse:
     content_type: str = "application/json; charset=utf-8"
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds to wait before answering
+    cookies: list[str] = field(default_factory=list)  # Set-Cookie header values, one each
 
     @classmethod
     def json(cls, payload: Any, status: int = 200) -> SimResponse:
@@ -118,6 +133,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
         self.server.answer(self)
 
+    def do_POST(self) -> None:  # noqa: N802 (the visitor passport and the MP login are POSTs)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        self.server.answer(self, method="POST", body=body)
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         return  # quiet: tests and benchmarks read `requests` instead
 
@@ -160,7 +180,7 @@ class SimulatorServer(ThreadingHTTPServer):
         prefixes = [p for p in self.routes if p.endswith("/") and path.startswith(p)]
         return self.routes[max(prefixes, key=len)] if prefixes else None
 
-    def answer(self, http: _RequestHandler) -> None:
+    def answer(self, http: _RequestHandler, method: str = "GET", body: bytes = b"") -> None:
         parts = urlsplit(http.path)
         with self._lock:
             self.requests.append(http.path)
@@ -174,6 +194,13 @@ class SimulatorServer(ThreadingHTTPServer):
             now=now,
             world=self.world,
             server=self,
+            method=method,
+            form={
+                k: v[0]
+                for k, v in parse_qs(
+                    body.decode("utf-8", "replace"), keep_blank_values=True
+                ).items()
+            },
         )
         handler = self.route(parts.path)
         if handler is None:
@@ -196,6 +223,8 @@ class SimulatorServer(ThreadingHTTPServer):
             http.send_header("Content-Length", str(len(response.body)))
             for name, value in response.headers.items():
                 http.send_header(name, value)
+            for cookie in response.cookies:
+                http.send_header("Set-Cookie", cookie)
             http.end_headers()
             http.wfile.write(response.body)
         except (BrokenPipeError, ConnectionResetError):

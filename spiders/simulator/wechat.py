@@ -6,6 +6,8 @@ A missing or wrong token or cookie answers `base_resp.ret` 200003 as the real pl
 are not the platform's). Daily accounts push one to three articles at a time; `update_time` is a
 later edit time (never the publish time); some publish records have an empty `publish_info`.
 An `echo_secrets` account's answers repeat the token and cookie they were sent.
+Sessions the simulated QR login issued (spiders/simulator/mplogin.py) are accepted until their
+expiry; a token in `world.logins.freq_limited` answers 200013 to everything.
 """
 
 from __future__ import annotations
@@ -31,8 +33,19 @@ def _session_problem(request: SimRequest) -> SimResponse | None:
     cookie = request.headers.get("cookie", "")
     pairs = {p.strip() for p in cookie.split(";") if p.strip()}
     wanted = {p.strip() for p in world.wechat_cookie.split(";") if p.strip()}
-    if request.param("token") != world.wechat_token or not wanted <= pairs:
+    token = request.param("token")
+    logins = world.logins
+    with logins.lock:
+        issued = logins.mp_sessions.get(token)  # a session from the QR login (mplogin.py)
+        logins.served[token] = logins.served.get(token, 0) + 1
+    if issued is not None:
+        sid, expires, _account = issued
+        if request.cookie("slave_sid") != sid or expires <= request.now:
+            return _error(200003, "invalid session")
+    elif token != world.wechat_token or not wanted <= pairs:
         return _error(200003, "invalid session")
+    if token in logins.freq_limited:
+        return _error(200013, "freq control")
     if request.param("f") != "json" or request.param("ajax") != "1":
         return SimResponse.html("<html><body>公众号平台</body></html>")
     return None

@@ -3,7 +3,8 @@
 Answers as m.weibo.cn does: `ok: 1` with `data.userInfo` or `data.cards`; `ok: 0` 这里还没有内容
 at the end of the list; `ok: 0` 用户不存在 for a deleted account; `ok: -100` or a 302 to
 passport.weibo.cn for a login that is needed (or to visitor.passport.weibo.cn for a missing
-visitor cookie); HTTP 418/403/412/432 for a blocked client.
+visitor cookie: a `visitor` account answers as a daily one to the SUB its passport issued,
+spiders/simulator/passport.py); HTTP 418/403/412/432 for a blocked client.
 Every posting account has an old pinned post at the top of page 1; every fifth post is a repost of
 an older post; page 1 of some accounts wraps a post in a `card_type` 11 group.
 """
@@ -14,6 +15,7 @@ import datetime as dt
 from urllib.parse import quote, urlencode
 
 from registry.constants import LOCAL_TZ, Source
+from spiders.simulator.passport import visitor_accepted
 from spiders.simulator.server import SimRequest, SimResponse, fault_response
 from spiders.simulator.world import Profile, SimAccount, crc, mix
 
@@ -56,7 +58,7 @@ def get_index(request: SimRequest) -> SimResponse:
         return SimResponse.json({"ok": -100, "url": PASSPORT_URL})
     if profile is Profile.PASSPORT:
         return SimResponse(status=302, headers={"Location": PASSPORT_URL}, content_type="text/html")
-    if profile is Profile.VISITOR:
+    if profile is Profile.VISITOR and not visitor_accepted(request):
         back = f"https://m.weibo.cn{request.path}?{urlencode(request.query)}"
         location = VISITOR_URL.format(url=quote(back, safe=""), rand=request.now.timestamp())
         return SimResponse(status=302, headers={"Location": location}, content_type="text/html")

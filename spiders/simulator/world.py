@@ -204,6 +204,53 @@ class WbiRotation:
 
 
 @dataclass
+class QrLogin:
+    """One MP platform QR login in progress (spiders/simulator/mplogin.py)."""
+
+    created: dt.datetime
+    status: int = 0  # the `ask` status: 0 waiting, 4 scanned, 1 confirmed, 2 expired, 3 cancelled
+    account: str = ""  # who scanned (the MP account's name)
+
+
+@dataclass
+class Logins:
+    """The simulated platforms' login systems: Weibo's visitor passport and the WeChat MP QR
+    login, with what they have issued. Tests refuse, expire and scan through it."""
+
+    visitor_refuse: bool = False  # the visitor passport answers a failure retcode
+    legacy_gone: bool = False  # genvisitor answers 404: only genvisitor2 works
+    visitor_days: int = 365  # how long a visitor SUB lasts
+    visitor_tids: set[str] = field(default_factory=set)
+    visitor_subs: dict[str, dt.datetime] = field(default_factory=dict)  # SUB → expiry
+    qr: dict[str, QrLogin] = field(default_factory=dict)  # uuid cookie → the login
+    qr_seconds: int = 300  # a QR code expires after five minutes unscanned
+    mp_hours: float = 84.0  # an MP session lasts about 3.5 days
+    # token → (slave_sid, expiry, account) of the sessions the QR login issued
+    mp_sessions: dict[str, tuple[str, dt.datetime, str]] = field(default_factory=dict)
+    freq_limited: set[str] = field(default_factory=set)  # tokens that answer 200013
+    served: dict[str, int] = field(default_factory=dict)  # token → list answers given
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def scan(
+        self, uuid: str, *, confirm: bool | None = True, account: str = "博爱县人民政府"
+    ) -> bool:
+        """A phone scans the QR code of `uuid` and confirms (or cancels; None: not yet, the
+        code shows as scanned). False: no such code."""
+        with self.lock:
+            login = self.qr.get(uuid)
+            if login is None or login.status not in (0, 4):
+                return False
+            login.status = 4 if confirm is None else (1 if confirm else 3)
+            login.account = account
+            return True
+
+    def pending(self) -> list[str]:
+        """The uuids of QR codes waiting for a scan."""
+        with self.lock:
+            return [uuid for uuid, login in self.qr.items() if login.status == 0]
+
+
+@dataclass
 class World:
     """Everyone the simulated platforms know, and how they behave."""
 
@@ -214,6 +261,7 @@ class World:
     wechat_cookie: str = SIMULATOR_WECHAT_COOKIE
     slow_seconds: float = 5.0
     wbi: WbiRotation = field(default_factory=WbiRotation)
+    logins: Logins = field(default_factory=lambda: Logins())
 
     @classmethod
     def from_config(
