@@ -10,7 +10,7 @@ from importlib import import_module
 
 from spiders.simulator.server import Handler
 
-PLATFORMS: tuple[str, ...] = ("weibo", "wechat", "bilibili", "web")  # web serves feeds too
+PLATFORMS: tuple[str, ...] = ("weibo", "wechat", "bilibili", "web", "search")  # web: feeds too
 
 
 def route_table() -> dict[str, Handler]:
@@ -21,4 +21,6 @@ def route_table() -> dict[str, Handler]:
             if path in routes:
                 raise ValueError(f"simulator route {path} is served twice (by {name})")
             routes[path] = handler
+    for path, wrap in import_module("spiders.simulator.search").WRAPS.items():
+        routes[path] = wrap(routes[path])  # searches served on another module's path
     return routes
