@@ -263,7 +263,9 @@ def verify_targets(loaded: LoadedConfig, only: Sequence[str] = ()) -> dict[Sourc
         if only and account.id not in only:
             continue
         source = platform_source.get(account.platform)
-        if source is None:
+        # An account observed another way (a WeChat account through a feed) holds no platform
+        # identifier in the ledger to check.
+        if source is None or account.effective_source is not source:
             continue
         out.setdefault(source, []).append(
             AccountTarget(account.id, source, account.name, account.identifier)

@@ -100,7 +100,7 @@ class LedgerIndex:
             if source is None:
                 continue
             entry = LedgerAccount(account.id, account.status, account.name)
-            if account.identifier:
+            if account.identifier and account.effective_source is source:
                 index.by_identifier.setdefault((source, account.identifier), entry)
             index.by_name.setdefault((source, normalize(account.name)), entry)
         return index

@@ -218,4 +218,57 @@ def dismiss(config_path: Path, candidate_id: int, reason: str, by: str | None) -
     click.echo(f"dismissed candidate {candidate.id} ({candidate.name}) by {who}: {reason.strip()}")
 
 
+def candidate_fields(loaded: Any, candidate_id: int) -> tuple[Any, dict[str, Any]]:
+    """`register --from-candidate`: the candidate and the registration fields it fills (name,
+    platform, identifier, a note with why it was found). Exits 1 for an unknown candidate, one
+    already decided, or a relaunch (the account is in the ledger already, as closed)."""
+    from registry.candidates import CandidateError, get_candidate
+    from registry.constants import SEARCH_PLATFORMS, SOURCE_IDENTIFIER_FIELD, CandidateKind
+
+    try:
+        with _engine(loaded).connect() as conn:
+            candidate = get_candidate(conn, candidate_id)
+    except CandidateError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_PARTIAL)
+    if candidate.state is not CandidateState.NEW:
+        click.echo(
+            f"error: candidate {candidate_id} is already {candidate.state.value}; nothing to do",
+            err=True,
+        )
+        sys.exit(EXIT_PARTIAL)
+    if candidate.kind is CandidateKind.RELAUNCH:
+        click.echo(
+            f"error: candidate {candidate_id} is the closed account {candidate.account_id} "
+            "still on its platform; have it deregistered, or dismiss the candidate",
+            err=True,
+        )
+        sys.exit(EXIT_PARTIAL)
+    source = Source(candidate.source)
+    fields = {
+        "name": candidate.name,
+        "platform": SEARCH_PLATFORMS[source].value,
+        str(SOURCE_IDENTIFIER_FIELD[source]): candidate.identifier,
+        "note": f"排查发现（候选 {candidate.id}）：{candidate.reason}",
+    }
+    return candidate, fields
+
+
+def mark_registered(loaded: Any, candidate: Any, account_id: str | None) -> None:
+    """The candidate is in the ledger now: its state says so, and by whom."""
+    import getpass
+
+    from registry.candidates import change_state
+
+    change_state(
+        _engine(loaded),
+        candidate.id,
+        CandidateState.REGISTERED,
+        by=getpass.getuser(),
+        reason=f"registered as {account_id}",
+        now=dt.datetime.now(dt.UTC),
+    )
+    click.echo(f"candidate {candidate.id} registered as {account_id}")
+
+
 COMMANDS: list[click.Command] = [discover]

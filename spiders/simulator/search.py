@@ -30,7 +30,7 @@ from registry.models import Config
 from spiders import wbi
 from spiders.simulator.bilibili import day_keys
 from spiders.simulator.server import Handler, SimRequest, SimResponse
-from spiders.simulator.world import Profile, World, crc
+from spiders.simulator.world import Profile, SimAccount, World, crc
 
 WEIBO_CONTAINER = "100103type=3&q="
 WEIBO_PAGE = 10
@@ -106,6 +106,8 @@ def add_discoverable(world: World, config: Config) -> SearchWorld:
         Listed(x, f"MzU{crc('x2', county):010d}==", f"{county}生活圈"),
         Listed(b, "3546000002", f"{county}旅游攻略", "bilibili 知名旅行UP主", 0, 56000),
     ]
+    for entry in found.listed:  # a profile lookup, a crawl after registration: they exist
+        world.add(SimAccount(entry.source, entry.identifier, entry.name, Profile.DAILY))
     return found
 
 
@@ -126,8 +128,11 @@ def _found(request: SimRequest, source: Source, query: str) -> list[Listed]:
     world = request.world
     side = search_world(world)
     pool = [entry for entry in side.listed if entry.source is source]
+    listed = {entry.identifier for entry in pool}
     for account in world.accounts.values():
         if account.source is not source or account.profile is Profile.DELETED:
+            continue
+        if account.identifier in listed:
             continue
         pool.append(
             Listed(
