@@ -1064,6 +1064,9 @@ def build_weekly(
     )
     if revised is not None:
         context = context.model_copy(update={"revision": revised})
+    from reports.discovery import discovery_context
+
+    context = context.model_copy(update={"discovery": discovery_context(engine, config, week)})
     return WeeklyBuild(
         context,
         ledger,
