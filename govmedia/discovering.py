@@ -212,7 +212,7 @@ def run_discover(
     started = now or dt.datetime.now(dt.UTC)
     engine = open_store(store_url(loaded))
     sync_ledger(engine, config, now=started)
-    chosen = [s for s in (sources or config.discover.sources) if s in SEARCH_SOURCES]
+    chosen = [Source(s) for s in (sources or config.discover.sources) if s in SEARCH_SOURCES]
     result = SweepResult(sweep_id=new_sweep_id(started))
     by_source = search_targets(derive_keywords(config), chosen)
     items, result.interrupted = run_searches(

@@ -169,6 +169,5 @@ def test_discover_sources_must_be_searchable(tmp_path):
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
         load_config(path, today=TODAY)
-    assert any(
-        "discover.sources" in line and "cannot search feed" in line for line in caught.value.lines
-    )
+    expected = "discover.sources[1]: 'feed' is not one of weibo, wechat, bilibili"
+    assert any(line.endswith(expected) for line in caught.value.lines)

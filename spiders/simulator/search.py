@@ -17,7 +17,8 @@ A source in `SearchWorld.blocked` refuses every search: Weibo HTTP 418, WeChat `
 Weibo and WeChat serve their search on paths their other modules serve too (getIndex, searchbiz):
 `WRAPS` puts these handlers in front (spiders/simulator/routes.py); getIndex answers the search
 container here and everything else there; searchbiz answers here unless the query is the exact
-name of a world account (a ledger crawl finding a WeChat account by name), which stays there.
+name of a world account, or names a profile (`weekly-…`, world.py's rule 3): a ledger crawl
+finding a WeChat account by name, which stays there.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from registry.models import Config
 from spiders import wbi
 from spiders.simulator.bilibili import day_keys
 from spiders.simulator.server import Handler, SimRequest, SimResponse
-from spiders.simulator.world import Profile, SimAccount, World, crc
+from spiders.simulator.world import Profile, SimAccount, World, crc, profile_from_text
 
 WEIBO_CONTAINER = "100103type=3&q="
 WEIBO_PAGE = 10
@@ -219,8 +220,9 @@ def wrap_get_index(original: Handler) -> Handler:
 def wrap_searchbiz(original: Handler) -> Handler:
     def handler(request: SimRequest) -> SimResponse:
         query = request.param("query")
-        if (Source.WECHAT, query) in request.world.names:
-            return original(request)  # a ledger crawl looking its account up by name
+        if (Source.WECHAT, query) in request.world.names or profile_from_text(query):
+            # a ledger crawl looking its account up by name (a test's `weekly-…` name too)
+            return original(request)
         answer = original(request)  # the session, token and argument checks are the platform's
         if answer.status != 200 or b'"ret":0' not in answer.body:
             return answer
