@@ -274,6 +274,7 @@ class FilingStage(StrEnum):
     OVERDUE = "overdue"  # flagged longer than policy.filing_overdue_days, not yet closing
     CLOSING = "closing"  # approved, not yet closed
     RELAUNCHED = "relaunched"  # closed, yet posting again
+    CLOSED_REACHABLE = "closed_reachable"  # closed, yet still on its platform (verification)
 
 
 FILING_STAGE_LABELS: dict[FilingStage, str] = {
@@ -281,6 +282,7 @@ FILING_STAGE_LABELS: dict[FilingStage, str] = {
     FilingStage.OVERDUE: "逾期未申请关停",
     FilingStage.CLOSING: "关停中",
     FilingStage.RELAUNCHED: "已关停账号违规复开",
+    FilingStage.CLOSED_REACHABLE: "关停未注销",
 }
 
 

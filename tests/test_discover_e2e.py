@@ -186,6 +186,10 @@ def test_validate_online_flags_a_name_mismatch_and_a_closed_reachable_account(le
     govmedia("report", "weekly", "-c", str(ledger), "--out", str(out), "--format", "md")
     md = next(out.rglob("report.md")).read_text(encoding="utf-8")
     assert "### 关停未注销（1个）" in md and "「博爱市场监管」" in md.split("关停未注销", 1)[1]
+    status = govmedia("filings", "--status", "--json", "-c", str(ledger), env=SIM_ENV)
+    rows = {r["account"]: r for r in json.loads(status.stdout)}
+    assert rows["scjgj-weibo"]["stage"] == "closed_reachable"
+    assert "博爱市场监管" in rows["scjgj-weibo"]["detail"]
 
 
 def test_register_verify_checks_the_new_account(ledger):
