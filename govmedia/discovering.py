@@ -144,6 +144,8 @@ def run_searches(
 
     config = loaded.config
     found: dict[tuple[Source, str], Any] = {}
+    if not any(by_source.values()):
+        return found, None
 
     def collect(item: Any) -> None:
         if isinstance(item, SweepItem):

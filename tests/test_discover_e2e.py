@@ -17,10 +17,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, select
 
 from registry.config import load_config
 from registry.constants import Source
-from spiders.simulator import Profile, RunningSimulator, SimAccount, World, start_simulator
+from registry.store import sweeps
+from spiders.simulator import (
+    SIMULATOR_WECHAT_TOKEN,
+    Profile,
+    RunningSimulator,
+    SimAccount,
+    World,
+    start_simulator,
+)
 from spiders.simulator.search import add_discoverable, search_world
 from tests.fixtures.simulator import SAMPLE, SIM_ENV, SIM_NOW, govmedia, write_crawl_config
 
@@ -76,6 +85,15 @@ def test_a_sweep_finds_the_unregistered_accounts_and_nothing_else(ledger, platfo
     assert found == EXPECTED | {("wechat", wechat_fakeid(platform), "unregistered")}
     assert result["failed"] == []
     assert result["new"] == len(found)
+
+
+def test_the_wechat_token_never_reaches_the_store(ledger):
+    sweep(ledger, "--source", "wechat")
+    engine = create_engine(f"sqlite:///{ledger.parent / 'govmedia.sqlite3'}")
+    with engine.connect() as conn:
+        urls = [row.url for row in conn.execute(select(sweeps)) if row.source == "wechat"]
+    assert urls and all("searchbiz" in u for u in urls)
+    assert not any(SIMULATOR_WECHAT_TOKEN in u for u in urls)
 
 
 def test_a_sweep_searches_every_keyword_on_every_source(ledger):
