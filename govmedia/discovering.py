@@ -31,6 +31,7 @@ from registry.constants import (
     SEARCH_SOURCES,
     Outcome,
     Source,
+    SweepKind,
     VerifyStatus,
 )
 from registry.discovery import Finding, SearchHit, derive_keywords, findings, normalize, verify
@@ -246,7 +247,7 @@ def record_manual_check(
 
     at = now or dt.datetime.now(dt.UTC)
     sweep_id = new_sweep_id(at)
-    row = SweepRow(platform, "(manual)", Outcome.OK, note, kind="manual", recorded_by=by)
+    row = SweepRow(platform, "(manual)", Outcome.OK, note, kind=SweepKind.MANUAL, recorded_by=by)
     record_sweep(open_store(store_url(loaded)), sweep_id=sweep_id, rows=[row], found=[], now=at)
     return sweep_id
 

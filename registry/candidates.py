@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
 
-from registry.constants import CandidateKind, CandidateState, Outcome, VerifyStatus
+from registry.constants import CandidateKind, CandidateState, Outcome, SweepKind, VerifyStatus
 from registry.discovery import Finding
 from registry.store import candidate_events, candidates, sweeps, verifications
 
@@ -31,7 +31,7 @@ class SweepRow:
     requests: int = 0
     hits: int = 0
     url: str | None = None
-    kind: str = "search"
+    kind: SweepKind = SweepKind.SEARCH
     recorded_by: str | None = None
 
 
@@ -101,7 +101,7 @@ def record_sweep(
                 [
                     {
                         "sweep_id": sweep_id,
-                        "kind": row.kind,
+                        "kind": row.kind.value,
                         "source": row.source,
                         "keyword": row.keyword,
                         "outcome": row.outcome.value,
@@ -249,10 +249,15 @@ def change_state(
         return get_candidate(conn, candidate_id)
 
 
-def latest_sweep(conn: Connection, *, kind: str = "search") -> tuple[str, list[Any]] | None:
+def latest_sweep(
+    conn: Connection, *, kind: SweepKind = SweepKind.SEARCH
+) -> tuple[str, list[Any]] | None:
     """The latest sweep of this kind: its id and its rows."""
     newest = conn.execute(
-        select(sweeps.c.sweep_id).where(sweeps.c.kind == kind).order_by(sweeps.c.id.desc()).limit(1)
+        select(sweeps.c.sweep_id)
+        .where(sweeps.c.kind == kind.value)
+        .order_by(sweeps.c.id.desc())
+        .limit(1)
     ).scalar_one_or_none()
     if newest is None:
         return None
@@ -263,7 +268,7 @@ def latest_sweep(conn: Connection, *, kind: str = "search") -> tuple[str, list[A
 
 
 def manual_checks(conn: Connection, *, since: dt.datetime | None = None) -> list[Any]:
-    query = select(sweeps).where(sweeps.c.kind == "manual").order_by(sweeps.c.at)
+    query = select(sweeps).where(sweeps.c.kind == SweepKind.MANUAL.value).order_by(sweeps.c.at)
     if since is not None:
         query = query.where(sweeps.c.at >= since)
     return list(conn.execute(query))

@@ -399,6 +399,14 @@ CANDIDATE_KIND_LABELS: dict[CandidateKind, str] = {
     CandidateKind.RELAUNCH: "疑似关停后复开",
 }
 
+
+class SweepKind(StrEnum):
+    """A `sweeps` row: a spider's search of one keyword, or a person's sweep of a platform."""
+
+    SEARCH = "search"
+    MANUAL = "manual"
+
+
 # The sources a sweep searches (each has a search endpoint and a search spider); Douyin, Toutiao
 # and the others are swept by a person and recorded (`discover --manual`).
 SEARCH_SOURCES: tuple[Source, ...] = (Source.WEIBO, Source.WECHAT, Source.BILIBILI)

@@ -343,7 +343,7 @@ sweeps = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("sweep_id", String(64), nullable=False, index=True),
-    Column("kind", String(16), nullable=False),  # search | manual | verify
+    Column("kind", String(16), nullable=False),  # a SweepKind: search | manual
     Column("source", String(16), nullable=False),  # a Source, or a Platform for a manual check
     Column("keyword", Text, nullable=False),
     Column("outcome", String(16), nullable=False),
