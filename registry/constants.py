@@ -274,6 +274,7 @@ class FilingStage(StrEnum):
     OVERDUE = "overdue"  # flagged longer than policy.filing_overdue_days, not yet closing
     CLOSING = "closing"  # approved, not yet closed
     RELAUNCHED = "relaunched"  # closed, yet posting again
+    CLOSED_REACHABLE = "closed_reachable"  # closed, yet still on its platform (verification)
 
 
 FILING_STAGE_LABELS: dict[FilingStage, str] = {
@@ -281,6 +282,7 @@ FILING_STAGE_LABELS: dict[FilingStage, str] = {
     FilingStage.OVERDUE: "逾期未申请关停",
     FilingStage.CLOSING: "关停中",
     FilingStage.RELAUNCHED: "已关停账号违规复开",
+    FilingStage.CLOSED_REACHABLE: "关停未注销",
 }
 
 
@@ -368,3 +370,79 @@ SECRET_ENV_VARS: tuple[str, ...] = (
     "PGPASSWORD",
 )
 SECRET_ENV_NAME_WORDS: tuple[str, ...] = ("PASSWORD", "SECRET", "TOKEN", "COOKIE", "KEY", "WEBHOOK")
+
+
+# ---------------------------------------------------------------------------------------------
+# Discovery (排查): accounts found on the platforms that the ledger does not hold
+
+
+class CandidateState(StrEnum):
+    """Where a found account stands; each change is its own `candidate_events` row."""
+
+    NEW = "new"  # found, nobody has decided yet
+    REGISTERED = "registered"  # entered into the ledger (`register --from-candidate`)
+    DISMISSED = "dismissed"  # not ours (a person said why): never listed again
+
+
+CANDIDATE_STATE_LABELS: dict[CandidateState, str] = {
+    CandidateState.NEW: "待核实",
+    CandidateState.REGISTERED: "已登记",
+    CandidateState.DISMISSED: "已排除",
+}
+
+
+class CandidateKind(StrEnum):
+    """Why a found account is a candidate."""
+
+    UNREGISTERED = "unregistered"  # governmental, ours, not in the ledger (疑似未报备)
+    RELAUNCH = "relaunch"  # matches an account the ledger holds as closed (疑似关停后复开)
+
+
+CANDIDATE_KIND_LABELS: dict[CandidateKind, str] = {
+    CandidateKind.UNREGISTERED: "疑似未报备",
+    CandidateKind.RELAUNCH: "疑似关停后复开",
+}
+
+
+class SweepKind(StrEnum):
+    """A `sweeps` row: a spider's search of one keyword, or a person's sweep of a platform."""
+
+    SEARCH = "search"
+    MANUAL = "manual"
+
+
+# The sources a sweep searches (each has a search endpoint and a search spider); Douyin, Toutiao
+# and the others are swept by a person and recorded (`discover --manual`).
+SEARCH_SOURCES: tuple[Source, ...] = (Source.WEIBO, Source.WECHAT, Source.BILIBILI)
+SEARCH_PLATFORMS: dict[Source, Platform] = {
+    Source.WEIBO: Platform.WEIBO,
+    Source.WECHAT: Platform.WECHAT,
+    Source.BILIBILI: Platform.BILIBILI,
+}
+
+# Weibo's `verified_type`: 1 government (政府), 7 organisation (机构: 事业单位, 团体…) are blue-V
+# accounts of an entity; 0 is a person's yellow V, -1 no verification, 2-5 companies and media.
+WEIBO_ENTITY_VERIFIED_TYPES: frozenset[int] = frozenset({1, 7})
+# Bilibili's `official_verify.type`: 1 organisation (机构认证), 0 a person, -1/127 none.
+BILIBILI_ENTITY_OFFICIAL_TYPES: frozenset[int] = frozenset({1})
+
+
+class VerifyStatus(StrEnum):
+    """What checking a ledger account on its platform found (`register --verify`)."""
+
+    OK = "ok"  # the identifier exists, with the ledger's name
+    NAME_MISMATCH = "name_mismatch"  # it exists under another name
+    NOT_FOUND = "not_found"  # the platform does not know the identifier
+    CLOSED_REACHABLE = "closed_reachable"  # closed in the ledger, still on the platform
+    CLOSED_GONE = "closed_gone"  # closed in the ledger, gone from the platform (as it should be)
+    UNKNOWN = "unknown"  # the platform did not answer (blocked, login expired…)
+
+
+VERIFY_STATUS_LABELS: dict[VerifyStatus, str] = {
+    VerifyStatus.OK: "核验一致",
+    VerifyStatus.NAME_MISMATCH: "名称不一致",
+    VerifyStatus.NOT_FOUND: "平台上不存在",
+    VerifyStatus.CLOSED_REACHABLE: "关停未注销",
+    VerifyStatus.CLOSED_GONE: "已注销",
+    VerifyStatus.UNKNOWN: "无法核验",
+}

@@ -33,7 +33,7 @@ accounts that still post (relaunched).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -304,9 +304,11 @@ def tracking(
     verdicts: Iterable[Verdict],
     flagged_since: dict[str, dt.datetime],
     at: dt.datetime,
+    reachable: Mapping[str, str] | None = None,
 ) -> list[TrackingRow]:
     """The tracking view at T (pure): see the module docstring. Worst first: relaunched, overdue,
-    flagged, closing; then by days waiting."""
+    flagged, closing; then by days waiting. `reachable`: closed accounts the latest verification
+    found still on their platform (关停未注销), with what it found."""
     tz = config.tz
     today = at.astimezone(tz).date()
     by_id = {v.account_id: v for v in verdicts}
@@ -371,8 +373,24 @@ def tracking(
                     verdict.detail or verdict.rule,
                 )
             )
+        elif account.status is AccountStatus.CLOSED and account.id in (reachable or {}):
+            since = closure.deregistered_on if closure else None
+            rows.append(
+                TrackingRow(
+                    FilingStage.CLOSED_REACHABLE,
+                    account.id,
+                    account.name,
+                    department.name,
+                    since,
+                    (today - since).days if since else None,
+                    True,
+                    "账号在平台上仍可访问：在平台完成注销，注销后再次核验（govmedia validate --online）",
+                    (reachable or {})[account.id],
+                )
+            )
     order = {
         FilingStage.RELAUNCHED: 0,
+        FilingStage.CLOSED_REACHABLE: 0,
         FilingStage.OVERDUE: 1,
         FilingStage.FLAGGED: 2,
         FilingStage.CLOSING: 3,

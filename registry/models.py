@@ -693,6 +693,9 @@ class Config(StrictModel):
     filings: FilingSettings = Field(
         default_factory=FilingSettings, description="Closure filings (关停材料)."
     )
+    discover: DiscoverSettings = Field(
+        default_factory=lambda: DiscoverSettings(), description="Sweeps for unregistered accounts."
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -717,3 +720,37 @@ class Config(StrictModel):
             if account.id == account_id:
                 return department, account
         raise KeyError(account_id)
+
+
+class DiscoverSettings(StrictModel):
+    """`discover:`: the sweep for government accounts the ledger does not hold (排查).
+
+    Keywords are the jurisdiction's name and every department's name, plus `keywords`. A found
+    account is ours when its name or its verified entity names the jurisdiction (or one of
+    `aliases`), and governmental when the platform verified an entity, or (WeChat, which shows no
+    verification in its search) when its name holds one of `government_words`."""
+
+    keywords: list[str] = Field(
+        default_factory=list, description="Extra search keywords, e.g. 博爱发布."
+    )
+    aliases: list[str] = Field(
+        default_factory=list, description="Other names of the jurisdiction, e.g. 博爱."
+    )
+    government_words: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_GOVERNMENT_WORDS),
+        description="Words in a name that mark a government account where the platform says not.",
+    )
+    sources: list[Literal["weibo", "wechat", "bilibili"]] = Field(
+        default_factory=lambda: ["weibo", "wechat", "bilibili"],
+        description="Sources swept (others are swept by a person: `discover --manual`).",
+    )
+    max_keywords: int = bounded(200, 1, 5000, "keywords", "At most this many keywords a sweep.")
+
+
+DEFAULT_GOVERNMENT_WORDS: tuple[str, ...] = (
+    "人民政府", "政府", "发布", "政务", "委员会", "局", "办公室", "中心", "大队", "支队",
+    "派出所", "法院", "检察院", "人大", "政协", "街道", "融媒", "委", "站", "所", "镇", "乡",
+)  # fmt: skip
+
+
+Config.model_rebuild()  # `discover` is defined after Config (appended, to keep hunks small)

@@ -335,9 +335,78 @@ def _v2(conn: Connection) -> None:
             conn.exec_driver_sql(f"ALTER TABLE reports ADD COLUMN {name} {kind}")
 
 
+# Discovery (排查, registry/discovery.py): each sweep's searches, the accounts found that the
+# ledger does not hold, each one's state changes (new, registered, dismissed: who, when, why) and
+# what checking ledger accounts on their platforms found. Version 3.
+sweeps = Table(
+    "sweeps",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sweep_id", String(64), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # a SweepKind: search | manual
+    Column("source", String(16), nullable=False),  # a Source, or a Platform for a manual check
+    Column("keyword", Text, nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("detail", Text, nullable=False, default=""),
+    Column("requests", Integer, nullable=False, default=0),
+    Column("hits", Integer, nullable=False, default=0),
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Column("recorded_by", Text),  # manual checks: who swept
+    Column("url", Text),  # the answer judged on, secrets removed
+)
+
+candidates = Table(
+    "candidates",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(16), nullable=False),
+    Column("identifier", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("kind", String(16), nullable=False),  # a CandidateKind
+    Column("account_id", String(64)),  # the closed ledger account a relaunch matches
+    Column("reason", Text, nullable=False),
+    Column("evidence", JSON, nullable=False),  # what the platform showed, the keyword
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    UniqueConstraint("source", "identifier", name="uq_candidates_source_identifier"),
+)
+
+candidate_events = Table(
+    "candidate_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("candidate_id", Integer, ForeignKey("candidates.id"), nullable=False, index=True),
+    Column("state", String(16), nullable=False),  # a CandidateState
+    Column("at", UTCDateTime, nullable=False),
+    Column("by", Text),
+    Column("reason", Text),
+)
+
+verifications = Table(
+    "verifications",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sweep_id", String(64), nullable=False),
+    Column("account_id", String(64), nullable=False, index=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("status", String(24), nullable=False),  # a VerifyStatus
+    Column("found_name", Text),
+    Column("detail", Text, nullable=False, default=""),
+)
+
+
+def _v3_discovery(conn: Connection) -> None:
+    """The discovery tables (sweeps, candidates, candidate_events, verifications)."""
+    metadata.create_all(
+        conn, tables=[sweeps, candidates, candidate_events, verifications], checkfirst=True
+    )
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "initial schema", _v1),
     (2, "coverage and pinned-post indexes, report figures", _v2),
+    (3, "discovery: sweeps, candidates, candidate events, verifications", _v3_discovery),
 ]
 
 

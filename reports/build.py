@@ -1066,6 +1066,9 @@ def build_weekly(
     if revised is not None:
         context = context.model_copy(update={"revision": revised})
     context = context.model_copy(update={"sources": source_statuses(engine, config, now=now)})
+    from reports.discovery import discovery_context
+
+    context = context.model_copy(update={"discovery": discovery_context(engine, config, week)})
     return WeeklyBuild(
         context,
         ledger,

@@ -224,6 +224,9 @@ class WeeklyContext(Context):
     sources: list[SourceStatus] = Field(
         default_factory=list, description="数据源状态: each source's last crawl and login."
     )
+    discovery: Discovery | None = Field(
+        None, description="排查: accounts found that the ledger lacks; closed but reachable."
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -485,3 +488,63 @@ class AnnualContext(Context):
     relaunched: int = Field(description="Closed accounts found posting again.")
     paragraph: str = Field(description="The paragraph for the annual report, in Chinese.")
     generated_at: dt.datetime = Field(description="When the figures were computed (local).")
+
+
+# ---------------------------------------------------------------------------------------------
+# Discovery (排查), in the weekly report
+
+
+class CandidateRow(Context):
+    """An account found on a platform that the ledger does not hold (or holds as closed)."""
+
+    id: int = Field(description="The candidate's id (`register --from-candidate ID`).")
+    platform_label: str = Field(description="The platform in Chinese.")
+    identifier: str = Field(description="uid, fakeid or mid.")
+    name: str = Field(description="The name the platform shows.")
+    kind_label: str = Field(description="疑似未报备 or 疑似关停后复开.")
+    reason: str = Field(description="Why it is a candidate, in Chinese.")
+    entity: str | None = Field(description="The entity the platform verified, if any.")
+    first_seen: dt.date = Field(description="Local date it was first found.")
+
+
+class SearchGap(Context):
+    """A search of the latest sweep that the platform did not answer."""
+
+    platform_label: str = Field(description="The platform in Chinese.")
+    keyword: str = Field(description="The keyword searched.")
+    outcome_label: str = Field(description="The outcome in Chinese (被平台拦截 …).")
+
+
+class ManualCheck(Context):
+    """A person's sweep of a platform no spider searches (Douyin, Toutiao …)."""
+
+    platform_label: str = Field(description="The platform in Chinese.")
+    by: str = Field(description="Who swept.")
+    on: dt.date = Field(description="Local date.")
+    note: str = Field(description="What was searched and found.")
+
+
+class ClosedReachable(Context):
+    """A closed account that its platform still shows (关停未注销)."""
+
+    account_id: str = Field(description="The ledger id.")
+    name: str = Field(description="The ledger's name.")
+    department_name: str = Field(description="The running unit.")
+    platform_label: str = Field(description="The platform in Chinese.")
+    on: dt.date = Field(description="Local date of the verification that found it.")
+    detail: str = Field(description="What the platform showed.")
+
+
+class Discovery(Context):
+    """The weekly report's 疑似未报备账号 section."""
+
+    swept_on: dt.date | None = Field(description="Local date of the latest sweep; None: never.")
+    searches: int = Field(description="Searches in the latest sweep.")
+    summary: str = Field(description="One sentence on the sweep, in Chinese.")
+    candidates: list[CandidateRow] = Field(description="Candidates nobody has decided on.")
+    gaps: list[SearchGap] = Field(description="Searches the platforms did not answer.")
+    manual: list[ManualCheck] = Field(description="Manual sweeps recorded during the week.")
+    closed_reachable: list[ClosedReachable] = Field(description="关停未注销 accounts.")
+
+
+WeeklyContext.model_rebuild()

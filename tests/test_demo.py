@@ -51,6 +51,14 @@ def test_the_demo_runs_a_full_cycle_offline_and_says_where_the_report_is(sample_
     assert (filings / "qhz-wechat" / "qhz-wechat-application.docx").exists()
     assert (filings / "scjgj-wechat" / "scjgj-wechat-report.docx").exists()
 
+    # The sweep before the cycle: its candidates are in the weekly report (疑似未报备账号).
+    assert "discovery sweep: 42 searches, 4 candidates" in out
+    md = (folder / "out" / "weekly" / "2026-W47" / "report.md").read_text(encoding="utf-8")
+    section = md.split("## 疑似未报备账号", 1)[1].split("\n## ", 1)[0]
+    assert "「博爱县退役军人事务局」（微博，7100000001）疑似未报备" in section
+    assert "「博爱消防」（哔哩哔哩，3546000001）疑似未报备" in section
+    assert "温县" not in section and "美食" not in section
+
     # The copy points at the simulator and sends nothing; the sample itself is untouched.
     copied = json.loads((folder / "config.yaml").read_text(encoding="utf-8"))
     assert copied["sources"]["wechat"]["base_url"].startswith("http://127.0.0.1:")

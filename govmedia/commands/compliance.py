@@ -208,11 +208,17 @@ def filings(
         sync_ledger(engine, config, now=dt.datetime.now(dt.UTC))
         verdicts = {v.account_id: v for v in evaluate(engine, config, at)}
         since = flagged_since(engine) if show_status else {}
+        reachable = {}
+        if show_status:
+            from registry.candidates import closed_reachable
+
+            with engine.connect() as conn:
+                reachable = {k: row.detail for k, row in closed_reachable(conn).items()}
     finally:
         engine.dispose()
 
     if show_status:
-        rows = tracking(config, verdicts.values(), since, at)
+        rows = tracking(config, verdicts.values(), since, at, reachable)
         if account_id is not None:
             rows = [r for r in rows if r.account_id == account_id]
         if as_json:

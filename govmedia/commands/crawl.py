@@ -257,6 +257,9 @@ def simulate(
     loaded = load_or_exit(config_path, quiet_warnings=True)
     now = parse_instant(now_text, option="--now")
     world = World.from_config(loaded.config, now)
+    from spiders.simulator.search import add_discoverable
+
+    add_discoverable(world, loaded.config)  # accounts a discovery sweep can find
     try:
         sim = start_simulator(world, host=host, port=port, now=now)
     except OSError as exc:

@@ -7,6 +7,7 @@ import json
 import logging
 import shlex
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -230,6 +231,9 @@ def demo(config_path: Path, folder: Path | None, now_text: str | None) -> None:
     folder = Path(folder or tempfile.mkdtemp(prefix="govmedia-demo-")).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     world = World.from_config(sample.config, now)
+    from spiders.simulator.search import add_discoverable
+
+    add_discoverable(world, sample.config)  # unregistered accounts for the sweep to find
     with start_simulator(world, now=now) as sim:
         data = point_config_at(to_plain(read_yaml(config_path)), sim.url)
         for settings in data["sources"].values():  # the simulator is local: no need to be polite
@@ -253,23 +257,42 @@ def demo(config_path: Path, folder: Path | None, now_text: str | None) -> None:
             sys.exit(2)
         log_file = configure_logging(loaded, stderr_level="WARNING")
         click.echo(f"simulated platforms at {sim.url}; demo folder {folder}")
+        login = {
+            "GOVMEDIA_WECHAT_TOKEN": SIMULATOR_WECHAT_TOKEN,
+            "GOVMEDIA_WECHAT_COOKIE": SIMULATOR_WECHAT_COOKIE,
+        }
+        sweep = _demo_sweep(demo_config, login, now)
         result = run_cycle(
             loaded,
             now=now,
-            env={
-                "GOVMEDIA_WECHAT_TOKEN": SIMULATOR_WECHAT_TOKEN,
-                "GOVMEDIA_WECHAT_COOKIE": SIMULATOR_WECHAT_COOKIE,
-            },
+            env=login,
             weekly=[IsoWeek.containing(now, loaded.config.tz).previous()],
             filings=True,
             command="demo",
         )
     _print_demo(loaded, result)
+    if sweep is not None:
+        click.echo(
+            f"discovery sweep: {sweep['searches']} searches, {len(sweep['candidates'])} "
+            "candidates (疑似未报备账号, in the weekly report; `govmedia discover --list`)"
+        )
     index = output_dir(loaded) / "index.html"
     click.echo(f"\nlog: {log_file}")
     click.echo(f"report: {index}")
     if result.errors or not index.exists():
         sys.exit(EXIT_PARTIAL)
+
+
+def _demo_sweep(config_path: Path, env: dict[str, str], now: dt.datetime) -> Any:
+    """The discovery sweep (排查) before the cycle, so the weekly report lists its candidates;
+    a child process, as Scrapy's reactor runs once per process. None when it did not run."""
+    from govmedia.discovering import discover_in_subprocess
+
+    try:
+        return discover_in_subprocess(config_path, env=env, now=now, timeout=300)
+    except (RuntimeError, subprocess.TimeoutExpired) as exc:
+        click.echo(f"error: discovery sweep: {exc}", err=True)
+        return None
 
 
 def _print_demo(loaded: Any, result: Any) -> None:

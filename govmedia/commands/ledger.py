@@ -49,15 +49,23 @@ DATE = DateType()
 
 @click.command()
 @config_option
-def validate(config_path: Path) -> None:
+@click.option(
+    "--online",
+    is_flag=True,
+    help="Also check each account on its platform (identifier exists, same name, closed gone).",
+)
+def validate(config_path: Path, online: bool) -> None:
     """Check config.yaml; print each problem as FILE:LINE: path: message.
 
     Every problem is printed at once, in file order. Exits 0 when the ledger is valid (warnings,
-    such as an unfiled account, may print), 2 when it is not.
+    such as an unfiled account, may print), 2 when it is not. With --online, each Weibo, WeChat
+    and Bilibili account is also looked up on its platform; exits 1 when one has another name,
+    is unknown there, or is closed in the ledger but still reachable (关停未注销).
 
     \b
     Example:
       govmedia validate -c config.yaml
+      govmedia validate --online
     """
     try:
         loaded = load_config(config_path)
@@ -74,6 +82,8 @@ def validate(config_path: Path) -> None:
         f"{config_path}: valid: {len(config.departments)} departments, {n_accounts} accounts"
         + (f", {len(loaded.warnings)} warnings" if loaded.warnings else "")
     )
+    if online:
+        _verify_online(config_path, [])
 
 
 def _account_json(department: Any, account: Any) -> dict[str, Any]:
@@ -249,7 +259,24 @@ def _stdin_is_terminal() -> bool:
 )
 @click.option("--note", help="Free text for the ledger.")
 @click.option("--dry-run", is_flag=True, help="Show the change as a diff; write nothing.")
-def register(config_path: Path, selectors: tuple[str, ...], dry_run: bool, **options: Any) -> None:
+@click.option(
+    "--from-candidate",
+    "candidate_id",
+    type=int,
+    metavar="ID",
+    help="Pre-fill name, platform and identifier from a `discover` candidate.",
+)
+@click.option(
+    "--verify", is_flag=True, help="Then check on the platform: the identifier exists, same name."
+)
+def register(
+    config_path: Path,
+    selectors: tuple[str, ...],
+    dry_run: bool,
+    candidate_id: int | None,
+    verify: bool,
+    **options: Any,
+) -> None:
     """Register an account in config.yaml, keeping its comments and layout.
 
     Every field is an option. On a terminal, missing required fields are asked for; otherwise
@@ -261,6 +288,8 @@ def register(config_path: Path, selectors: tuple[str, ...], dry_run: bool, **opt
       govmedia register --department gaj --id gaj-toutiao --name 博爱公安 \\
         --platform toutiao --owner-name 陈静 --owner-phone 13903910012 \\
         --opened-on 2026-11-20 --exception-basis "公安机关依法开设"
+      govmedia register --from-candidate 3 --department yjglj --id yjglj-bilibili \\
+        --owner-name 孙磊 --owner-phone 13903910071 --verify
     """
     from registry.editing import EditError, NewAccount, needed_fields, register_account
 
@@ -273,8 +302,16 @@ def register(config_path: Path, selectors: tuple[str, ...], dry_run: bool, **opt
             )
         parsed[key.strip()] = css.strip()
     options["id"] = options.pop("account_id")
-    new = NewAccount(selectors=parsed or None, **options)
     loaded = load_or_exit(config_path, quiet_warnings=True)
+    candidate = None
+    if candidate_id is not None:
+        from govmedia.commands.discover import candidate_fields
+
+        candidate, prefilled = candidate_fields(loaded, candidate_id)
+        for key, value in prefilled.items():
+            if options.get(key) is None:
+                options[key] = value
+    new = NewAccount(selectors=parsed or None, **options)
     missing = needed_fields(new, loaded.config)
     if missing and _stdin_is_terminal():
         _prompt_missing(new, loaded.config)
@@ -283,6 +320,37 @@ def register(config_path: Path, selectors: tuple[str, ...], dry_run: bool, **opt
     except EditError as exc:
         _edit_failed(exc.lines)
     _report_edit(result, dry_run)
+    if candidate is not None and result.written:
+        from govmedia.commands.discover import mark_registered
+
+        mark_registered(loaded, candidate, new.id)
+    if verify and result.written:
+        _verify_online(config_path, [new.id])
+
+
+def _verify_online(config_path: Path, only: list[str]) -> None:
+    """Check accounts on their platforms (govmedia/discovering.py); exit 1 when one is not as
+    the ledger says (another name, unknown identifier, closed but still reachable)."""
+    from govmedia.discovering import run_verify
+    from registry.constants import VERIFY_STATUS_LABELS, VerifyStatus
+
+    loaded = load_or_exit(config_path, quiet_warnings=True)
+    results = run_verify(loaded, only=only)
+    bad = [
+        r
+        for r in results
+        if r.status
+        in (VerifyStatus.NAME_MISMATCH, VerifyStatus.NOT_FOUND, VerifyStatus.CLOSED_REACHABLE)
+    ]
+    for r in results:
+        click.echo(
+            f"verify {r.account_id}: {r.status.value} ({VERIFY_STATUS_LABELS[r.status]}): {r.detail}"
+        )
+    if not results:
+        click.echo("verify: no account on a platform that can be checked (weibo, wechat, bilibili)")
+    if bad:
+        click.echo(f"{len(bad)} accounts are not as the ledger says", err=True)
+        sys.exit(EXIT_PARTIAL)
 
 
 def _prompt_missing(new: Any, config: Any) -> None:

@@ -16,8 +16,9 @@ PLATFORMS: tuple[str, ...] = (
     "wechat",
     "mplogin",
     "bilibili",
-    "web",
-)  # web serves feeds too
+    "web",  # feeds too
+    "search",
+)
 
 
 def route_table() -> dict[str, Handler]:
@@ -28,4 +29,6 @@ def route_table() -> dict[str, Handler]:
             if path in routes:
                 raise ValueError(f"simulator route {path} is served twice (by {name})")
             routes[path] = handler
+    for path, wrap in import_module("spiders.simulator.search").WRAPS.items():
+        routes[path] = wrap(routes[path])  # searches served on another module's path
     return routes
