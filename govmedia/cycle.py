@@ -373,6 +373,7 @@ def _cycle(
     result.now = at
     result.verdicts = check(engine, config, at)
     log.info("checked", extra={"accounts": len(result.verdicts), **result.status_counts()})
+    result.queued += _step(result, "cases", lambda: _cases(engine, config, result, at)) or 0
 
     _render_due(loaded, engine, result, at=at, weekly=weekly)
     if filings:
@@ -483,6 +484,13 @@ def _step(result: CycleResult, what: str, func: Callable[[], Any]) -> Any:
         "rendered", extra={"what": what, "path": str(path) if isinstance(path, Path) else None}
     )
     return path
+
+
+def _cases(engine: Engine, config: Any, result: CycleResult, at: dt.datetime) -> int:
+    """Cases (整改跟踪) from this check: open, close when fixed, escalate when overdue."""
+    from govmedia.casework import update_cases
+
+    return update_cases(engine, config, result.verdicts, now=at)
 
 
 def _render_week(loaded: LoadedConfig, engine: Engine, week: IsoWeek, at: dt.datetime) -> Path:
