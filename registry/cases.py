@@ -221,14 +221,14 @@ def problems(
         days = whole_days(verdict.days_silent)
         silent = f"已连续{days}天未更新" if days is not None else "未发现任何更新"
         if active and verdict.status is VerdictStatus.VETO:
-            found[CaseKind.VETO] = _verdict_evidence(verdict, f"单项否决：{silent}")
+            found[CaseKind.VETO] = _verdict_evidence(verdict, silent)
         if active and (verdict.status is VerdictStatus.ZOMBIE or verdict.flag_shutdown):
             label = VERDICT_LABELS[verdict.status]
             why = verdict.flag_reason or f"{label}，{silent}"
-            found[CaseKind.FLAGGED] = _verdict_evidence(verdict, f"应申请关停：{why}")
+            found[CaseKind.FLAGGED] = _verdict_evidence(verdict, why)
         if verdict.relaunched:
             found[CaseKind.RELAUNCHED] = _verdict_evidence(
-                verdict, f"已关停账号违规复开：{verdict.detail or '注销后仍有更新'}"
+                verdict, verdict.detail or "注销后仍有更新"
             )
         limit = dt.timedelta(days=config.cases.unverifiable_after_days)
         if (

@@ -183,6 +183,26 @@ class Revision(Context):
     text: str = Field(description="The revision note, one sentence in Chinese.")
 
 
+class CaseLine(Context):
+    """A case (整改跟踪) as the reports list it."""
+
+    id: str = Field(description="The case id, e.g. 20261128-gaj-weibo-veto.")
+    kind: str = Field(description="registry.constants.CaseKind.")
+    kind_label: str = Field(description="The problem's kind in Chinese.")
+    department_id: str = Field(description="The running unit's id.")
+    department_name: str = Field(description="The running unit.")
+    account_id: str = Field(description="The ledger id.")
+    account_name: str = Field(description="The account's name.")
+    owner: str = Field(description="The owner (责任人) when the case opened.")
+    summary: str = Field(description="The problem, in Chinese.")
+    opened_on: dt.date = Field(description="Day the case opened (local).")
+    deadline: dt.date = Field(description="Day by which it must be fixed.")
+    state: str = Field(description="open | responded | overdue | closed.")
+    state_label: str = Field(description="The state in Chinese.")
+    response: str | None = Field(description="The owner's latest answer, if any.")
+    closed_note: str | None = Field(description="What closed it (复核销号 or the reason).")
+
+
 class WeeklyContext(Context):
     """Everything the weekly report (周报) says, in every format."""
 
@@ -208,6 +228,12 @@ class WeeklyContext(Context):
     closed: list[LedgerChange] = Field(description="Accounts closed this week.")
     revision: Revision | None = Field(
         None, description="修订: how this rendering differs from the one first published."
+    )
+    cases_open: list[CaseLine] = Field(
+        default_factory=list, description="Cases not closed and within their deadline."
+    )
+    cases_overdue: list[CaseLine] = Field(
+        default_factory=list, description="Cases past their deadline, not fixed."
     )
 
 
