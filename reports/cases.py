@@ -64,3 +64,74 @@ def open_and_overdue(
 
 def lines_of(cases: Sequence[Case], ledger: Any, as_of: dt.datetime, tz: Any) -> list[CaseLine]:
     return [case_line(c, ledger, as_of, tz) for c in cases]
+
+
+def notice_cases(
+    cases: Sequence[Case],
+    ledger: Any,
+    *,
+    first: dt.date,
+    last: dt.date,
+    tz: Any,
+    previous_issued_at: dt.datetime | None,
+) -> dict[str, Any]:
+    """The notice's case figures (pure): 整改率 of the cases due in [first, last] as they stood
+    at the period's end, the units that did not respond, the accounts late twice or more, and
+    the cases still open when the last notice was issued, re-checked."""
+    from registry.cases import late_twice, rectification, silent_departments
+    from reports.render import pct
+
+    start = dt.datetime.combine(first, dt.time(0), tzinfo=tz)
+    as_of = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
+    rate = rectification(cases, first, last, as_of=as_of)
+    silent = silent_departments(cases, first, last, as_of=as_of)
+
+    def unit(department_id: str) -> str:
+        department = ledger.departments.get(department_id)
+        return department.name if department else department_id
+
+    def account(account_id: str) -> str:
+        found = ledger.accounts.get(account_id)
+        if found is None:
+            return account_id
+        return f"{unit(found.department_id)}「{found.name}」"
+
+    silent_units = [f"{unit(d)}（{len(items)}件）" for d, items in sorted(silent.items())]
+    late = [
+        f"{account(a)}（逾期{n}次）" for a, n in sorted(late_twice(cases, start, as_of).items())
+    ]
+    recheck: list[CaseLine] = []
+    if previous_issued_at is not None:
+        pending = [
+            c
+            for c in cases
+            if c.opened_at <= previous_issued_at
+            and c.state_at(previous_issued_at) not in (None, CaseState.CLOSED)
+        ]
+        recheck = lines_of(pending, ledger, as_of, tz)
+    if rate.due:
+        text = (
+            f"本期整改期限届满的问题{rate.due}件，已整改销号{rate.fixed}件，"
+            f"整改率{pct(rate.rate)}。"
+        )
+    else:
+        text = "本期无整改期限届满的问题。"
+    if silent_units:
+        text += f"未按期反馈整改情况的单位：{'、'.join(silent_units)}。"
+    if late:
+        text += f"本期两次以上逾期未整改的账号：{'、'.join(late)}，予以通报。"
+    if recheck:
+        closed = sum(1 for line in recheck if line.state == CaseState.CLOSED.value)
+        text += (
+            f"上期通报时尚未销号的{len(recheck)}件问题中，已销号{closed}件，"
+            f"仍未整改{len(recheck) - closed}件。"
+        )
+    return {
+        "cases_due": rate.due,
+        "cases_fixed": rate.fixed,
+        "rectification_rate": rate.rate,
+        "silent_units": silent_units,
+        "late_twice": late,
+        "case_recheck": recheck,
+        "cases_text": text,
+    }

@@ -433,6 +433,21 @@ class NoticeContext(Context):
     attachment_title: str = Field(description="不合格政务新媒体名单.")
     policy: PolicySummary = Field(description="Thresholds in force.")
     generated_at: dt.datetime = Field(description="When the notice was built (local).")
+    cases_due: int = Field(0, description="Cases whose deadline fell in the period.")
+    cases_fixed: int = Field(0, description="Of those, closed by the period's end.")
+    rectification_rate: float | None = Field(
+        None, description="整改率 = cases_fixed / cases_due (None: no case was due)."
+    )
+    silent_units: list[str] = Field(
+        default_factory=list, description="Units that did not respond to a case due, named."
+    )
+    late_twice: list[str] = Field(
+        default_factory=list, description="Accounts whose cases went overdue twice or more."
+    )
+    case_recheck: list[CaseLine] = Field(
+        default_factory=list, description="Cases open when the last notice was issued, now."
+    )
+    cases_text: str = Field("", description="整改跟踪: the paragraph with 整改率, in Chinese.")
 
 
 # ---------------------------------------------------------------------------------------------
