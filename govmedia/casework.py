@@ -9,6 +9,7 @@ case (and what happened to it), so a repeated cycle queues nothing new.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -80,65 +81,121 @@ def queue_case_messages(
     overdue: Sequence[Case],
     now: dt.datetime,
 ) -> int:
-    """A new case to its owner; an overdue one to its unit's contact and the supervisors."""
-    from govmedia.alerts import Contact, _insert_new, _rows_for, _supervisors
+    """New cases to their owners; overdue ones to their units' contacts and the supervisors.
 
-    channels = [c for c in config.notify.channels if Audience.ALERTS in c.audience]
-    summary_channels = [c for c in config.notify.channels if Audience.SUMMARY in c.audience]
+    Nothing floods: by e-mail each person gets one message for all of a cycle's cases that
+    concern them, and a group channel gets one digest per cycle and kind (naming everyone, so
+    the robot can @ them). Each message is keyed by the cases it carries: queued once."""
+    from govmedia.alerts import Contact, _insert_new, _supervisors
+
     ledger = {a.id: (d, a) for d, a in config.iter_accounts()}
+    known = [c for c in opened if c.account_id in ledger]
+    late = [c for c in overdue if c.account_id in ledger]
     rows: list[dict[str, Any]] = []
-    for kind, items in ((AlertKind.CASE_OPENED, opened), (AlertKind.CASE_OVERDUE, overdue)):
-        for case in items:
-            found = ledger.get(case.account_id)
-            if found is None:
-                continue
-            department, account = found
-            owner = Contact(
-                str(case.owner.get("name") or account.owner.name),
-                case.owner.get("phone"),
-                case.owner.get("email"),
-            )
-            subject, body = _render(config, case, kind, department.name, account, now=now)
-            base = {
-                "account_id": case.account_id,
-                "status_change_id": None,
-                "kind": kind.value,
-                "subject": subject,
-                "body": body,
-                "created_at": now,
-                "attempts": 0,
-            }
-            key = f"{kind.value}:{case.id}"
-            if kind is AlertKind.CASE_OPENED:
-                rows += _rows_for(channels, Audience.ALERTS, [owner], key=key, base=base)
-                continue
-            unit = department.contact
-            people = [Contact(unit.name, unit.phone, unit.email)] if unit else []
-            rows += _rows_for(channels, Audience.ALERTS, people, key=key, base=base)
-            # A group channel that carries both audiences already posted it above.
-            rows += _rows_for(
-                [c for c in summary_channels if c.kind is ChannelKind.EMAIL or c not in channels],
-                Audience.SUMMARY,
-                _supervisors(config),
-                key=f"{key}:supervisors",
-                base=base,
-            )
+
+    def owner(case: Case) -> Contact:
+        account = ledger[case.account_id][1]
+        data = case.owner
+        return Contact(
+            str(data.get("name") or account.owner.name), data.get("phone"), data.get("email")
+        )
+
+    def unit(case: Case) -> list[Contact]:
+        contact = ledger[case.account_id][0].contact
+        return [Contact(contact.name, contact.phone, contact.email)] if contact else []
+
+    if known:
+        rows += _digest_rows(config, AlertKind.CASE_OPENED, known, owner=lambda c: [owner(c)])
+    if late:
+        rows += _digest_rows(config, AlertKind.CASE_OVERDUE, late, owner=unit)
+        rows += _digest_rows(
+            config,
+            AlertKind.CASE_OVERDUE,
+            late,
+            owner=lambda c: _supervisors(config),
+            audience=Audience.SUMMARY,
+            who="supervisors",
+        )
+    for row in rows:
+        row["created_at"] = now
     return _insert_new(engine, rows)
 
 
-def _render(
-    config: Config, case: Case, kind: AlertKind, department: str, account: Any, *, now: dt.datetime
-) -> tuple[str, str]:
-    from govmedia.alerts import local_text
+def _digest_rows(
+    config: Config,
+    kind: AlertKind,
+    cases: Sequence[Case],
+    *,
+    owner: Any,
+    audience: Audience = Audience.ALERTS,
+    who: str = "people",
+) -> list[dict[str, Any]]:
+    """Rows for `cases`: per person on e-mail channels (the cases that concern them), one digest
+    per group channel. A group channel that carries both audiences gets the escalation once."""
+    from govmedia.alerts import _rows_for
+
+    channels = [c for c in config.notify.channels if audience in c.audience]
+    if audience is Audience.SUMMARY:  # the alerts pass already posted to dual group channels
+        channels = [
+            c for c in channels if c.kind is ChannelKind.EMAIL or Audience.ALERTS not in c.audience
+        ]
+    email = [c for c in channels if c.kind is ChannelKind.EMAIL]
+    group = [c for c in channels if c.kind is not ChannelKind.EMAIL]
+    rows: list[dict[str, Any]] = []
+    by_person: dict[Any, list[Case]] = {}
+    for case in cases:
+        for person in owner(case):
+            if person.email:
+                by_person.setdefault(person, []).append(case)
+    for person, theirs in by_person.items():
+        rows += _rows_for(
+            email, audience, [person], key=_key(kind, who, theirs), base=_base(config, kind, theirs)
+        )
+    people = list(dict.fromkeys(p for case in cases for p in owner(case)))
+    if group:
+        rows += _rows_for(
+            group, audience, people, key=_key(kind, who, cases), base=_base(config, kind, cases)
+        )
+    return rows
+
+
+def _key(kind: AlertKind, who: str, cases: Sequence[Case]) -> str:
+    ids = sorted(c.id for c in cases)
+    if len(ids) == 1:
+        return f"{kind.value}:{who}:{ids[0]}"
+    digest = hashlib.sha1("\n".join(ids).encode()).hexdigest()[:16]
+    return f"{kind.value}:{who}:{len(ids)}:{digest}"
+
+
+def _base(config: Config, kind: AlertKind, cases: Sequence[Case]) -> dict[str, Any]:
     from reports.notify.render import CaseContext, render_message
 
-    deadline = case.deadline
+    ledger = {a.id: (d, a) for d, a in config.iter_accounts()}
     context = CaseContext(
         kind=kind.value,
         jurisdiction=config.jurisdiction,
+        cases=[_item(c, *ledger[c.account_id]) for c in cases],
+    )
+    subject, body = render_message(context)
+    return {
+        "account_id": cases[0].account_id if len(cases) == 1 else None,
+        "status_change_id": None,
+        "kind": kind.value,
+        "subject": subject,
+        "body": body,
+        "attempts": 0,
+    }
+
+
+def _item(case: Case, department: Any, account: Any) -> Any:
+    from govmedia.alerts import local_text
+    from reports.notify.render import CaseItem
+
+    deadline = case.deadline
+    return CaseItem(
         case_id=case.id,
         kind_label=CASE_KIND_LABELS[case.kind],
-        department=department,
+        department=department.name,
         account_name=account.name,
         platform=PLATFORM_LABELS[account.platform],
         owner=str(case.owner.get("name") or account.owner.name),
@@ -149,4 +206,3 @@ def _render(
         fix=CASE_FIX_LABELS[case.kind],
         responded=bool(case.responses),
     )
-    return render_message(context)

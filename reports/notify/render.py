@@ -85,11 +85,9 @@ class SourceFailedContext:
 
 
 @dataclass(frozen=True)
-class CaseContext:
-    """A case (整改跟踪) opened, to its owner; or overdue, to the unit and the supervisors."""
+class CaseItem:
+    """One case in a case message."""
 
-    kind: str  # case_opened | case_overdue
-    jurisdiction: str
     case_id: str
     kind_label: str  # CASE_KIND_LABELS
     department: str
@@ -102,6 +100,16 @@ class CaseContext:
     deadline_exact: bool
     fix: str  # CASE_FIX_LABELS: what proves it fixed
     responded: bool = False
+
+
+@dataclass(frozen=True)
+class CaseContext:
+    """Cases (整改跟踪) opened, to their owner (one message for all of a cycle's new cases of one
+    owner, or one digest on a group channel); or overdue, to the unit and the supervisors."""
+
+    kind: str  # case_opened | case_overdue
+    jurisdiction: str
+    cases: list[CaseItem] = field(default_factory=list)
 
 
 Context = AlertContext | SummaryContext | SourceFailedContext | CaseContext
