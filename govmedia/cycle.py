@@ -373,7 +373,7 @@ def _cycle(
     result.now = at
     result.verdicts = check(engine, config, at)
     log.info("checked", extra={"accounts": len(result.verdicts), **result.status_counts()})
-    result.queued += _step(result, "cases", lambda: _cases(engine, config, result, at)) or 0
+    result.queued += _cases(engine, config, result, at)
 
     _render_due(loaded, engine, result, at=at, weekly=weekly)
     if filings:
@@ -487,10 +487,21 @@ def _step(result: CycleResult, what: str, func: Callable[[], Any]) -> Any:
 
 
 def _cases(engine: Engine, config: Any, result: CycleResult, at: dt.datetime) -> int:
-    """Cases (整改跟踪) from this check: open, close when fixed, escalate when overdue."""
+    """Cases (整改跟踪) from this check: open, close when fixed, escalate when overdue. A failure
+    is recorded and the cycle goes on (reports and alerts do not wait for it)."""
     from govmedia.casework import update_cases
+    from govmedia.interrupt import write_failure
 
-    return update_cases(engine, config, result.verdicts, now=at)
+    try:
+        return update_cases(engine, config, result.verdicts, now=at)
+    except Exception as exc:
+        line = write_failure(exc)
+        if line is None:
+            log.exception("cases failed")
+        else:
+            log.error("cases failed: %s", line)
+        result.errors.append(f"cases: {line or f'{type(exc).__name__}: {exc}'}")
+        return 0
 
 
 def _render_week(loaded: LoadedConfig, engine: Engine, week: IsoWeek, at: dt.datetime) -> Path:
