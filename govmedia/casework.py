@@ -24,6 +24,7 @@ from registry.constants import (
     PLATFORM_LABELS,
     AlertKind,
     Audience,
+    CaseAction,
     ChannelKind,
     VerdictStatus,
 )
@@ -52,7 +53,7 @@ def update_cases(
     with engine.connect() as conn:
         existing = load_cases(conn)
     changes = case_changes(config, verdicts, existing, now=now, unknown_since=unknown_since(engine))
-    record_cases(engine, changes.opened, changes.events)
+    recorded = record_cases(engine, changes.opened, changes.events)
     estimated = [c.id for c in changes.opened if not c.deadline_exact]
     if estimated:
         log.warning(
@@ -61,13 +62,14 @@ def update_cases(
             extra={"cases": ",".join(estimated)},
         )
     by_id = {c.id: c for c in existing}
-    overdue = [by_id[e.case_id] for e in changes.overdue]
+    overdue = [by_id[e.case_id] for e in recorded if e.action is CaseAction.OVERDUE]
     log.info(
         "cases",
         extra={
             "opened": len(changes.opened),
-            "closed": len(changes.closed),
+            "closed": sum(1 for e in recorded if e.action is CaseAction.CLOSED),
             "overdue": len(overdue),
+            "stale": len(changes.events) - len(recorded),
         },
     )
     return queue_case_messages(engine, config, opened=changes.opened, overdue=overdue, now=now)

@@ -779,9 +779,11 @@ def _case_event_row(event: Any) -> dict[str, Any]:
     }
 
 
-def record_cases(engine: Engine, opened: Sequence[Any], events: Sequence[Any]) -> None:
+def record_cases(engine: Engine, opened: Sequence[Any], events: Sequence[Any]) -> list[Any]:
     """Insert new cases (with their own events) and the events of existing ones, in one
-    transaction. Nothing is updated or deleted: a change of state is a new row."""
+    transaction. Nothing is updated or deleted: a change of state is a new row. An event whose
+    `from_state` is no longer the case's state (a person closed or answered it since the rules
+    read it) is stale and left out. Returns the events of existing cases that were recorded."""
     rows = [
         {
             "id": case.id,
@@ -796,15 +798,35 @@ def record_cases(engine: Engine, opened: Sequence[Any], events: Sequence[Any]) -
         }
         for case in opened
     ]
-    event_rows = [_case_event_row(e) for case in opened for e in case.events]
-    event_rows += [_case_event_row(e) for e in events]
-    if not rows and not event_rows:
-        return
+    if not rows and not events:
+        return []
     with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        elif events:
+            ids = sorted({e.case_id for e in events})
+            conn.execute(select(cases.c.id).where(cases.c.id.in_(ids)).with_for_update())
+        current: dict[str, str] = {}
+        if events:
+            ids = sorted({e.case_id for e in events})
+            query = (
+                select(case_events.c.case_id, case_events.c.to_state)
+                .where(case_events.c.case_id.in_(ids))
+                .order_by(case_events.c.id)
+            )
+            current = {case_id: state for case_id, state in conn.execute(query)}
+        fresh = [
+            e
+            for e in events
+            if e.from_state is not None and current.get(e.case_id) == e.from_state.value
+        ]
         if rows:
             conn.execute(cases.insert(), rows)
+        event_rows = [_case_event_row(e) for case in opened for e in case.events]
+        event_rows += [_case_event_row(e) for e in fresh]
         if event_rows:
             conn.execute(case_events.insert(), event_rows)
+    return fresh
 
 
 def append_case_event(engine: Engine, case_id: str, make: Callable[[Any], Any]) -> Any:

@@ -140,3 +140,25 @@ def test_instants_are_read_back_in_utc_whatever_zone_they_were_given_in(store_ur
     assert case.opened_at == at and case.opened_at.tzinfo == dt.UTC
     assert case.id == "20261128-gaj-weibo-veto"  # the local day names it
     engine.dispose()
+
+
+def test_an_event_decided_on_a_stale_state_is_left_out(store_url: str):
+    """A person closes a case while a cycle is deciding: the cycle's overdue event, decided from
+    the open state it read, is not recorded after the close."""
+    engine = open_store(store_url)
+    cfg = config()
+    veto = [verdict(status=VerdictStatus.VETO, days_silent=21), verdict("gaj-wechat")]
+    opened = case_changes(cfg, veto, [], now=CURRENT_TIME, unknown_since={})
+    record_cases(engine, opened.opened, opened.events)
+    with engine.connect() as conn:
+        read = load_cases(conn)  # what the cycle read
+    late = CURRENT_TIME + dt.timedelta(days=10)
+    decided = case_changes(cfg, veto, read, now=late, unknown_since={})
+    assert [e.to_state for e in decided.events] == [CaseState.OVERDUE]
+    append_case_event(engine, read[0].id, lambda c: close(c, reason="误报", by="张伟", now=late))
+    assert record_cases(engine, decided.opened, decided.events) == []
+    with engine.connect() as conn:
+        [case] = load_cases(conn)
+    assert case.state is CaseState.CLOSED
+    assert [e.action.value for e in case.events] == ["opened", "closed"]
+    engine.dispose()
