@@ -33,6 +33,7 @@ from registry.constants import (
     VerdictStatus,
 )
 from registry.models import Account, Config, Department
+from registry.outcome_text import unknown_reason
 
 SYSTEM = "govmedia"  # `by` of the events the cycle records itself
 # A verdict with one of these statuses shows the account posting as required (the notice's
@@ -237,8 +238,10 @@ def problems(
             and now - unknown_since >= limit
         ):
             lasted = (now - unknown_since).days
+            # In Chinese throughout: the spider's English detail stays in the evidence.
+            why = unknown_reason(verdict.detail, verdict.last_failure, config.tz)
             found[CaseKind.UNVERIFIABLE] = _verdict_evidence(
-                verdict, f"已连续{lasted}天无法核验：{verdict.detail or '无法取得账号更新情况'}"
+                verdict, f"已连续{lasted}天无法核验：{why or '无法取得账号更新情况'}"
             )
     if account.filed_on is None and account.status is not AccountStatus.CLOSED:
         found[CaseKind.UNFILED] = {"summary": "账号尚未报备登记", "filed_on": None}

@@ -5,6 +5,7 @@ reports take from the records. Time is an input: CURRENT_TIME, the clock travell
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -373,3 +374,25 @@ def test_units_that_did_not_respond_and_accounts_late_twice():
 
 def _renamed(cases: list[Case], suffix: str) -> list[Case]:
     return [Case(**{**c.__dict__, "id": c.id + suffix}) for c in cases if c.overdue_event]
+
+
+def test_an_unverifiable_case_says_why_in_chinese_never_the_spiders_english():
+    from registry.compliance import ObservationFacts
+    from registry.constants import Outcome
+
+    failure = ObservationFacts(
+        at=CURRENT_TIME - DAY,
+        outcome=Outcome.BLOCKED,
+        latest_post_at=None,
+        detail="HTTP 418 from m.weibo.cn",
+    )
+    unknown = dataclasses.replace(
+        verdict(status=VerdictStatus.UNKNOWN, days_silent=None),
+        detail="last failure: blocked (HTTP 418 from m.weibo.cn)",
+        last_failure=failure,
+    )
+    since = {"gaj-weibo": CURRENT_TIME - 8 * DAY}
+    [case] = run(config(), [unknown, verdict("gaj-wechat")], [], CURRENT_TIME, unknown=since).opened
+    assert case.summary.startswith("已连续8天无法核验：")
+    assert "被平台拦截" in case.summary
+    assert "HTTP" not in case.summary and "blocked" not in case.summary
