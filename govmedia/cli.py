@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "cycle",
     "login",
     "discover",
+    "cases",
 )
 
 EXIT_OK = 0

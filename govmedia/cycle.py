@@ -374,6 +374,7 @@ def _cycle(
     result.now = at
     result.verdicts = check(engine, config, at)
     log.info("checked", extra={"accounts": len(result.verdicts), **result.status_counts()})
+    result.queued += _cases(engine, config, result, at)
 
     _render_due(loaded, engine, result, at=at, weekly=weekly)
     if filings:
@@ -485,6 +486,24 @@ def _step(result: CycleResult, what: str, func: Callable[[], Any]) -> Any:
         "rendered", extra={"what": what, "path": str(path) if isinstance(path, Path) else None}
     )
     return path
+
+
+def _cases(engine: Engine, config: Any, result: CycleResult, at: dt.datetime) -> int:
+    """Cases (整改跟踪) from this check: open, close when fixed, escalate when overdue. A failure
+    is recorded and the cycle goes on (reports and alerts do not wait for it)."""
+    from govmedia.casework import update_cases
+    from govmedia.interrupt import write_failure
+
+    try:
+        return update_cases(engine, config, result.verdicts, now=at)
+    except Exception as exc:
+        line = write_failure(exc)
+        if line is None:
+            log.exception("cases failed")
+        else:
+            log.error("cases failed: %s", line)
+        result.errors.append(f"cases: {line or f'{type(exc).__name__}: {exc}'}")
+        return 0
 
 
 def _render_week(loaded: LoadedConfig, engine: Engine, week: IsoWeek, at: dt.datetime) -> Path:

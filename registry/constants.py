@@ -320,6 +320,8 @@ class AlertKind(StrEnum):
     SOURCE_FAILED = "source_failed"
     LOGIN_EXPIRING = "login_expiring"  # to the operators, before a stored login expires
     LOGIN_EXPIRED = "login_expired"  # … and once it has
+    CASE_OPENED = "case_opened"  # a new case, to its owner with the deadline
+    CASE_OVERDUE = "case_overdue"  # a case past its deadline, to the unit and the supervisors
 
 
 ALERT_LABELS: dict[AlertKind, str] = {
@@ -334,6 +336,8 @@ ALERT_LABELS: dict[AlertKind, str] = {
     AlertKind.SOURCE_FAILED: "数据源故障",
     AlertKind.LOGIN_EXPIRING: "登录即将过期",
     AlertKind.LOGIN_EXPIRED: "登录已过期",
+    AlertKind.CASE_OPENED: "整改通知",
+    AlertKind.CASE_OVERDUE: "逾期未整改",
 }
 
 
@@ -446,3 +450,69 @@ VERIFY_STATUS_LABELS: dict[VerifyStatus, str] = {
     VerifyStatus.CLOSED_GONE: "已注销",
     VerifyStatus.UNKNOWN: "无法核验",
 }
+
+
+# Cases (整改跟踪): one per problem found, from opening to 复核销号 (registry/cases.py)
+
+
+class CaseKind(StrEnum):
+    """What problem a case tracks. Each kind has its deadline in working days (config `cases:`)."""
+
+    VETO = "veto"  # 单项否决
+    FLAGGED = "flagged"  # zombie, or flagged for shutdown (应申请关停)
+    RELAUNCHED = "relaunched"  # closed, yet posting again (违规复开)
+    UNVERIFIABLE = "unverifiable"  # unknown for longer than cases.unverifiable_after_days
+    UNFILED = "unfiled"  # 未报备登记
+    UNENROLLED = "unenrolled"  # not in the national and provincial supervision platforms
+    UNREGISTERED = "unregistered"  # a candidate found by discovery, not in the ledger
+    CLOSURE_OVERDUE = "closure_overdue"  # closing longer than policy.filing_overdue_days
+
+
+CASE_KIND_LABELS: dict[CaseKind, str] = {
+    CaseKind.VETO: "单项否决",
+    CaseKind.FLAGGED: "僵尸账号或应申请关停",
+    CaseKind.RELAUNCHED: "已关停账号违规复开",
+    CaseKind.UNVERIFIABLE: "长期无法核验",
+    CaseKind.UNFILED: "未报备登记",
+    CaseKind.UNENROLLED: "未纳入监管平台",
+    CaseKind.UNREGISTERED: "未登记账号",
+    CaseKind.CLOSURE_OVERDUE: "关停逾期未完成",
+}
+
+# What proves each kind fixed (复核销号), in the reports' words.
+CASE_FIX_LABELS: dict[CaseKind, str] = {
+    CaseKind.VETO: "恢复正常更新",
+    CaseKind.FLAGGED: "恢复正常更新或已申请关停",
+    CaseKind.RELAUNCHED: "已停止更新",
+    CaseKind.UNVERIFIABLE: "已可核验",
+    CaseKind.UNFILED: "已报备登记",
+    CaseKind.UNENROLLED: "已纳入国家、省监管平台",
+    CaseKind.UNREGISTERED: "已登记或关停",
+    CaseKind.CLOSURE_OVERDUE: "关停已完成",
+}
+
+
+class CaseState(StrEnum):
+    """Where a case stands: open → responded → closed, or overdue past its deadline."""
+
+    OPEN = "open"
+    RESPONDED = "responded"
+    OVERDUE = "overdue"
+    CLOSED = "closed"
+
+
+CASE_STATE_LABELS: dict[CaseState, str] = {
+    CaseState.OPEN: "待整改",
+    CaseState.RESPONDED: "已反馈",
+    CaseState.OVERDUE: "逾期未整改",
+    CaseState.CLOSED: "已销号",
+}
+
+
+class CaseAction(StrEnum):
+    """What one row of `case_events` records."""
+
+    OPENED = "opened"
+    RESPONDED = "responded"  # the owner's answer (a note, by a name)
+    OVERDUE = "overdue"  # the deadline passed unfixed: escalated once
+    CLOSED = "closed"  # fixed, proved by a verdict or the ledger (复核销号), or closed by hand

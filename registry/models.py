@@ -671,6 +671,38 @@ class FilingSettings(StrictModel):
     )
 
 
+class CaseDeadlines(StrictModel):
+    """Working days (工作日, holidays and 调休 workdays as the State Council sets them) a unit has
+    to fix each kind of problem, counted from the day its case opens."""
+
+    veto: int = bounded(5, 1, 60, "working days", "单项否决: post again.")
+    flagged: int = bounded(
+        10, 1, 60, "working days", "Zombie or flagged: post again, or apply for closure."
+    )
+    relaunched: int = bounded(3, 1, 60, "working days", "A closed account posting again: stop it.")
+    unverifiable: int = bounded(
+        5, 1, 60, "working days", "Unverifiable: fix the identifier or report by hand."
+    )
+    unfiled: int = bounded(10, 1, 60, "working days", "Not filed (未报备): file it.")
+    unenrolled: int = bounded(
+        10, 1, 60, "working days", "Not in the supervision platforms: enrol it."
+    )
+    unregistered: int = bounded(10, 1, 60, "working days", "Found, not in the ledger: register.")
+    closure_overdue: int = bounded(10, 1, 60, "working days", "A closure overdue: complete it.")
+
+
+class CaseSettings(StrictModel):
+    """Cases (整改跟踪): one per problem found, raised with its owner, closed when fixed."""
+
+    enabled: bool = Field(True, description="False opens no cases (the rest of the cycle runs).")
+    deadlines: CaseDeadlines = Field(
+        default_factory=CaseDeadlines, description="Working days to fix, per kind of problem."
+    )
+    unverifiable_after_days: int = bounded(
+        7, 1, 365, "days", "An account unknown this long gets a case."
+    )
+
+
 class Config(StrictModel):
     """The whole of config.yaml."""
 
@@ -695,6 +727,9 @@ class Config(StrictModel):
     )
     discover: DiscoverSettings = Field(
         default_factory=lambda: DiscoverSettings(), description="Sweeps for unregistered accounts."
+    )
+    cases: CaseSettings = Field(
+        default_factory=CaseSettings, description="Cases (整改跟踪) and their deadlines."
     )
 
     @field_validator("timezone")

@@ -12,7 +12,7 @@ appended to `MIGRATIONS`; a released step is never edited.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -302,6 +302,40 @@ reports = Table(
     UniqueConstraint("kind", "period", name="uq_reports_kind_period"),
 )
 
+# Cases (整改跟踪, version 4): one row per problem found, never edited; every change of its state
+# is its own row in `case_events` (who, when, why, and the verdict that proved a fix). The state
+# is the last event's `to_state`, read from the events: there is no state column to drift.
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", String(160), primary_key=True),  # 20261128-gaj-weibo-veto
+    Column("kind", String(24), nullable=False),  # registry.constants.CaseKind
+    Column("account_id", String(64), nullable=False),
+    Column("department_id", String(64), nullable=False),
+    Column("owner", JSON, nullable=False),  # name, phone, email when the case opened
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("deadline", Date, nullable=False),
+    Column("deadline_exact", Boolean, nullable=False, default=True),
+    Column("evidence", JSON, nullable=False),
+    Index("ix_cases_account_kind", "account_id", "kind"),
+)
+
+case_events = Table(
+    "case_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(160), ForeignKey("cases.id"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("action", String(16), nullable=False),  # registry.constants.CaseAction
+    Column("from_state", String(16)),
+    Column("to_state", String(16), nullable=False),  # registry.constants.CaseState
+    Column("by", Text, nullable=False),  # a person's name, or govmedia
+    Column("note", Text),  # the response, the reason, or what proved the fix
+    Column("verdict_at", UTCDateTime),  # with the case's account: the verdict that proved it
+    Column("verdict_status", String(16)),
+    Index("ix_case_events_case", "case_id", "id"),
+)
+
 # Version 1 tables, frozen: when a table changes, append a migration step; never edit this list.
 _V1_TABLES = (
     schema_migrations,
@@ -403,10 +437,16 @@ def _v3_discovery(conn: Connection) -> None:
     )
 
 
+def _v4_cases(conn: Connection) -> None:
+    """Cases (整改跟踪) and their events, append-only."""
+    metadata.create_all(conn, tables=[cases, case_events], checkfirst=True)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "initial schema", _v1),
     (2, "coverage and pinned-post indexes, report figures", _v2),
     (3, "discovery: sweeps, candidates, candidate events, verifications", _v3_discovery),
+    (4, "cases and case events", _v4_cases),
 ]
 
 
@@ -751,3 +791,125 @@ def prune_evidence(engine: Engine, *, before: dt.datetime) -> int:
             .values(evidence=None)
         )
     return result.rowcount or 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Cases (整改跟踪): rows are only ever inserted
+
+
+def load_cases(conn: Connection) -> list[Any]:
+    """Every case with its events (oldest first), as `registry.cases.Case`."""
+    from registry.cases import Case, CaseEvent
+    from registry.constants import CaseAction, CaseKind, CaseState
+
+    events: dict[str, list[CaseEvent]] = {}
+    for row in conn.execute(select(case_events).order_by(case_events.c.id)):
+        events.setdefault(row.case_id, []).append(
+            CaseEvent(
+                case_id=row.case_id,
+                at=row.at,
+                action=CaseAction(row.action),
+                from_state=CaseState(row.from_state) if row.from_state else None,
+                to_state=CaseState(row.to_state),
+                by=row.by,
+                note=row.note,
+                verdict_at=row.verdict_at,
+                verdict_status=row.verdict_status,
+            )
+        )
+    return [
+        Case(
+            id=row.id,
+            kind=CaseKind(row.kind),
+            account_id=row.account_id,
+            department_id=row.department_id,
+            owner=row.owner or {},
+            opened_at=row.opened_at,
+            deadline=row.deadline,
+            deadline_exact=bool(row.deadline_exact),
+            evidence=row.evidence or {},
+            events=tuple(events.get(row.id, ())),
+        )
+        for row in conn.execute(select(cases).order_by(cases.c.opened_at, cases.c.id))
+    ]
+
+
+def _case_event_row(event: Any) -> dict[str, Any]:
+    return {
+        "case_id": event.case_id,
+        "at": event.at,
+        "action": event.action.value,
+        "from_state": event.from_state.value if event.from_state else None,
+        "to_state": event.to_state.value,
+        "by": event.by,
+        "note": event.note,
+        "verdict_at": event.verdict_at,
+        "verdict_status": event.verdict_status,
+    }
+
+
+def record_cases(engine: Engine, opened: Sequence[Any], events: Sequence[Any]) -> list[Any]:
+    """Insert new cases (with their own events) and the events of existing ones, in one
+    transaction. Nothing is updated or deleted: a change of state is a new row. An event whose
+    `from_state` is no longer the case's state (a person closed or answered it since the rules
+    read it) is stale and left out. Returns the events of existing cases that were recorded."""
+    rows = [
+        {
+            "id": case.id,
+            "kind": case.kind.value,
+            "account_id": case.account_id,
+            "department_id": case.department_id,
+            "owner": dict(case.owner),
+            "opened_at": case.opened_at,
+            "deadline": case.deadline,
+            "deadline_exact": case.deadline_exact,
+            "evidence": dict(case.evidence),
+        }
+        for case in opened
+    ]
+    if not rows and not events:
+        return []
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        elif events:
+            ids = sorted({e.case_id for e in events})
+            conn.execute(select(cases.c.id).where(cases.c.id.in_(ids)).with_for_update())
+        current: dict[str, str] = {}
+        if events:
+            ids = sorted({e.case_id for e in events})
+            query = (
+                select(case_events.c.case_id, case_events.c.to_state)
+                .where(case_events.c.case_id.in_(ids))
+                .order_by(case_events.c.id)
+            )
+            current = {case_id: state for case_id, state in conn.execute(query)}
+        fresh = [
+            e
+            for e in events
+            if e.from_state is not None and current.get(e.case_id) == e.from_state.value
+        ]
+        if rows:
+            conn.execute(cases.insert(), rows)
+        event_rows = [_case_event_row(e) for case in opened for e in case.events]
+        event_rows += [_case_event_row(e) for e in fresh]
+        if event_rows:
+            conn.execute(case_events.insert(), event_rows)
+    return fresh
+
+
+def append_case_event(engine: Engine, case_id: str, make: Callable[[Any], Any]) -> Any:
+    """Record one event of a case, decided by `make(case)` from the case as it stands inside the
+    write transaction (a cycle closing it meanwhile is seen). KeyError: no such case; `make`'s
+    ValueError (e.g. responding to a closed case) records nothing."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.execute(select(cases.c.id).where(cases.c.id == case_id).with_for_update())
+        found = [c for c in load_cases(conn) if c.id == case_id]
+        if not found:
+            raise KeyError(case_id)
+        event = make(found[0])
+        conn.execute(case_events.insert(), [_case_event_row(event)])
+    return event

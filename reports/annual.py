@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Engine, and_, func, select
 
-from registry.constants import PLATFORM_LABELS, AccountStatus, Platform, VerdictStatus
+from registry.cases import Case
+from registry.constants import PLATFORM_LABELS, AccountStatus, CaseState, Platform, VerdictStatus
 from registry.models import Config
-from registry.store import observations, status_changes, verdicts
+from registry.store import load_cases, observations, status_changes, verdicts
 from reports.build import FAILING, Ledger, LedgerAccount, load_ledger
 from reports.contexts import AnnualContext, ClosureItem, PlatformCount, RegistrationItem
 
@@ -61,8 +64,26 @@ def annual_paragraph(ctx: dict[str, object], jurisdiction: str, year: int, as_of
         f"{ctx['units_national']}家、省级平台{ctx['units_provincial']}家）。全年新开设政务新媒体账号"
         f"{len(ctx['registrations'])}个，{closure_text}。"  # type: ignore[arg-type]
         f"全年开展政务新媒体监测检查{ctx['monitoring_points']}次，发现不合格问题"
-        f"{ctx['problems_found']}个，已整改{ctx['problems_fixed']}个。"
+        f"{ctx['problems_found']}个，已整改{ctx['problems_fixed']}个"
+        + (
+            f"；建立整改台账跟踪问题{ctx['cases_found']}件，复核整改销号{ctx['cases_fixed']}件。"
+            if ctx["cases_found"]
+            else "。"
+        )
     )
+
+
+def case_counts(cases: Sequence[Case], year: int, year_end: dt.date, tz: Any) -> dict[str, int]:
+    """Cases opened in the year, and of those the ones closed (销号) or overdue by `year_end`."""
+    as_of = dt.datetime.combine(year_end + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
+    found = [c for c in cases if c.opened_at.astimezone(tz).year == year and c.opened_at < as_of]
+    return {
+        "cases_found": len(found),
+        "cases_fixed": sum(1 for c in found if c.state_at(as_of) is CaseState.CLOSED),
+        "cases_overdue": sum(
+            1 for c in found if c.overdue_event is not None and c.overdue_event.at < as_of
+        ),
+    }
 
 
 def annual_context(
@@ -76,9 +97,11 @@ def annual_context(
     observation_count: int,
     changes: list[tuple[str, str | None, str, dt.datetime, bool, bool]],
     now: dt.datetime,
+    cases: Sequence[Case] = (),
 ) -> AnnualContext:
     """The figures from loaded facts (pure). `changes` are (account, old, new, at, flag,
-    relaunched) status-change rows up to the year's end, oldest first."""
+    relaunched) status-change rows up to the year's end, oldest first; `cases` the case records
+    (整改跟踪), counted as found in the year and, of those, closed by the figures' date."""
     tz = config.tz
     first_day = dt.date(year, 1, 1)
     year_end = min(dt.date(year, 12, 31), now.astimezone(tz).date())
@@ -169,6 +192,7 @@ def annual_context(
         observations=observation_count,
         problems_found=found,
         problems_fixed=fixed,
+        **case_counts(cases, year, year_end, tz),
         flagged=len(flagged),
         relaunched=len(relaunched),
     )
@@ -229,6 +253,7 @@ def build_annual(engine: Engine, config: Config, year: int, *, now: dt.datetime)
                 .order_by(sc.at, sc.id)
             )
         ]
+        cases = load_cases(conn)
     return annual_context(
         config=config,
         ledger=ledger,
@@ -239,4 +264,5 @@ def build_annual(engine: Engine, config: Config, year: int, *, now: dt.datetime)
         observation_count=observation_count,
         changes=changes,
         now=now,
+        cases=cases,
     )

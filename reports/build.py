@@ -54,7 +54,7 @@ from registry.constants import (
 )
 from registry.models import Config
 from registry.outcome_text import unknown_reason
-from registry.store import account_events, accounts, departments, posts
+from registry.store import account_events, accounts, departments, load_cases, posts
 from registry.weeks import IsoWeek
 from reports.contexts import (
     AccountPageContext,
@@ -737,9 +737,14 @@ def weekly_context(
     facts: ComplianceFacts,
     events: Sequence[LedgerEvent],
     now: dt.datetime,
+    cases: Sequence[Any] = (),
 ) -> WeeklyContext:
-    """The weekly report's context from facts already loaded (pure: no store, no clock)."""
+    """The weekly report's context from facts already loaded (pure: no store, no clock).
+    `cases` (registry.cases.Case) are listed open or overdue as they stand at `now`."""
+    from reports.cases import open_and_overdue
+
     tz = config.tz
+    cases_open, cases_overdue = open_and_overdue(cases, ledger, now, tz)
     rows = []
     for account_id, verdict in facts.verdicts.items():
         account = ledger.accounts.get(account_id)
@@ -780,6 +785,8 @@ def weekly_context(
         lists=problem_lists(rows, ledger, config),
         registered=registered,
         closed=closed,
+        cases_open=cases_open,
+        cases_overdue=cases_overdue,
     )
 
 
@@ -1054,11 +1061,12 @@ def build_weekly(
     with engine.connect() as conn:
         ledger = load_ledger(conn)
         events = load_events(conn, week.start(tz), week.end(tz))
+        cases = load_cases(conn)
     facts = ComplianceFacts(
         at=at, verdicts=verdicts, previous=previous, trend=trend, history=history
     )
     context = weekly_context(
-        config=config, ledger=ledger, week=week, facts=facts, events=events, now=now
+        config=config, ledger=ledger, week=week, facts=facts, events=events, now=now, cases=cases
     )
     revised = revision(
         published_report(engine, ReportKind.WEEKLY, str(week)), weekly_figures(context.headline)

@@ -195,6 +195,26 @@ class SourceStatus(Context):
     attention: bool = Field(description="True when the login needs a person.")
 
 
+class CaseLine(Context):
+    """A case (整改跟踪) as the reports list it."""
+
+    id: str = Field(description="The case id, e.g. 20261128-gaj-weibo-veto.")
+    kind: str = Field(description="registry.constants.CaseKind.")
+    kind_label: str = Field(description="The problem's kind in Chinese.")
+    department_id: str = Field(description="The running unit's id.")
+    department_name: str = Field(description="The running unit.")
+    account_id: str = Field(description="The ledger id.")
+    account_name: str = Field(description="The account's name.")
+    owner: str = Field(description="The owner (责任人) when the case opened.")
+    summary: str = Field(description="The problem, in Chinese.")
+    opened_on: dt.date = Field(description="Day the case opened (local).")
+    deadline: dt.date = Field(description="Day by which it must be fixed.")
+    state: str = Field(description="open | responded | overdue | closed.")
+    state_label: str = Field(description="The state in Chinese.")
+    response: str | None = Field(description="The owner's latest answer, if any.")
+    closed_note: str | None = Field(description="What closed it (复核销号 or the reason).")
+
+
 class WeeklyContext(Context):
     """Everything the weekly report (周报) says, in every format."""
 
@@ -226,6 +246,12 @@ class WeeklyContext(Context):
     )
     discovery: Discovery | None = Field(
         None, description="排查: accounts found that the ledger lacks; closed but reachable."
+    )
+    cases_open: list[CaseLine] = Field(
+        default_factory=list, description="Cases not closed and within their deadline."
+    )
+    cases_overdue: list[CaseLine] = Field(
+        default_factory=list, description="Cases past their deadline, not fixed."
     )
 
 
@@ -425,6 +451,21 @@ class NoticeContext(Context):
     attachment_title: str = Field(description="不合格政务新媒体名单.")
     policy: PolicySummary = Field(description="Thresholds in force.")
     generated_at: dt.datetime = Field(description="When the notice was built (local).")
+    cases_due: int = Field(0, description="Cases whose deadline fell in the period.")
+    cases_fixed: int = Field(0, description="Of those, closed by the period's end.")
+    rectification_rate: float | None = Field(
+        None, description="整改率 = cases_fixed / cases_due (None: no case was due)."
+    )
+    silent_units: list[str] = Field(
+        default_factory=list, description="Units that did not respond to a case due, named."
+    )
+    late_twice: list[str] = Field(
+        default_factory=list, description="Accounts whose cases went overdue twice or more."
+    )
+    case_recheck: list[CaseLine] = Field(
+        default_factory=list, description="Cases open when the last notice was issued, now."
+    )
+    cases_text: str = Field("", description="整改跟踪: the paragraph with 整改率, in Chinese.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -484,6 +525,9 @@ class AnnualContext(Context):
     observations: int = Field(description="Observations (crawls and manual checks) made.")
     problems_found: int = Field(description="Turns into veto or zombie recorded in the year.")
     problems_fixed: int = Field(description="Of those, later back to ok/warning or closed.")
+    cases_found: int = Field(0, description="Cases (整改跟踪) opened in the year.")
+    cases_fixed: int = Field(0, description="Of those, closed (销号) by the figures' date.")
+    cases_overdue: int = Field(0, description="Of those, past their deadline unfixed once.")
     flagged: int = Field(description="Accounts flagged for shutdown during the year.")
     relaunched: int = Field(description="Closed accounts found posting again.")
     paragraph: str = Field(description="The paragraph for the annual report, in Chinese.")

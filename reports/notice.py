@@ -17,6 +17,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -37,6 +38,7 @@ from registry.constants import (
     VerdictStatus,
 )
 from registry.models import Config
+from registry.store import load_cases
 from registry.weeks import IsoWeek
 from reports.build import (
     CHECKED,
@@ -174,9 +176,15 @@ def notice_context(
     issued_on: dt.date,
     now: dt.datetime,
     previous_period: Period | None = None,
+    cases: Sequence[Any] = (),
+    previous_issued_at: dt.datetime | None = None,
 ) -> NoticeContext:
     """The notice's context from evaluated periods (pure). `previous` holds the accounts the
-    last issued notice (of `previous_period`) named, with their problem; None: none issued."""
+    last issued notice (of `previous_period`) named, with their problem; None: none issued.
+    `cases` (registry.cases.Case) give 整改率 and the re-check of the cases still open when the
+    last notice was issued (at `previous_issued_at`)."""
+    from reports.cases import notice_cases
+
     tz = config.tz
     policy = config.policy
     weeks = period.weeks()
@@ -438,6 +446,14 @@ def notice_context(
         attachment_title="不合格政务新媒体名单",
         policy=policy_summary(config),
         generated_at=now.astimezone(tz),
+        **notice_cases(
+            cases,
+            ledger,
+            first=period.first_day,
+            last=period.last_day,
+            tz=tz,
+            previous_issued_at=previous_issued_at,
+        ),
     )
 
 
@@ -466,6 +482,7 @@ def build_notice(
         raise ValueError(f"{period} holds no complete week")
     last_issued = last_issued_notice(engine, period)
     named: dict[str, str] | None = None
+    published = None
     if last_issued is not None:
         published = published_report(engine, ReportKind.NOTICE, str(last_issued))
         if published is not None and isinstance(published.figures.get("failed"), dict):
@@ -479,6 +496,7 @@ def build_notice(
         named = named_failures(evaluate_period(evaluator, last_issued, tz))
     with engine.connect() as conn:
         ledger = load_ledger(conn)
+        cases = load_cases(conn)
     return notice_context(
         config=config,
         ledger=ledger,
@@ -488,6 +506,8 @@ def build_notice(
         issued_on=issued_on or now.astimezone(tz).date(),
         now=now,
         previous_period=last_issued,
+        cases=cases,
+        previous_issued_at=published.at if published is not None else None,
     )
 
 

@@ -273,7 +273,11 @@ def render_notice(
     }
     site.write_summary(folder, summary)
     site.rebuild_index(out_dir, jurisdiction=config.jurisdiction, now=now)
-    figures = {"pass_rate": ctx.pass_rate, "failed": dict(ctx.named_failures)}
+    figures = {
+        "pass_rate": ctx.pass_rate,
+        "failed": dict(ctx.named_failures),
+        "cases": {"due": ctx.cases_due, "fixed": ctx.cases_fixed},
+    }
     site.record_report(engine, ReportKind.NOTICE, ctx.period, files["docx"], now, figures)
     return Rendered(ReportKind.NOTICE, ctx.period, files, files["docx"], 0, summary)
 

@@ -59,28 +59,33 @@ def _week_rows(page: Path) -> list[tuple[str, str]]:
 def _first_complete_week(folder: Path, account_id: str) -> str | None:
     """The first ISO week wholly inside what the account's ok observations saw completely: from
     a crawl's complete_since, a list read to its end from its oldest row (the first unpinned
-    post), a person's report from the post they saw. None: never observed."""
+    post; an empty one from the week it was read, whose T comes after), a person's report from
+    the post they saw. None: never observed."""
     engine = create_engine(f"sqlite:///{folder / 'data' / 'govmedia.sqlite3'}")
     with engine.connect() as conn:
-        starts = conn.execute(
+        rows = conn.execute(
             text(
                 "SELECT CASE WHEN source = 'manual' THEN latest_post_at "
                 "WHEN complete_since IS NOT NULL THEN complete_since "
                 "ELSE (SELECT min(published_at) FROM posts p WHERE p.account_id = o.account_id "
-                "AND NOT p.pinned) END FROM observations o "
+                "AND NOT p.pinned) END, at FROM observations o "
                 "WHERE account_id = :a AND outcome = 'ok'"
             ),
             {"a": account_id},
-        ).scalars()
-        found = [s for s in starts if s is not None]
+        ).all()
     engine.dispose()
-    if not found:
-        return None
-    since = min(dt.datetime.fromisoformat(str(s)) for s in found)
-    local = since.replace(tzinfo=dt.UTC) + dt.timedelta(hours=8)
-    monday = local.date() - dt.timedelta(days=local.weekday())
-    year, week, _ = (monday + dt.timedelta(days=7)).isocalendar()  # the first whole week
-    return f"{year}-W{week:02d}"
+    weeks = []
+    for since, at in rows:
+        if since is None:  # a list read to its end and empty: nothing was ever posted
+            local = dt.datetime.fromisoformat(str(at)).replace(tzinfo=dt.UTC)
+            year, week, _ = (local + dt.timedelta(hours=8)).date().isocalendar()
+        else:
+            local = dt.datetime.fromisoformat(str(since)).replace(tzinfo=dt.UTC)
+            local += dt.timedelta(hours=8)
+            monday = local.date() - dt.timedelta(days=local.weekday())
+            year, week, _ = (monday + dt.timedelta(days=7)).isocalendar()  # the first whole week
+        weeks.append(f"{year}-W{week:02d}")
+    return min(weeks, default=None)
 
 
 def test_a_daily_account_shows_nothing_worse_than_unknown_before_its_first_complete_crawl(demo):

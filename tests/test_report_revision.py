@@ -60,7 +60,9 @@ def test_the_upgrade_adds_the_report_figures_to_an_existing_store(tmp_path):
             conn.exec_driver_sql(f"ALTER TABLE reports DROP COLUMN {column}")
         conn.exec_driver_sql("DROP INDEX ix_observations_crawled_ok")
         conn.exec_driver_sql("DROP INDEX ix_posts_pinned")
-        conn.exec_driver_sql("DELETE FROM schema_migrations WHERE version >= 2")  # and later
+        conn.exec_driver_sql("DROP TABLE case_events")  # nor the later steps
+        conn.exec_driver_sql("DROP TABLE cases")
+        conn.exec_driver_sql("DELETE FROM schema_migrations WHERE version >= 2")
         conn.exec_driver_sql(
             "INSERT INTO reports (kind, period, path, rendered_at) "
             "VALUES ('weekly', '2026-W47', '/x', '2026-11-23 01:00:00.000000')"

@@ -257,29 +257,30 @@ def demo(config_path: Path, folder: Path | None, now_text: str | None) -> None:
             sys.exit(2)
         log_file = configure_logging(loaded, stderr_level="WARNING")
         click.echo(f"simulated platforms at {sim.url}; demo folder {folder}")
-        login = {
+        env = {
             "GOVMEDIA_WECHAT_TOKEN": SIMULATOR_WECHAT_TOKEN,
             "GOVMEDIA_WECHAT_COOKIE": SIMULATOR_WECHAT_COOKIE,
         }
-        sweep = _demo_sweep(demo_config, login, now)
+        sweep = _demo_sweep(demo_config, env, now)
         result = run_cycle(
             loaded,
             now=now,
-            env=login,
+            env=env,
             weekly=[IsoWeek.containing(now, loaded.config.tz).previous()],
             filings=True,
             command="demo",
         )
-    _print_demo(loaded, result)
-    if sweep is not None:
-        click.echo(
-            f"discovery sweep: {sweep['searches']} searches, {len(sweep['candidates'])} "
-            "candidates (疑似未报备账号, in the weekly report; `govmedia discover --list`)"
-        )
+        _print_demo(loaded, result)
+        if sweep is not None:
+            click.echo(
+                f"discovery sweep: {sweep['searches']} searches, {len(sweep['candidates'])} "
+                "candidates (疑似未报备账号, in the weekly report; `govmedia discover --list`)"
+            )
+        later = _demo_cases(loaded, sim, world, now, env=env)
     index = output_dir(loaded) / "index.html"
     click.echo(f"\nlog: {log_file}")
     click.echo(f"report: {index}")
-    if result.errors or not index.exists():
+    if result.errors or later.errors or not index.exists():
         sys.exit(EXIT_PARTIAL)
 
 
@@ -293,6 +294,97 @@ def _demo_sweep(config_path: Path, env: dict[str, str], now: dt.datetime) -> Any
     except (RuntimeError, subprocess.TimeoutExpired) as exc:
         click.echo(f"error: discovery sweep: {exc}", err=True)
         return None
+
+
+# The demo's case lifecycle (整改跟踪): one answered, one fixed, one left to go overdue.
+DEMO_ANSWERED = ("scjgj-wechat", "flagged", "已提交关停申请，待县政府办审批", "吴敏")
+DEMO_POSTS_AGAIN = "rsj-wechat"  # its veto case closes itself once it posts again
+DEMO_LATER = dt.timedelta(days=9)  # past the 5 working days of a veto case: overdue
+
+
+def _demo_cases(loaded: Any, sim: Any, world: Any, now: dt.datetime, *, env: Any) -> Any:
+    """After the first cycle: an owner answers a case, a silent account posts again, and the
+    cycle runs 9 days later (the answered case stays open, the fixed one closes itself, an
+    unanswered veto case goes overdue and is escalated), then in the new year with the notice
+    of the month, its 整改率 computed from the cases."""
+    from dataclasses import replace
+
+    from govmedia.cycle import run_cycle
+    from registry.cases import respond
+    from registry.config import store_url
+    from registry.constants import CASE_KIND_LABELS, CaseAction
+    from registry.store import append_case_event, load_cases, open_store
+    from registry.weeks import IsoWeek
+    from spiders.simulator.world import Profile
+
+    account_id, kind, note, owner = DEMO_ANSWERED
+    engine = open_store(store_url(loaded))
+    try:
+        with engine.connect() as conn:
+            answered = next(
+                c for c in load_cases(conn) if c.account_id == account_id and c.kind == kind
+            )
+        append_case_event(
+            engine,
+            answered.id,
+            lambda case: respond(case, note=note, by=owner, now=now + dt.timedelta(hours=2)),
+        )
+        click.echo(f"\ncase {answered.id} answered by {owner}: {note}")
+        for key, sim_account in list(world.accounts.items()):
+            if sim_account.account_id == DEMO_POSTS_AGAIN:
+                world.accounts[key] = replace(sim_account, profile=Profile.DAILY)
+        click.echo(f"{DEMO_POSTS_AGAIN} posts again on the simulated platform")
+
+        later = now + DEMO_LATER
+        sim.set_now(later)
+        tz = loaded.config.tz
+        result = run_cycle(
+            loaded,
+            now=later,
+            env=env,
+            weekly=[IsoWeek.containing(later, tz).previous()],
+            command="demo",
+        )
+        with engine.connect() as conn:
+            events = [
+                (e, c)
+                for c in load_cases(conn)
+                for e in c.events
+                if e.at == later.astimezone(dt.UTC)
+            ]
+        click.echo(f"cycle at {later:%Y-%m-%d %H:%M}:")
+        for event, case in events:
+            label = CASE_KIND_LABELS[case.kind]
+            if event.action is CaseAction.CLOSED:
+                proved = (
+                    f", verdict {event.verdict_status} at "
+                    f"{event.verdict_at.astimezone(tz):%Y-%m-%d %H:%M}"
+                )
+                click.echo(f"  case {case.id} closed itself ({label}): {event.note}{proved}")
+            elif event.action is CaseAction.OVERDUE:
+                click.echo(
+                    f"  case {case.id} overdue ({label}, deadline {case.deadline}): escalated "
+                    "to the unit and the supervisors (the demo sends no messages)"
+                )
+        for report in result.rendered:
+            click.echo(f"{report.kind.value} report {report.period}: {report.path}")
+
+        # The new year: the weekly reports due and the notice of December, whose 整改率 is
+        # computed from the cases.
+        notice_at = dt.datetime.combine(
+            dt.date(later.year + (later.month == 12), later.month % 12 + 1, 4),
+            dt.time(9, 0),
+            tzinfo=tz,
+        )
+        sim.set_now(notice_at)
+        final = run_cycle(loaded, now=notice_at, env=env, command="demo")
+        click.echo(f"cycle at {notice_at:%Y-%m-%d %H:%M}:")
+        for report in final.rendered:
+            click.echo(f"{report.kind.value} report {report.period}: {report.path}")
+        final.errors[:0] = result.errors
+        return final
+    finally:
+        engine.dispose()
 
 
 def _print_demo(loaded: Any, result: Any) -> None:

@@ -84,12 +84,41 @@ class SourceFailedContext:
     at_local: str
 
 
-Context = AlertContext | SummaryContext | SourceFailedContext
+@dataclass(frozen=True)
+class CaseItem:
+    """One case in a case message."""
+
+    case_id: str
+    kind_label: str  # CASE_KIND_LABELS
+    department: str
+    account_name: str
+    platform: str
+    owner: str
+    summary: str  # the problem, in Chinese
+    opened_local: str
+    deadline_local: str
+    deadline_exact: bool
+    fix: str  # CASE_FIX_LABELS: what proves it fixed
+    responded: bool = False
+
+
+@dataclass(frozen=True)
+class CaseContext:
+    """Cases (整改跟踪) opened, to their owner (one message for all of a cycle's new cases of one
+    owner, or one digest on a group channel); or overdue, to the unit and the supervisors."""
+
+    kind: str  # case_opened | case_overdue
+    jurisdiction: str
+    cases: list[CaseItem] = field(default_factory=list)
+
+
+Context = AlertContext | SummaryContext | SourceFailedContext | CaseContext
 
 TEMPLATE_OF: dict[type, str] = {
     AlertContext: "alert.txt.j2",
     SummaryContext: "summary.txt.j2",
     SourceFailedContext: "source_failed.txt.j2",
+    CaseContext: "case.txt.j2",
 }
 
 

@@ -194,6 +194,7 @@ def build(target: Path = TARGET) -> Path:
         "r in recheck",
         [3.2, 2.8, 2, 3.6, 2, 2],
     )
+    _para(doc, "{{ cases_text }}", indent=True)
 
     _para(doc, "五、工作要求", font=HEADING_FONT, indent=True)
     _para(doc, "{%p for req in requirements %}", indent=True)

@@ -1,0 +1,210 @@
+"""The cycle's case step (整改跟踪): record what the rules of registry/cases.py call for, then
+queue the messages that go with it.
+
+A new case goes to its owner with the deadline; a case that turns overdue is escalated once to its
+unit (the department's contact, 单位负责人) and the supervisors. Each message is keyed by its
+case (and what happened to it), so a repeated cycle queues nothing new.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Engine
+
+from registry.cases import Case, case_changes
+from registry.compliance import Verdict
+from registry.constants import (
+    CASE_FIX_LABELS,
+    CASE_KIND_LABELS,
+    PLATFORM_LABELS,
+    AlertKind,
+    Audience,
+    CaseAction,
+    ChannelKind,
+    VerdictStatus,
+)
+from registry.models import Config
+from registry.store import load_cases, record_cases
+
+log = logging.getLogger("govmedia.cases")
+
+
+def unknown_since(engine: Engine) -> dict[str, dt.datetime]:
+    """Accounts whose current status is unknown, and since when (their latest status change)."""
+    from govmedia.alerts import _latest_changes
+
+    return {
+        account_id: change.at
+        for account_id, (change, _) in _latest_changes(engine).items()
+        if change.new_status == VerdictStatus.UNKNOWN.value
+    }
+
+
+def update_cases(
+    engine: Engine, config: Config, verdicts: Sequence[Verdict], *, now: dt.datetime
+) -> int:
+    """Open, close and mark overdue the cases this check calls for; queue their messages.
+    Returns the messages queued."""
+    with engine.connect() as conn:
+        existing = load_cases(conn)
+    changes = case_changes(config, verdicts, existing, now=now, unknown_since=unknown_since(engine))
+    recorded = record_cases(engine, changes.opened, changes.events)
+    estimated = [c.id for c in changes.opened if not c.deadline_exact]
+    if estimated:
+        log.warning(
+            "case deadlines estimated Monday to Friday: the holiday calendar does not cover them "
+            "yet (upgrade chinesecalendar)",
+            extra={"cases": ",".join(estimated)},
+        )
+    by_id = {c.id: c for c in existing}
+    overdue = [by_id[e.case_id] for e in recorded if e.action is CaseAction.OVERDUE]
+    log.info(
+        "cases",
+        extra={
+            "opened": len(changes.opened),
+            "closed": sum(1 for e in recorded if e.action is CaseAction.CLOSED),
+            "overdue": len(overdue),
+            "stale": len(changes.events) - len(recorded),
+        },
+    )
+    return queue_case_messages(engine, config, opened=changes.opened, overdue=overdue, now=now)
+
+
+def queue_case_messages(
+    engine: Engine,
+    config: Config,
+    *,
+    opened: Sequence[Case],
+    overdue: Sequence[Case],
+    now: dt.datetime,
+) -> int:
+    """New cases to their owners; overdue ones to their units' contacts and the supervisors.
+
+    Nothing floods: by e-mail each person gets one message for all of a cycle's cases that
+    concern them, and a group channel gets one digest per cycle and kind (naming everyone, so
+    the robot can @ them). Each message is keyed by the cases it carries: queued once."""
+    from govmedia.alerts import Contact, _insert_new, _supervisors
+
+    ledger = {a.id: (d, a) for d, a in config.iter_accounts()}
+    known = [c for c in opened if c.account_id in ledger]
+    late = [c for c in overdue if c.account_id in ledger]
+    rows: list[dict[str, Any]] = []
+
+    def owner(case: Case) -> Contact:
+        account = ledger[case.account_id][1]
+        data = case.owner
+        return Contact(
+            str(data.get("name") or account.owner.name), data.get("phone"), data.get("email")
+        )
+
+    def unit(case: Case) -> list[Contact]:
+        contact = ledger[case.account_id][0].contact
+        return [Contact(contact.name, contact.phone, contact.email)] if contact else []
+
+    if known:
+        rows += _digest_rows(config, AlertKind.CASE_OPENED, known, owner=lambda c: [owner(c)])
+    if late:
+        rows += _digest_rows(config, AlertKind.CASE_OVERDUE, late, owner=unit)
+        rows += _digest_rows(
+            config,
+            AlertKind.CASE_OVERDUE,
+            late,
+            owner=lambda c: _supervisors(config),
+            audience=Audience.SUMMARY,
+            who="supervisors",
+        )
+    for row in rows:
+        row["created_at"] = now
+    return _insert_new(engine, rows)
+
+
+def _digest_rows(
+    config: Config,
+    kind: AlertKind,
+    cases: Sequence[Case],
+    *,
+    owner: Any,
+    audience: Audience = Audience.ALERTS,
+    who: str = "people",
+) -> list[dict[str, Any]]:
+    """Rows for `cases`: per person on e-mail channels (the cases that concern them), one digest
+    per group channel. A group channel that carries both audiences gets the escalation once."""
+    from govmedia.alerts import _rows_for
+
+    channels = [c for c in config.notify.channels if audience in c.audience]
+    if audience is Audience.SUMMARY:  # the alerts pass already posted to dual group channels
+        channels = [
+            c for c in channels if c.kind is ChannelKind.EMAIL or Audience.ALERTS not in c.audience
+        ]
+    email = [c for c in channels if c.kind is ChannelKind.EMAIL]
+    group = [c for c in channels if c.kind is not ChannelKind.EMAIL]
+    rows: list[dict[str, Any]] = []
+    by_person: dict[Any, list[Case]] = {}
+    for case in cases:
+        for person in owner(case):
+            if person.email:
+                by_person.setdefault(person, []).append(case)
+    for person, theirs in by_person.items():
+        rows += _rows_for(
+            email, audience, [person], key=_key(kind, who, theirs), base=_base(config, kind, theirs)
+        )
+    people = list(dict.fromkeys(p for case in cases for p in owner(case)))
+    if group:
+        rows += _rows_for(
+            group, audience, people, key=_key(kind, who, cases), base=_base(config, kind, cases)
+        )
+    return rows
+
+
+def _key(kind: AlertKind, who: str, cases: Sequence[Case]) -> str:
+    ids = sorted(c.id for c in cases)
+    if len(ids) == 1:
+        return f"{kind.value}:{who}:{ids[0]}"
+    digest = hashlib.sha1("\n".join(ids).encode()).hexdigest()[:16]
+    return f"{kind.value}:{who}:{len(ids)}:{digest}"
+
+
+def _base(config: Config, kind: AlertKind, cases: Sequence[Case]) -> dict[str, Any]:
+    from reports.notify.render import CaseContext, render_message
+
+    ledger = {a.id: (d, a) for d, a in config.iter_accounts()}
+    context = CaseContext(
+        kind=kind.value,
+        jurisdiction=config.jurisdiction,
+        cases=[_item(c, *ledger[c.account_id]) for c in cases],
+    )
+    subject, body = render_message(context)
+    return {
+        "account_id": cases[0].account_id if len(cases) == 1 else None,
+        "status_change_id": None,
+        "kind": kind.value,
+        "subject": subject,
+        "body": body,
+        "attempts": 0,
+    }
+
+
+def _item(case: Case, department: Any, account: Any) -> Any:
+    from govmedia.alerts import local_text
+    from reports.notify.render import CaseItem
+
+    deadline = case.deadline
+    return CaseItem(
+        case_id=case.id,
+        kind_label=CASE_KIND_LABELS[case.kind],
+        department=department.name,
+        account_name=account.name,
+        platform=PLATFORM_LABELS[account.platform],
+        owner=str(case.owner.get("name") or account.owner.name),
+        summary=case.summary,
+        opened_local=local_text(case.opened_at) or "",
+        deadline_local=f"{deadline.year}年{deadline.month}月{deadline.day}日",
+        deadline_exact=case.deadline_exact,
+        fix=CASE_FIX_LABELS[case.kind],
+        responded=bool(case.responses),
+    )
