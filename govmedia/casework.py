@@ -16,7 +16,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from registry.cases import Case, case_changes
+from registry.candidates import list_candidates
+from registry.cases import Case, CaseChanges, candidate_case_changes, case_changes
 from registry.compliance import Verdict
 from registry.constants import (
     CASE_FIX_LABELS,
@@ -52,7 +53,18 @@ def update_cases(
     Returns the messages queued."""
     with engine.connect() as conn:
         existing = load_cases(conn)
-    changes = case_changes(config, verdicts, existing, now=now, unknown_since=unknown_since(engine))
+        found = list_candidates(conn)
+    # Discovery's cases first: one its candidate closed is not also marked overdue.
+    discovered = candidate_case_changes(config, found, existing, now=now)
+    closed = {e.case_id for e in discovered.closed}
+    checked = case_changes(
+        config,
+        verdicts,
+        [c for c in existing if c.id not in closed],
+        now=now,
+        unknown_since=unknown_since(engine),
+    )
+    changes = CaseChanges(discovered.opened + checked.opened, discovered.events + checked.events)
     recorded = record_cases(engine, changes.opened, changes.events)
     estimated = [c.id for c in changes.opened if not c.deadline_exact]
     if estimated:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import subprocess
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -242,11 +243,19 @@ class CycleResult:
     queued: int = 0
     delivery: Any = None
     errors: list[str] = field(default_factory=list)  # steps that failed (the cycle went on)
+    sweep: dict[str, Any] | None = None  # the scheduled sweep's `discover --json`, if one ran
+    sweep_error: str | None = None  # the sweep did not run to the end
+
+    @property
+    def sweep_failed(self) -> bool:
+        """The scheduled sweep did not run, or some of its searches were refused."""
+        return self.sweep_error is not None or bool(self.sweep and self.sweep.get("failed"))
 
     @property
     def exit_code(self) -> int:
         sends_failed = self.delivery is not None and self.delivery.failed > 0
-        if self.failures or self.crawl.error or sends_failed or self.errors:
+        partial = self.failures or self.crawl.error or sends_failed or self.errors
+        if partial or self.sweep_failed:
             return EXIT_PARTIAL
         return EXIT_OK
 
@@ -282,7 +291,21 @@ class CycleResult:
                 "waiting": delivery.waiting if delivery else 0,
             },
             "errors": self.errors,
+            "sweep": _sweep_json(self),
         }
+
+
+def _sweep_json(result: CycleResult) -> dict[str, Any] | None:
+    if result.sweep is None and result.sweep_error is None:
+        return None
+    sweep = result.sweep or {}
+    return {
+        "sweep": sweep.get("sweep"),
+        "error": result.sweep_error,
+        "searches": sweep.get("searches", 0),
+        "failed": sweep.get("failed", []),
+        "new": sweep.get("new", 0),
+    }
 
 
 def run_cycle(
@@ -370,6 +393,8 @@ def _cycle(
                 },
             )
 
+        _sweep_if_due(loaded, engine, result, now=now, env=env)
+
     at = _clock(now, tz)  # after the crawl: its observations count
     result.now = at
     result.verdicts = check(engine, config, at)
@@ -403,6 +428,48 @@ def _cycle(
         },
     )
     return result
+
+
+def _sweep_if_due(
+    loaded: LoadedConfig,
+    engine: Engine,
+    result: CycleResult,
+    *,
+    now: dt.datetime | None,
+    env: Mapping[str, str] | None,
+) -> None:
+    """定期排查: a sweep (`govmedia discover` as a child) when the last answered sweep in the
+    store is `discover.every_days` old. A sweep that did not run, or whose searches a platform
+    refused, makes the cycle partial (exit 1): never "nothing found"."""
+    from govmedia.discovering import discover_in_subprocess
+    from registry.candidates import last_answered_sweep_at
+    from registry.discovery import sweep_due
+
+    config = loaded.config
+    with engine.connect() as conn:
+        last = last_answered_sweep_at(conn)
+    if not sweep_due(last, every_days=config.discover.every_days, now=_clock(now, config.tz)):
+        return
+    log.info("sweep due", extra={"last": last.isoformat() if last else None})
+    try:
+        result.sweep = discover_in_subprocess(
+            loaded.path,
+            env=env,
+            now=now,
+            timeout=config.schedule.crawl_timeout_minutes * 60,
+        )
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+        result.sweep_error = str(exc)
+        log.error("sweep failed: %s", exc)
+        return
+    failed = result.sweep.get("failed", [])
+    log.info(
+        "sweep done",
+        extra={"searches": result.sweep.get("searches"), "failed": len(failed)},
+    )
+    for source in sorted({f["source"] for f in failed}):
+        outcomes = sorted({f["outcome"] for f in failed if f["source"] == source})
+        log.warning("sweep searches refused", extra={"source": source, "outcomes": outcomes})
 
 
 def _render_due(
@@ -557,6 +624,15 @@ def summary_text(result: CycleResult) -> str:
             lines.append(
                 f"  source failed: {failure.source.value} ({failure.outcome.value}, "
                 f"{failure.accounts} accounts)"
+            )
+    sweep = data["sweep"]
+    if sweep is not None:
+        if sweep["error"]:
+            lines.append(f"  sweep failed: {sweep['error']}")
+        else:
+            lines.append(
+                f"  sweep: {sweep['searches']} searches, {len(sweep['failed'])} refused, "
+                f"{sweep['new']} new candidates"
             )
     statuses = ", ".join(f"{k} {v}" for k, v in sorted(data["statuses"].items()))
     lines.append(f"  check: {statuses}")

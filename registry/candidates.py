@@ -267,6 +267,16 @@ def latest_sweep(
     return newest, list(rows)
 
 
+def last_answered_sweep_at(conn: Connection) -> dt.datetime | None:
+    """When the latest search sweep that a platform answered (one search ok) was stored; a sweep
+    every search of which was refused does not count (the next cycle tries again)."""
+    return conn.execute(
+        select(func.max(sweeps.c.at)).where(
+            sweeps.c.kind == SweepKind.SEARCH.value, sweeps.c.outcome == Outcome.OK.value
+        )
+    ).scalar_one_or_none()
+
+
 def manual_checks(conn: Connection, *, since: dt.datetime | None = None) -> list[Any]:
     query = select(sweeps).where(sweeps.c.kind == SweepKind.MANUAL.value).order_by(sweeps.c.at)
     if since is not None:

@@ -24,9 +24,12 @@ from typing import Any
 
 from registry.compliance import Verdict, whole_days
 from registry.constants import (
+    CANDIDATE_KIND_LABELS,
     CASE_KIND_LABELS,
+    PLATFORM_LABELS,
     VERDICT_LABELS,
     AccountStatus,
+    CandidateState,
     CaseAction,
     CaseKind,
     CaseState,
@@ -423,6 +426,122 @@ def case_changes(
                     events=(opened,),
                 )
             )
+    return changes
+
+
+# ---------------------------------------------------------------------------------------------
+# Candidates found by discovery (排查): a case until registered or dismissed
+
+
+def candidate_account_id(candidate_id: int) -> str:
+    """A candidate's case stands on no ledger account: it is keyed by the candidate."""
+    return f"candidate-{candidate_id}"
+
+
+def candidate_owner(config: Config, candidate: Any) -> tuple[str, dict[str, Any]]:
+    """(department id, owner) of a candidate's case (pure).
+
+    The department is the one the rules know: the closed account a relaunch matches, else the
+    department whose name was the keyword that found it or appears in its name or verified
+    entity (the longest such name). Its contact owns the case. Unmatched, the case belongs to
+    the jurisdiction (department id = `jurisdiction`) and its supervisors (notify.supervisors)."""
+    ledger = {a.id: (d, a) for d, a in config.iter_accounts()}
+    if candidate.account_id in ledger:
+        department, account = ledger[candidate.account_id]
+        return department.id, account.owner.model_dump(exclude_none=True)
+    evidence = candidate.evidence or {}
+    texts = [str(candidate.name), str(evidence.get("entity") or "")]
+    keyword = str(evidence.get("keyword") or "")
+    matched = [
+        d for d in config.departments if d.name == keyword or any(d.name in t for t in texts)
+    ]
+    if matched:
+        department = max(matched, key=lambda d: len(d.name))
+        if department.contact is not None:
+            return department.id, department.contact.model_dump(exclude_none=True)
+    else:
+        department = None
+    people = config.notify.supervisors
+    owner: dict[str, Any] = {"name": "、".join(p.name for p in people) or config.jurisdiction}
+    if len(people) == 1:
+        owner = people[0].model_dump(exclude_none=True)
+    return (department.id if department else config.jurisdiction), owner
+
+
+def candidate_case_changes(
+    config: Config, candidates: Iterable[Any], cases: Sequence[Case], *, now: dt.datetime
+) -> CaseChanges:
+    """The cases discovery calls for (pure): one `unregistered` case per candidate in state
+    `new` that has none open; an open one closes itself (复核销号) once its candidate is
+    registered (`register --from-candidate`) or dismissed (`discover dismiss`), the event naming
+    that change (state, who, when, why). Overdue is the check's pass (`case_changes`)."""
+    changes = CaseChanges()
+    today = now.astimezone(config.tz).date()
+    by_account = {candidate_account_id(c.id): c for c in candidates}
+    open_for: set[str] = set()
+    for case in cases:
+        if case.kind is not CaseKind.UNREGISTERED or case.state is CaseState.CLOSED:
+            continue
+        candidate = by_account.get(case.account_id)
+        if candidate is None or candidate.state is CandidateState.NEW:
+            open_for.add(case.account_id)
+            continue
+        label = "已登记入台账" if candidate.state is CandidateState.REGISTERED else "已排除"
+        local = candidate.state_at.astimezone(config.tz)
+        note = f"复核：线索{candidate.id}{label}（{local:%Y-%m-%d %H:%M}"
+        note += f"，{candidate.state_by}" if candidate.state_by else ""
+        note += f"：{candidate.state_reason}）" if candidate.state_reason else "）"
+        changes.events.append(
+            CaseEvent(
+                case.id,
+                now,
+                CaseAction.CLOSED,
+                case.state,
+                CaseState.CLOSED,
+                SYSTEM,
+                note,
+                None,
+                f"candidate:{candidate.state.value}",
+            )
+        )
+    if not config.cases.enabled:
+        return changes
+    taken = {case.id for case in cases}
+    for candidate in candidates:
+        account_id = candidate_account_id(candidate.id)
+        if candidate.state is not CandidateState.NEW or account_id in open_for:
+            continue
+        department_id, owner = candidate_owner(config, candidate)
+        platform = PLATFORM_LABELS.get(candidate.source, candidate.source)
+        summary = (
+            f"{CANDIDATE_KIND_LABELS[candidate.kind]}：{platform}「{candidate.name}」"
+            f"（{candidate.reason}）"
+        )
+        deadline = add_working_days(today, config.cases.deadlines.unregistered)
+        new_id = case_id(today, account_id, CaseKind.UNREGISTERED, taken)
+        taken.add(new_id)
+        opened = CaseEvent(new_id, now, CaseAction.OPENED, None, CaseState.OPEN, SYSTEM, summary)
+        changes.opened.append(
+            Case(
+                id=new_id,
+                kind=CaseKind.UNREGISTERED,
+                account_id=account_id,
+                department_id=department_id,
+                owner=owner,
+                opened_at=now,
+                deadline=deadline.day,
+                deadline_exact=deadline.exact,
+                evidence={
+                    "summary": summary,
+                    "candidate": candidate.id,
+                    "source": candidate.source,
+                    "identifier": candidate.identifier,
+                    "name": candidate.name,
+                    "candidate_kind": candidate.kind.value,
+                },
+                events=(opened,),
+            )
+        )
     return changes
 
 

@@ -15,6 +15,7 @@ spiders only parse, the store only keeps. A found account is a candidate when it
 
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -209,3 +210,12 @@ def verify(
     if normalize(found.name) != normalize(ledger_name):
         return VerifyStatus.NAME_MISMATCH, f"平台名称为“{found.name}”，台账为“{ledger_name}”"
     return VerifyStatus.OK, "账号存在，名称一致"
+
+
+def sweep_due(last_at: dt.datetime | None, *, every_days: int, now: dt.datetime) -> bool:
+    """Whether the cycle sweeps now (定期排查): sweeps are on (`every_days` > 0) and no sweep
+    that a platform answered was stored within the last `every_days` days. Decided from the
+    store, so a restart neither skips a sweep nor repeats one."""
+    if every_days <= 0:
+        return False
+    return last_at is None or now - last_at >= dt.timedelta(days=every_days)

@@ -780,6 +780,9 @@ class DiscoverSettings(StrictModel):
         description="Sources swept (others are swept by a person: `discover --manual`).",
     )
     max_keywords: int = bounded(200, 1, 5000, "keywords", "At most this many keywords a sweep.")
+    every_days: int = bounded(
+        0, 0, 365, "days", "The cycle sweeps when the last sweep is this old; 0: only by hand."
+    )
 
 
 DEFAULT_GOVERNMENT_WORDS: tuple[str, ...] = (

@@ -53,8 +53,9 @@ def run(
     second one exits at once, naming the first.
 
     Exit 0 ok; 1 partial (a source failed as a whole — all its accounts blocked, login expired
-    or unreachable — or the crawl did not run, or a message could not be sent; or another cycle
-    was running); 2 bad config.
+    or unreachable — or the crawl or the scheduled sweep did not run, or a platform refused
+    some of the sweep's searches, or a message could not be sent; or another cycle was
+    running); 2 bad config.
 
     \b
     Example:
