@@ -421,6 +421,19 @@ def stored_accounts(
     return found
 
 
+def stored_logins(loaded: LoadedConfig, url: str) -> str:
+    """The stored logins' file (registry/credentials.py), as the spiders take it; its values are
+    made secrets before anything is logged or stored (the spiders read the file again
+    themselves, and log a file they cannot read). The crawl and the sweeps both use it."""
+    from registry.credentials import CredentialsError
+    from registry.credentials import load as load_credentials
+
+    path = credentials_path(url, loaded.base_dir)
+    with contextlib.suppress(CredentialsError):
+        load_credentials(path)
+    return str(path)
+
+
 def _flush_stores(crawlers: Iterable[Any], errors: _StoreErrors) -> None:
     """Write what the crawlers' store pipelines hold, before a hard stop drops it."""
     from spiders.pipelines import StorePipeline
@@ -478,13 +491,7 @@ def _crawl_here(
             if on_result is not None:
                 on_result(result)
 
-    from registry.credentials import CredentialsError
-    from registry.credentials import load as load_credentials
-
-    # The stored logins' values are secrets before anything is logged or stored (the spiders
-    # read the file again themselves, and log a file they cannot read).
-    with contextlib.suppress(CredentialsError):
-        load_credentials(credentials_path(url, loaded.base_dir))
+    logins = stored_logins(loaded, url)
     process = CrawlerProcess(base_settings(config, url, log_level=log_level))
     # Scrapy sets its loggers to DEBUG (its start-up banners are dropped by the level of our
     # handlers, govmedia/logging_setup.py, which also redact secrets); quieten them at the source.
@@ -506,7 +513,7 @@ def _crawl_here(
             crawl=config.crawl,
             base_url=config.sources.for_source(source).base_url,
             now=now,
-            credentials_path=str(credentials_path(url, loaded.base_dir)),
+            credentials_path=logins,
         )
 
     from twisted.internet import reactor

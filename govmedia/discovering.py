@@ -139,7 +139,7 @@ def run_searches(
     from scrapy import signals
     from scrapy.crawler import CrawlerProcess
 
-    from govmedia.crawling import base_settings, source_settings
+    from govmedia.crawling import base_settings, source_settings, stored_logins
     from govmedia.interrupt import signals_handled_by
     from spiders.sources.search import SEARCH_SPIDERS, SweepItem
 
@@ -152,7 +152,9 @@ def run_searches(
         if isinstance(item, SweepItem):
             found[(item.source, item.account_id)] = item
 
-    process = CrawlerProcess(base_settings(config, store_url(loaded), log_level=log_level))
+    url = store_url(loaded)
+    logins = stored_logins(loaded, url)  # the crawl's: environment first, else stored sessions
+    process = CrawlerProcess(base_settings(config, url, log_level=log_level))
     for name in ("scrapy", "twisted", "py.warnings"):
         logging.getLogger(name).setLevel(log_level)
     for source, targets in by_source.items():
@@ -169,6 +171,7 @@ def run_searches(
             crawl=config.crawl,
             base_url=config.sources.for_source(source).base_url,
             now=now,
+            credentials_path=logins,
         )
 
     from twisted.internet import reactor

@@ -126,3 +126,32 @@ def test_every_days_zero_never_sweeps(tmp_path, platform):
     ledger = write_crawl_config(tmp_path, platform.url)
     code, result = cycle(ledger, SIM_NOW)
     assert result["sweep"] is None and code == 0, result
+
+
+def test_a_sweep_and_validate_online_use_the_stored_wechat_login(ledger, platform):
+    """No GOVMEDIA_ variable: the QR login `govmedia login wechat` stored is the login, as for
+    the crawl (issue 13)."""
+    from tests.test_logins import qr_login
+
+    no_env: dict[str, str] = {}
+    now = ["--now", SIM_NOW.isoformat()]
+    before = govmedia("discover", "--json", "--source", "wechat", *now, "-c", str(ledger))
+    refused = json.loads(before.stdout)["failed"]
+    assert before.returncode == 1 and refused
+    assert all("govmedia login wechat" in f["detail"] for f in refused)
+
+    logins = platform.world.logins
+    hours, logins.mp_hours = logins.mp_hours, 24 * 365.0  # `validate` has no --now: real clock
+    try:
+        qr_login(platform, ledger)
+    finally:
+        logins.mp_hours = hours
+    done = govmedia("discover", "--json", "--source", "wechat", *now, "-c", str(ledger), env=no_env)
+    swept = json.loads(done.stdout)
+    assert done.returncode == 0, swept
+    assert swept["failed"] == [] and swept["searches"] > 0
+    assert any(c["source"] == "wechat" for c in swept["candidates"])
+
+    checked = govmedia("validate", "--online", "-c", str(ledger), env=no_env, timeout=180)
+    lines = {line.split(":")[0]: line for line in checked.stdout.splitlines()}
+    assert "ok (" in lines["verify jyj-wechat"], checked.stdout

@@ -25,8 +25,7 @@ from spiders.base import Job, SourceSpider, Wait
 from spiders.items import ObservationItem
 from spiders.parsers import bilibili, search
 from spiders.sources.bilibili import BilibiliSpider
-from spiders.sources.wechat import COOKIE_ENV as WECHAT_COOKIE_ENV
-from spiders.sources.wechat import TOKEN_ENV as WECHAT_TOKEN_ENV
+from spiders.sources.wechat import WechatSpider
 from spiders.sources.weibo import COOKIE_ENV as WEIBO_COOKIE_ENV
 from spiders.sources.weibo import GET_INDEX
 
@@ -122,30 +121,10 @@ class WeiboSearchSpider(SearchMixin, SourceSpider):
         self.found(job, response, [search.parse_weibo_profile(response.body)])
 
 
-class WechatSearchSpider(SearchMixin, SourceSpider):
-    source = Source.WECHAT
-    default_base_url = "https://mp.weixin.qq.com"
-
-    @property
-    def token(self) -> str:
-        return self.environ.get(WECHAT_TOKEN_ENV, "")
-
-    def precheck(self, target: Any) -> tuple[Outcome, str] | None:
-        missing = [n for n in (WECHAT_TOKEN_ENV, WECHAT_COOKIE_ENV) if not self.environ.get(n)]
-        if missing:
-            return (
-                Outcome.AUTH_EXPIRED,
-                f"no platform login: set {' and '.join(missing)} (see README, Secrets)",
-            )
-        return None
-
-    def request_headers(self, job: Job) -> dict[str, str]:
-        return {
-            "Accept": "application/json, text/javascript, */*; q=0.01",
-            "X-Requested-With": "XMLHttpRequest",
-            "Referer": f"{self.base_url}/cgi-bin/appmsg?t=media/appmsg_edit_v2&token={self.token}",
-            "Cookie": self.environ.get(WECHAT_COOKIE_ENV, ""),
-        }
+class WechatSearchSpider(SearchMixin, WechatSpider):
+    """WeChat's `searchbiz`, with the crawl's logins (WechatSpider): the environment's token and
+    cookie, else the stored sessions of `govmedia login wechat`, in turn; freq control on one
+    drops it for another. Only the request and its parser differ."""
 
     def first_request(self, job: Job) -> Request:
         params: list[tuple[str, str | int]] = [
@@ -153,7 +132,7 @@ class WechatSearchSpider(SearchMixin, SourceSpider):
             ("begin", 0),
             ("count", WECHAT_PAGE_SIZE),
             ("query", job.target.name),
-            ("token", self.token),
+            ("token", self.token(job)),
             ("lang", "zh_CN"),
             ("f", "json"),
             ("ajax", 1),
