@@ -245,6 +245,7 @@ class CycleResult:
     errors: list[str] = field(default_factory=list)  # steps that failed (the cycle went on)
     sweep: dict[str, Any] | None = None  # the scheduled sweep's `discover --json`, if one ran
     sweep_error: str | None = None  # the sweep did not run to the end
+    login_reminders: list[str] = field(default_factory=list)  # to notify.operators (text)
 
     @property
     def sweep_failed(self) -> bool:
@@ -292,6 +293,7 @@ class CycleResult:
             },
             "errors": self.errors,
             "sweep": _sweep_json(self),
+            "login_reminders": [text.split("\n", 1)[0] for text in self.login_reminders],
         }
 
 
@@ -644,6 +646,8 @@ def summary_text(result: CycleResult) -> str:
             **notifications
         )
     )
+    for subject in data["login_reminders"]:
+        lines.append(f"  login reminder: {subject}")
     for error in result.errors:
         lines.append(f"  error: {error}")
     return "\n".join(lines)

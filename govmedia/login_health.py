@@ -282,26 +282,32 @@ def due_reminders(
     return out
 
 
-def queue_login_reminders(
-    loaded: LoadedConfig,
-    engine: Any,
-    failures: list[Any],
-    *,
-    now: dt.datetime,
-) -> int:
-    """Queue the login reminders due now for `notify.operators`, each at most once a day per
-    login and kind (before expiry, then at expiry and daily until a new login replaces it).
-    The stored logins are read afresh, so a new login stops the reminders at the next cycle."""
+@dataclass(frozen=True)
+class ReminderText:
+    """A due reminder as the operators read it (subject and body, in Chinese)."""
+
+    reminder: Reminder
+    subject: str
+    body: str
+
+
+def login_reminders(
+    loaded: LoadedConfig, failures: list[Any], *, now: dt.datetime
+) -> list[ReminderText]:
+    """The login reminders due now, with their text (logged; `cycle_step` queues them). The
+    stored logins are read afresh, so a new login stops the reminders at the next cycle."""
     import logging
 
-    from govmedia.alerts import Contact, _insert_new, _rows_for, local_text
-    from registry.constants import ALERT_LABELS, SOURCE_LABELS, AlertKind, Audience, Outcome
+    from govmedia.alerts import local_text
+    from registry.constants import ALERT_LABELS, SOURCE_LABELS, AlertKind, Outcome
 
     log = logging.getLogger("govmedia.login")
     config = loaded.config
     found = source_credentials(loaded, now)
     failed_auth = {f.source for f in failures if f.outcome is Outcome.AUTH_EXPIRED}
     due = due_reminders(found, failed_auth, now=now, warn_hours=config.notify.login_warn_hours)
+    command = f"{LOGIN_COMMAND} -c {loaded.path.resolve()}"
+    out = []
     for reminder in due:
         log.warning(
             "platform login needs attention",
@@ -312,14 +318,6 @@ def queue_login_reminders(
                 "expires_at": reminder.expires_at.isoformat() if reminder.expires_at else None,
             },
         )
-    operators = [Contact(p.name, p.phone, p.email) for p in config.notify.operators]
-    channels = [c for c in config.notify.channels if Audience.SUMMARY in c.audience]
-    if not due or not operators or not channels:
-        return 0
-    command = f"{LOGIN_COMMAND} -c {loaded.path.resolve()}"
-    day = now.astimezone(LOCAL_TZ).date().isoformat()
-    queued = 0
-    for reminder in due:
         label = SOURCE_LABELS.get(reminder.source, reminder.source.value)
         who = f"（{reminder.account}）" if reminder.account else ""
         when = local_text(reminder.expires_at) if reminder.expires_at else None
@@ -337,13 +335,37 @@ def queue_login_reminders(
             )
         else:
             todo = f"请运维人员更新环境变量 {WEIBO_COOKIE_ENV}（或删除它，改用访客 Cookie）。"
-        body = f"{what}\n{todo}\n未处理前每天提醒一次。"
+        out.append(ReminderText(reminder, subject, f"{what}\n{todo}\n未处理前每天提醒一次。"))
+    return out
+
+
+def queue_login_reminders(
+    loaded: LoadedConfig,
+    engine: Any,
+    due: list[ReminderText],
+    *,
+    now: dt.datetime,
+) -> int:
+    """Queue the reminders for `notify.operators`, each at most once a day per login and kind
+    (before expiry, then at expiry and daily until a new login replaces it)."""
+    from govmedia.alerts import Contact, _insert_new, _rows_for
+    from registry.constants import Audience
+
+    config = loaded.config
+    operators = [Contact(p.name, p.phone, p.email) for p in config.notify.operators]
+    channels = [c for c in config.notify.channels if Audience.SUMMARY in c.audience]
+    if not due or not operators or not channels:
+        return 0
+    day = now.astimezone(LOCAL_TZ).date().isoformat()
+    queued = 0
+    for text in due:
+        reminder = text.reminder
         base = {
             "account_id": None,
             "status_change_id": None,
             "kind": reminder.kind.value,
-            "subject": subject,
-            "body": body,
+            "subject": text.subject,
+            "body": text.body,
             "created_at": now,
             "attempts": 0,
         }
@@ -360,7 +382,10 @@ def cycle_step(loaded: LoadedConfig, engine: Any, result: Any, *, now: dt.dateti
     import logging
 
     try:
-        result.queued += queue_login_reminders(loaded, engine, result.failures, now=now)
+        due = login_reminders(loaded, result.failures, now=now)
+        if loaded.config.notify.operators:  # what they are told (the demo prints it)
+            result.login_reminders = [f"{t.subject}\n{t.body}" for t in due]
+        result.queued += queue_login_reminders(loaded, engine, due, now=now)
     except Exception as exc:
         logging.getLogger("govmedia.login").exception("login health check failed")
         result.errors.append(f"login health: {type(exc).__name__}: {exc}")

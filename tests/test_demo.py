@@ -59,17 +59,31 @@ def test_the_demo_runs_a_full_cycle_offline_and_says_where_the_report_is(sample_
     assert "「博爱消防」（哔哩哔哩，3546000001）疑似未报备" in section
     assert "温县" not in section and "美食" not in section
 
+    # The WeChat login is a stored QR session ending within notify.login_warn_hours (24) of
+    # the demo's clock: the cycle's reminder to the operator is printed (no channel sends it),
+    # and the weekly report's 数据源状态 says 即将过期.
+    assert "WeChat login stored (QR login as 博爱县人民政府), expires 2026-11-28 21:00" in out
+    reminder = out.split("reminder to the operator (运维值班):\n", 1)[1]
+    assert reminder.startswith("【博爱县】登录即将过期：微信公众平台（博爱县人民政府）\n")
+    assert "微信公众平台登录（博爱县人民政府）将于 2026年11月28日 21:00 过期" in reminder
+    assert f"govmedia login wechat -c {folder / 'config.yaml'}" in reminder
+    sources = md.split("## 数据源状态", 1)[1].split("\n## ", 1)[0]
+    wechat = next(line for line in sources.splitlines() if "微信公众平台" in line)
+    assert "即将过期" in wechat and "扫码登录（博爱县人民政府）" in wechat
+    assert "2026-11-28 21:00" in wechat
+
     # The copy points at the simulator and sends nothing; the sample itself is untouched.
     copied = json.loads((folder / "config.yaml").read_text(encoding="utf-8"))
     assert copied["sources"]["wechat"]["base_url"].startswith("http://127.0.0.1:")
-    assert copied["notify"] == {}
+    assert copied["notify"] == {"operators": [{"name": "运维值班", "email": "ops@boai.gov.cn"}]}
     assert not (tmp_path / "data").exists()
     assert not (tmp_path / "out").exists()
     log = (folder / "data" / "govmedia.log").read_text(encoding="utf-8")
     assert 'msg="cycle done"' in log
-    from spiders.simulator import SIMULATOR_WECHAT_TOKEN
+    from registry.credentials import load
 
-    assert SIMULATOR_WECHAT_TOKEN not in log
+    (session, *_) = load(folder / "data" / "credentials.json").wechat
+    assert session.token not in log and session.token not in md
 
 
 def test_the_demo_runs_anywhere_on_the_sample_shipped_with_govmedia(tmp_path):

@@ -215,13 +215,7 @@ def demo(config_path: Path, folder: Path | None, now_text: str | None) -> None:
     from registry.config import ConfigError, load_config, output_dir, read_yaml
     from registry.problems import to_plain
     from registry.weeks import IsoWeek
-    from spiders.simulator import (
-        SIMULATOR_WECHAT_COOKIE,
-        SIMULATOR_WECHAT_TOKEN,
-        World,
-        point_config_at,
-        start_simulator,
-    )
+    from spiders.simulator import World, point_config_at, start_simulator
 
     given = click.get_current_context().get_parameter_source("config_path")
     if given is click.core.ParameterSource.DEFAULT and not config_path.exists():
@@ -244,7 +238,9 @@ def demo(config_path: Path, folder: Path | None, now_text: str | None) -> None:
             store="data/govmedia.sqlite3",
             output_dir="out",
             logging={"file": "data/govmedia.log"},
-            notify={},  # a demo never sends real messages
+            # A demo never sends real messages: no channel; the operator's login reminders
+            # are printed instead.
+            notify={"operators": [DEMO_OPERATOR]},
         )
         demo_config = folder / "config.yaml"
         demo_config.write_text(
@@ -258,10 +254,12 @@ def demo(config_path: Path, folder: Path | None, now_text: str | None) -> None:
             sys.exit(2)
         log_file = configure_logging(loaded, stderr_level="WARNING")
         click.echo(f"simulated platforms at {sim.url}; demo folder {folder}")
-        env = {
-            "GOVMEDIA_WECHAT_TOKEN": SIMULATOR_WECHAT_TOKEN,
-            "GOVMEDIA_WECHAT_COOKIE": SIMULATOR_WECHAT_COOKIE,
-        }
+        # The WeChat login is the stored one (`govmedia login wechat`'s QR flow, scanned on the
+        # simulator), ending within notify.login_warn_hours: the cycle reminds the operator.
+        # The variables are set empty so that a shell's own do not win over it.
+        env = {"GOVMEDIA_WECHAT_TOKEN": "", "GOVMEDIA_WECHAT_COOKIE": ""}
+        warn = loaded.config.notify.login_warn_hours
+        _demo_login(loaded, world, now, hours=warn / 2)
         sweep = _demo_sweep(demo_config, env, now)
         result = run_cycle(
             loaded,
@@ -272,6 +270,8 @@ def demo(config_path: Path, folder: Path | None, now_text: str | None) -> None:
             command="demo",
         )
         _print_demo(loaded, result)
+        for text in result.login_reminders:  # notify: no channel, so shown here
+            click.echo(f"\nreminder to the operator ({DEMO_OPERATOR['name']}):\n{text}")
         if sweep is not None:
             click.echo(
                 f"discovery sweep: {sweep['searches']} searches, {len(sweep['candidates'])} "
@@ -295,6 +295,38 @@ def _demo_sweep(config_path: Path, env: dict[str, str], now: dt.datetime) -> Any
     except (RuntimeError, subprocess.TimeoutExpired) as exc:
         click.echo(f"error: discovery sweep: {exc}", err=True)
         return None
+
+
+DEMO_OPERATOR = {"name": "运维值班", "email": "ops@boai.gov.cn"}
+
+
+def _demo_login(loaded: Any, world: Any, now: dt.datetime, *, hours: float) -> None:
+    """`govmedia login wechat` against the simulator, scanned at once: a stored session that
+    lasts `hours` from `now` (the simulator's clock)."""
+    from govmedia.login_health import credentials_file
+    from govmedia.qrlogin import QrLogin
+    from registry import credentials
+    from registry.constants import Source
+
+    config = loaded.config
+    base = config.sources.for_source(Source.WECHAT).base_url or ""
+    client = QrLogin(base_url=base, user_agent=config.crawl.user_agent)
+    lasting, world.logins.mp_hours = world.logins.mp_hours, hours
+    try:
+        client.start()
+        client.qr_image()
+        world.logins.scan(world.logins.pending()[-1], account=config.jurisdiction + "人民政府")
+        client.wait(timeout=30, poll=0.05)
+        session = client.finish(now)
+    finally:
+        world.logins.mp_hours = lasting
+    credentials.store_wechat(credentials_file(loaded), session)
+    ends = session.expires_at.astimezone(config.tz) if session.expires_at else None
+    click.echo(
+        f"WeChat login stored (QR login as {session.account}), expires {ends:%Y-%m-%d %H:%M}"
+        if ends
+        else "WeChat login stored"
+    )
 
 
 # The demo's case lifecycle (整改跟踪): one answered, one fixed, one left to go overdue.
@@ -338,6 +370,7 @@ def _demo_cases(loaded: Any, sim: Any, world: Any, now: dt.datetime, *, env: Any
 
         later = now + DEMO_LATER
         sim.set_now(later)
+        _demo_login(loaded, world, later, hours=world.logins.mp_hours)  # the operator did
         tz = loaded.config.tz
         result = run_cycle(
             loaded,
@@ -378,6 +411,7 @@ def _demo_cases(loaded: Any, sim: Any, world: Any, now: dt.datetime, *, env: Any
             tzinfo=tz,
         )
         sim.set_now(notice_at)
+        _demo_login(loaded, world, notice_at, hours=world.logins.mp_hours)
         final = run_cycle(loaded, now=notice_at, env=env, command="demo")
         click.echo(f"cycle at {notice_at:%Y-%m-%d %H:%M}:")
         for report in final.rendered:
