@@ -103,23 +103,28 @@ def queue_case_messages(
     from govmedia.alerts import Contact, _insert_new, _supervisors
 
     ledger = {a.id: (d, a) for d, a in config.iter_accounts()}
-    known = [c for c in opened if c.account_id in ledger]
-    late = [c for c in overdue if c.account_id in ledger]
+    departments = {d.id: d for d in config.departments}
+    known = [c for c in opened if c.account_id in ledger or _found(c)]
+    late = [c for c in overdue if c.account_id in ledger or _found(c)]
     rows: list[dict[str, Any]] = []
 
-    def owner(case: Case) -> Contact:
-        account = ledger[case.account_id][1]
+    def owner(case: Case) -> list[Contact]:
         data = case.owner
-        return Contact(
-            str(data.get("name") or account.owner.name), data.get("phone"), data.get("email")
-        )
+        if case.account_id in ledger:
+            name = data.get("name") or ledger[case.account_id][1].owner.name
+            return [Contact(str(name), data.get("phone"), data.get("email"))]
+        if data.get("phone") or data.get("email"):  # a candidate's: its department's contact
+            return [Contact(str(data.get("name")), data.get("phone"), data.get("email"))]
+        return _supervisors(config)  # a candidate no department's name matched
 
     def unit(case: Case) -> list[Contact]:
-        contact = ledger[case.account_id][0].contact
+        found = ledger.get(case.account_id)
+        department = found[0] if found else departments.get(case.department_id)
+        contact = department.contact if department else None
         return [Contact(contact.name, contact.phone, contact.email)] if contact else []
 
     if known:
-        rows += _digest_rows(config, AlertKind.CASE_OPENED, known, owner=lambda c: [owner(c)])
+        rows += _digest_rows(config, AlertKind.CASE_OPENED, known, owner=owner)
     if late:
         rows += _digest_rows(config, AlertKind.CASE_OVERDUE, late, owner=unit)
         rows += _digest_rows(
@@ -173,6 +178,11 @@ def _digest_rows(
     return rows
 
 
+def _found(case: Case) -> bool:
+    """A case on a candidate discovery found (no ledger account: `candidate-<id>`)."""
+    return "candidate" in case.evidence
+
+
 def _key(kind: AlertKind, who: str, cases: Sequence[Case]) -> str:
     ids = sorted(c.id for c in cases)
     if len(ids) == 1:
@@ -188,11 +198,11 @@ def _base(config: Config, kind: AlertKind, cases: Sequence[Case]) -> dict[str, A
     context = CaseContext(
         kind=kind.value,
         jurisdiction=config.jurisdiction,
-        cases=[_item(c, *ledger[c.account_id]) for c in cases],
+        cases=[_item(c, *ledger.get(c.account_id, (None, None)), config=config) for c in cases],
     )
     subject, body = render_message(context)
     return {
-        "account_id": cases[0].account_id if len(cases) == 1 else None,
+        "account_id": cases[0].account_id if len(cases) == 1 and not _found(cases[0]) else None,
         "status_change_id": None,
         "kind": kind.value,
         "subject": subject,
@@ -201,18 +211,30 @@ def _base(config: Config, kind: AlertKind, cases: Sequence[Case]) -> dict[str, A
     }
 
 
-def _item(case: Case, department: Any, account: Any) -> Any:
+def _item(case: Case, department: Any, account: Any, *, config: Config) -> Any:
+    """A case as its message lists it; a candidate's (no ledger account) names what was found,
+    and its department, or the jurisdiction when no department's name matched."""
     from govmedia.alerts import local_text
     from reports.notify.render import CaseItem
 
     deadline = case.deadline
+    if account is None:
+        evidence = case.evidence
+        units = {d.id: d.name for d in config.departments}
+        department_name = units.get(case.department_id, config.jurisdiction)
+        account_name = str(evidence.get("name") or case.account_id)
+        source = str(evidence.get("source") or "")
+        platform = PLATFORM_LABELS.get(source, source)
+    else:
+        department_name, account_name = department.name, account.name
+        platform = PLATFORM_LABELS[account.platform]
     return CaseItem(
         case_id=case.id,
         kind_label=CASE_KIND_LABELS[case.kind],
-        department=department.name,
-        account_name=account.name,
-        platform=PLATFORM_LABELS[account.platform],
-        owner=str(case.owner.get("name") or account.owner.name),
+        department=department_name,
+        account_name=account_name,
+        platform=platform,
+        owner=str(case.owner.get("name") or (account.owner.name if account else "")),
         summary=case.summary,
         opened_local=local_text(case.opened_at) or "",
         deadline_local=f"{deadline.year}年{deadline.month}月{deadline.day}日",

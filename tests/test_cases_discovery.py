@@ -27,6 +27,7 @@ from registry.constants import (
     CaseAction,
     CaseKind,
     CaseState,
+    Source,
 )
 from registry.discovery import sweep_due
 from registry.models import Config
@@ -152,3 +153,49 @@ def test_a_sweep_is_due_when_the_last_answered_one_is_every_days_old():
     assert sweep_due(None, every_days=7, now=CURRENT_TIME)
     assert not sweep_due(CURRENT_TIME - week / 2, every_days=7, now=CURRENT_TIME)
     assert sweep_due(CURRENT_TIME - week, every_days=7, now=CURRENT_TIME)
+
+
+# ---------------------------------------------------------------------------------------------
+# The cycle's glue (govmedia/casework.py) on a real SQLite store
+
+
+def test_the_case_step_opens_a_candidates_case_tells_its_owner_and_closes_it(tmp_path):
+    from sqlalchemy import select
+
+    from govmedia.casework import update_cases
+    from registry.candidates import change_state, list_candidates, record_sweep
+    from registry.discovery import Finding, SearchHit
+    from registry.store import load_cases, notifications, open_store, sync_ledger
+
+    mail = {"id": "mail", "kind": "email", "host": "127.0.0.1", "port": 25, "security": "none"}
+    cfg = config()
+    data = cfg.model_dump(mode="json", exclude_none=True)
+    data["notify"]["channels"] = [{**mail, "sender": "govmedia@boai.gov.cn"}]
+    cfg = Config.model_validate(data)
+    engine = open_store(f"sqlite:///{tmp_path / 'govmedia.sqlite3'}")
+    sync_ledger(engine, cfg, now=CURRENT_TIME)
+    hit = SearchHit(Source.WEIBO, "7100000001", "博爱县退役军人事务局")
+    found = Finding(hit, CandidateKind.UNREGISTERED, "微博认证政府机构，名称含博爱县")
+    record_sweep(engine, sweep_id="s1", rows=[], found=[(found, "博爱县")], now=CURRENT_TIME)
+
+    update_cases(engine, cfg, [], now=CURRENT_TIME)
+    with engine.connect() as conn:
+        (case,) = [c for c in load_cases(conn) if c.kind is CaseKind.UNREGISTERED]
+        rows = conn.execute(select(notifications)).all()
+        (candidate,) = list_candidates(conn)
+    assert case.account_id == candidate_account_id(candidate.id)
+    (row,) = [r for r in rows if case.id in r.body]
+    assert row.kind == "case_opened" and row.account_id is None
+    assert row.recipient == "zwgk@boai.gov.cn"  # no department matched: the supervisors
+    assert "博爱县退役军人事务局" in row.body and "未登记账号" in row.body
+    update_cases(engine, cfg, [], now=CURRENT_TIME + dt.timedelta(hours=1))  # queued once
+    with engine.connect() as conn:
+        assert len(conn.execute(select(notifications)).all()) == len(rows)
+
+    later = CURRENT_TIME + dt.timedelta(days=1)
+    change_state(engine, candidate.id, CandidateState.REGISTERED, by="孙磊", reason=None, now=later)
+    update_cases(engine, cfg, [], now=later + dt.timedelta(hours=1))
+    with engine.connect() as conn:
+        (case,) = [c for c in load_cases(conn) if c.kind is CaseKind.UNREGISTERED]
+    assert case.state is CaseState.CLOSED
+    assert case.closed_event is not None and "已登记入台账" in case.closed_event.note
