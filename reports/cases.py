@@ -37,7 +37,8 @@ def case_line(case: Case, ledger: Any, as_of: dt.datetime, tz: Any) -> CaseLine:
         department_id=case.department_id,
         department_name=department.name if department else case.department_id,
         account_id=case.account_id,
-        account_name=account.name if account else case.account_id,
+        # A candidate's case (discovery) has no ledger account: the name found.
+        account_name=account.name if account else str(case.evidence.get("name") or case.account_id),
         owner=str(case.owner.get("name") or "—"),
         summary=case.summary,
         opened_on=case.opened_at.astimezone(tz).date(),

@@ -73,6 +73,8 @@ def test_a_scheduled_sweep_opens_cases_and_a_dismissal_closes_one(ledger):
     cases = candidate_cases(ledger)
     assert set(cases) == {c["id"] for c in listed}
     assert all(c["state"] == "open" for c in cases.values())
+    text = cli(ledger, "cases", "--open")  # the name found, not the case's `candidate-<id>`
+    assert all(f" {c['name']}  未登记账号" in text for c in listed)
 
     # An hour later (a restart, another cycle): the stored sweep is fresh, none runs.
     code, second = cycle(ledger, SIM_NOW + HOUR)

@@ -96,7 +96,8 @@ def cases(
         click.echo(
             f"{case.id}  {case.state.value:<9}  {CASE_STATE_LABELS[case.state]}  "
             f"{departments.get(case.department_id, case.department_id)} "
-            f"{names.get(case.account_id, case.account_id)}  {CASE_KIND_LABELS[case.kind]}  "
+            f"{names.get(case.account_id, case.evidence.get('name') or case.account_id)}  "
+            f"{CASE_KIND_LABELS[case.kind]}  "
             f"opened {opened:%Y-%m-%d}  deadline {case.deadline.isoformat()}"
             + ("" if case.deadline_exact else " (estimated)")
         )
