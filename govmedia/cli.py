@@ -26,7 +26,16 @@ from registry.weeks import check_year
 F = TypeVar("F", bound=Callable[..., Any])
 
 # The modules under govmedia/commands that contribute commands, each with a `COMMANDS` list.
-COMMAND_MODULES = ("ledger", "crawl", "observe", "compliance", "report", "cycle", "login")
+COMMAND_MODULES = (
+    "ledger",
+    "ledger_xlsx",
+    "crawl",
+    "observe",
+    "compliance",
+    "report",
+    "cycle",
+    "login",
+)
 
 EXIT_OK = 0
 EXIT_PARTIAL = 1
