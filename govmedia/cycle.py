@@ -429,9 +429,10 @@ def _render_due(
     )
 
     def publish(kind: ReportKind, alert: AlertKind, name: str, period: Any, render: Any) -> None:
-        path = _step(result, f"{name} {period}", render)
-        if path is None:
+        rendered = _step(result, f"{name} {period}", render)
+        if rendered is None:
             return
+        path = rendered.main
         result.rendered.append(RenderedReport(kind, str(period), path))
         result.queued += queue_summary(
             engine,
@@ -442,6 +443,7 @@ def _render_due(
             report=report_location(config, path, out),
             as_of=at,
             now=at,
+            mail=rendered.mail,
         )
 
     for week in weeks:
@@ -487,18 +489,16 @@ def _step(result: CycleResult, what: str, func: Callable[[], Any]) -> Any:
     return path
 
 
-def _render_week(loaded: LoadedConfig, engine: Engine, week: IsoWeek, at: dt.datetime) -> Path:
+def _render_week(loaded: LoadedConfig, engine: Engine, week: IsoWeek, at: dt.datetime) -> Any:
     from reports.publish import render_weekly
 
-    rendered = render_weekly(engine, loaded.config, output_dir(loaded), week, now=at)
-    return rendered.main
+    return render_weekly(engine, loaded.config, output_dir(loaded), week, now=at)
 
 
-def _render_notice(loaded: LoadedConfig, engine: Engine, period: Any, at: dt.datetime) -> Path:
+def _render_notice(loaded: LoadedConfig, engine: Engine, period: Any, at: dt.datetime) -> Any:
     from reports.publish import render_notice
 
-    rendered = render_notice(engine, loaded.config, output_dir(loaded), period, now=at)
-    return rendered.main
+    return render_notice(engine, loaded.config, output_dir(loaded), period, now=at)
 
 
 def _render_filings(
