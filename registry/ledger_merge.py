@@ -3,8 +3,9 @@
 The merge goes through registry/editing.py's machinery: the ruamel.yaml round-trip tree (comments
 and layout kept), the edited text validated exactly as `govmedia validate` reads it, one atomic
 write. Only what a row changes is touched, so an unchanged table leaves the file byte-identical.
-An account missing from the table is never deleted: the import lists it, and the clerk closes it
-with `govmedia close` (a ledger keeps closed accounts).
+An account missing from the table is not deleted unless the clerk asks (`allow_remove`, for
+turning the sample into one's own ledger): otherwise it is listed and kept, and closing it is
+`govmedia close`'s job (a ledger keeps closed accounts).
 """
 
 from __future__ import annotations
@@ -196,6 +197,7 @@ def merge_records(
     *,
     today: dt.date | None = None,
     dry_run: bool = False,
+    allow_remove: bool = False,
 ) -> MergeResult:
     """Apply the table's rows (row number, record) to config.yaml; see the module docstring.
 
@@ -256,4 +258,27 @@ def merge_records(
         summary.append(f"changed {record.id}: {', '.join(sorted(changes))}")
     listed = {record.id for _, record in rows}
     missing = [account_id for account_id in current if account_id not in listed]
+    if allow_remove and missing:
+        summary += _remove(tree, departments, set(missing), {r.department for _, r in rows})
+        missing = []
     return MergeResult(_finish(doc, summary, today=today, dry_run=dry_run), missing)
+
+
+def _remove(tree: Any, departments: Any, gone: set[str], in_table: set[str]) -> list[str]:
+    """Delete the accounts `gone`, then the departments left without accounts that the table
+    does not name either. Returns what was done, for the summary."""
+    summary = []
+    for index in reversed(range(len(departments))):
+        department = departments[index]
+        if not isinstance(department, Mapping):
+            continue
+        accounts = department.get("accounts") or []
+        for position in reversed(range(len(accounts))):
+            account = accounts[position]
+            if isinstance(account, Mapping) and account.get("id") in gone:
+                del accounts[position]
+                summary.append(f"removed {account.get('id')}")
+        if not accounts and department.get("id") not in in_table:
+            del departments[index]
+            summary.append(f"removed department {department.get('id')}")
+    return summary

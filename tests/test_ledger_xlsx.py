@@ -270,3 +270,27 @@ def test_platform_read_in_chinese_or_english(label: str):
     assert not isinstance(record, list)
     assert record.platform.value == "bilibili"
     assert record.source.value == "bilibili"
+
+
+def test_allow_remove_replaces_the_samples_accounts_with_ones_own(sample_config: Path):
+    book = export(sample_config)
+    workbook = openpyxl.load_workbook(book)
+    sheet = workbook[SHEET_TITLE]
+    keep = row_of(sheet, "jyj-wechat")
+    for row in reversed(range(2, sheet.max_row + 1)):
+        if row != keep:
+            sheet.delete_rows(row)
+    sheet[f"{letter('单位名称')}2"] = "某某县教育局"
+    workbook.save(book)
+    code, out, err = run("ledger", "import", "-c", str(sample_config), str(book))
+    assert code == 0, err
+    assert "not in the sheet and were kept" in err  # without the flag: kept, listed
+    assert len(list(load_config(sample_config).config.iter_accounts())) > 1
+
+    code, out, err = run("ledger", "import", "-c", str(sample_config), str(book), "--allow-remove")
+    assert code == 0, err
+    assert "removed     gaj-weibo" in out and "department removed: gaj (博爱县公安局)" in out
+    config = load_config(sample_config).config
+    assert [a.id for _, a in config.iter_accounts()] == ["jyj-wechat"]
+    assert [(d.id, d.name) for d in config.departments] == [("jyj", "某某县教育局")]
+    assert config.jurisdiction == "博爱县"  # everything outside the ledger stays

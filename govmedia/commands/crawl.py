@@ -54,9 +54,10 @@ def crawl(
     Every observation is one outcome: ok, not_found, blocked, auth_expired, malformed or
     network_error. Failures are outcomes, not errors: the exit status is 0 whenever the crawl
     ran and stored every observation; 1 when the store refused some (the line says which), 2 for
-    a bad config, 143 when SIGTERM stopped it (130 for Ctrl-C). The ledger is synced into the store first. Closed accounts and
-    manual-source accounts are not crawled. Secrets come from GOVMEDIA_WEIBO_COOKIE,
-    GOVMEDIA_WECHAT_TOKEN and GOVMEDIA_WECHAT_COOKIE.
+    a bad config, 143 when SIGTERM stopped it (130 for Ctrl-C). The ledger is synced into the
+    store first. Closed accounts are crawled too, so that one which posts again is caught as
+    relaunched (违规复开); manual-source accounts are left to `govmedia observe`. Secrets come
+    from GOVMEDIA_WEIBO_COOKIE, GOVMEDIA_WECHAT_TOKEN and GOVMEDIA_WECHAT_COOKIE.
 
     \b
     Example:

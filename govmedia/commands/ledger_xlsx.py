@@ -156,18 +156,27 @@ def read_workbook(
 @config_option
 @click.argument("workbook", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
-def import_(config_path: Path, workbook: Path, dry_run: bool) -> None:
+@click.option(
+    "--allow-remove",
+    is_flag=True,
+    help="Delete the accounts missing from the sheet (and departments left empty), e.g. the "
+    "sample's; without it they are listed and kept.",
+)
+def import_(config_path: Path, workbook: Path, dry_run: bool, allow_remove: bool) -> None:
     """Merge an edited workbook into config.yaml: new rows are registered, changed cells update
     their account; the result is validated like `govmedia validate`, shown, then written.
 
     An account missing from the sheet is NOT removed: it is listed, and stays in the ledger
-    (close it with `govmedia close`). On any problem (each named by sheet, cell and header)
-    nothing is written and the command exits 2.
+    (close it with `govmedia close`; a closed account stays in the ledger). Only with
+    --allow-remove are such accounts deleted — for replacing the sample's accounts with your
+    own. On any problem (each named by sheet, cell and header) nothing is written and the
+    command exits 2.
 
     \b
     Example:
       govmedia ledger import 台账.xlsx --dry-run
       govmedia ledger import 台账.xlsx
+      govmedia ledger import 我县台账.xlsx --allow-remove
     """
     from registry.config import validate_text
     from registry.editing import EditError
@@ -179,7 +188,7 @@ def import_(config_path: Path, workbook: Path, dry_run: bool) -> None:
     records, problems = read_workbook(workbook, levels)
     if not problems:
         try:
-            result = merge_records(config_path, records, dry_run=dry_run)
+            result = merge_records(config_path, records, dry_run=dry_run, allow_remove=allow_remove)
         except MergeError as exc:
             from openpyxl.utils import get_column_letter
 
