@@ -24,13 +24,13 @@ from registry.editing import (
     EditResult,
     NewAccount,
     _account_map,
-    _find_account,
     _finish,
     _insert_in_order,
     _keeping_trailing_comment,
     _open,
 )
 from registry.ledger_table import LedgerRecord, changed_fields, ledger_records
+from registry.models import Config
 
 DEPARTMENT_KEY_ORDER = ("id", "name", "level", "contact", "accounts")
 OWNER_KEY_ORDER = ("name", "phone", "email")
@@ -198,14 +198,26 @@ def merge_records(
     today: dt.date | None = None,
     dry_run: bool = False,
     allow_remove: bool = False,
+    loaded: Config | None = None,
 ) -> MergeResult:
     """Apply the table's rows (row number, record) to config.yaml; see the module docstring.
 
+    `loaded`, the ledger as just validated from `path`, lets a table that changes nothing be
+    answered without the (slow, at 20,000 accounts) round-trip parse and dump.
     Raises MergeError (rows that cannot be merged) or EditError (the ledger, before or after,
     is invalid); in both cases nothing is written.
     """
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+    if loaded is not None:
+        current = {r.id: r for r in ledger_records(loaded)}
+        problems = _check(rows, current)
+        if problems:
+            raise MergeError(problems)
+        missing = _missing(rows, current)
+        if not _changes_anything(rows, current) and not (allow_remove and missing):
+            raw = path.read_bytes()
+            return MergeResult(EditResult(path, raw, raw, []), missing)
     doc = _open(path, today)
     current = {r.id: r for r in ledger_records(doc.loaded.config)}
     problems = _check(rows, current)
@@ -217,6 +229,13 @@ def merge_records(
     if departments is None:
         departments = tree["departments"] = CommentedSeq()
     by_id = {d.get("id"): d for d in departments if isinstance(d, Mapping)}
+    levels = {r.department: r.level for r in current.values()}
+    nodes = {
+        a.get("id"): a
+        for d in by_id.values()
+        for a in (d.get("accounts") or [])
+        if isinstance(a, Mapping)
+    }
     for _, record in rows:
         node = by_id.get(record.department)
         if node is None:
@@ -232,8 +251,8 @@ def merge_records(
             continue
         if node.get("name") != record.department_name:
             node["name"] = record.department_name
-        known = next((r for r in current.values() if r.department == record.department), None)
-        if known is not None and known.level is not record.level:
+        known = levels.get(record.department)
+        if known is not None and known is not record.level:
             _set(node, "level", record.level.value, DEPARTMENT_KEY_ORDER)
     for _, record in rows:
         old = current.get(record.id)
@@ -252,16 +271,34 @@ def merge_records(
         changes = set(changed_fields(old, record)) - {"department", "department_name", "level"}
         if not changes:
             continue
-        node = _find_account(tree, record.id)
+        node = nodes[record.id]
         with _keeping_trailing_comment(node):
             _apply(node, old, record, changes)
         summary.append(f"changed {record.id}: {', '.join(sorted(changes))}")
-    listed = {record.id for _, record in rows}
-    missing = [account_id for account_id in current if account_id not in listed]
+    missing = _missing(rows, current)
     if allow_remove and missing:
         summary += _remove(tree, departments, set(missing), {r.department for _, r in rows})
         missing = []
     return MergeResult(_finish(doc, summary, today=today, dry_run=dry_run), missing)
+
+
+def _missing(
+    rows: Sequence[tuple[int, LedgerRecord]], current: Mapping[str, LedgerRecord]
+) -> list[str]:
+    listed = {record.id for _, record in rows}
+    return [account_id for account_id in current if account_id not in listed]
+
+
+def _changes_anything(
+    rows: Sequence[tuple[int, LedgerRecord]], current: Mapping[str, LedgerRecord]
+) -> bool:
+    """Whether any row registers an account or changes one (its department's name or level
+    included)."""
+    for _, record in rows:
+        old = current.get(record.id)
+        if old is None or old != record:
+            return True
+    return False
 
 
 def _remove(tree: Any, departments: Any, gone: set[str], in_table: set[str]) -> list[str]:

@@ -180,7 +180,7 @@ def import_(config_path: Path, workbook: Path, dry_run: bool, allow_remove: bool
     """
     from registry.config import validate_text
     from registry.editing import EditError
-    from registry.ledger_diff import diff_ledgers, render_text
+    from registry.ledger_diff import LedgerDiff, diff_ledgers, render_text
     from registry.ledger_merge import MergeError, merge_records
 
     loaded = load_or_exit(config_path, quiet_warnings=True)
@@ -188,7 +188,13 @@ def import_(config_path: Path, workbook: Path, dry_run: bool, allow_remove: bool
     records, problems = read_workbook(workbook, levels)
     if not problems:
         try:
-            result = merge_records(config_path, records, dry_run=dry_run, allow_remove=allow_remove)
+            result = merge_records(
+                config_path,
+                records,
+                dry_run=dry_run,
+                allow_remove=allow_remove,
+                loaded=loaded.config,
+            )
         except MergeError as exc:
             from openpyxl.utils import get_column_letter
 
@@ -212,10 +218,14 @@ def import_(config_path: Path, workbook: Path, dry_run: bool, allow_remove: bool
         )
         sys.exit(EXIT_BAD_CONFIG)
     edit = result.edit
-    new_config = validate_text(
-        edit.after.removeprefix(b"\xef\xbb\xbf"), source_name=str(config_path)
-    ).config
-    for line in render_text(diff_ledgers(loaded.config, new_config)):
+    if edit.after == edit.before:
+        change = LedgerDiff()
+    else:
+        new_config = validate_text(
+            edit.after.removeprefix(b"\xef\xbb\xbf"), source_name=str(config_path)
+        ).config
+        change = diff_ledgers(loaded.config, new_config)
+    for line in render_text(change):
         click.echo(line)
     for line in edit.warnings:
         click.echo(f"warning: {line}", err=True)
