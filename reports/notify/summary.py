@@ -8,14 +8,14 @@ cycle queues it with the report's location (govmedia/alerts.py `queue_summary`).
 from __future__ import annotations
 
 from registry.compliance import whole_days
-from registry.constants import VERDICT_SEVERITY, VerdictStatus
+from registry.constants import VERDICT_SEVERITY
+from reports.build import FAILING
 from reports.contexts import NoticeContext, WeeklyContext
 from reports.notify.render import NoticeMailContext, SummaryContext, SummaryLine
 from reports.render import cn_date, pct
 
 ATTENTION = 10  # accounts named in a weekly mail; the report names them all
 NAMED = 10  # accounts named in a notice mail
-FAILING = (VerdictStatus.VETO, VerdictStatus.ZOMBIE)
 
 
 def weekly_mail(ctx: WeeklyContext) -> SummaryContext:
