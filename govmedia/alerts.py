@@ -417,13 +417,29 @@ def queue_summary(
     report: str,
     as_of: dt.datetime,
     now: dt.datetime,
+    mail: Any = None,
 ) -> int:
-    """Queue the summary of a rendered weekly report or notice for the supervisors (once)."""
+    """Queue the summary of a rendered weekly report or notice for the supervisors (once).
+
+    `mail` is the summary the rendering built from the report's own context (Rendered.mail), so
+    the mail's figures are the report's; without it, the latest verdicts are summarised."""
+    import dataclasses
+
     from reports.notify.render import SummaryContext, SummaryLine, render_message
 
     channels = [c for c in config.notify.channels if Audience.SUMMARY in c.audience]
     if not channels:
         return 0
+    if mail is not None:
+        return _queue_summary_rows(
+            engine,
+            config,
+            channels,
+            kind=kind,
+            period=period,
+            message=render_message(dataclasses.replace(mail, report=report)),
+            now=now,
+        )
     latest = latest_verdicts(engine, as_of=as_of)
     counts = {
         VERDICT_LABELS[status]: sum(1 for v in latest if v.status == status.value)
@@ -452,7 +468,22 @@ def queue_summary(
         ],
         report=report,
     )
-    subject, body = render_message(context)
+    return _queue_summary_rows(
+        engine, config, channels, kind=kind, period=period, message=render_message(context), now=now
+    )
+
+
+def _queue_summary_rows(
+    engine: Engine,
+    config: Config,
+    channels: list[Any],
+    *,
+    kind: AlertKind,
+    period: str,
+    message: tuple[str, str],
+    now: dt.datetime,
+) -> int:
+    subject, body = message
     base = {
         "account_id": None,
         "status_change_id": None,

@@ -28,6 +28,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 # The modules under govmedia/commands that contribute commands, each with a `COMMANDS` list.
 COMMAND_MODULES = (
     "ledger",
+    "ledger_xlsx",
     "crawl",
     "observe",
     "compliance",

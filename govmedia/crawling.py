@@ -264,6 +264,7 @@ def run_crawl(
     on_start: Callable[[int], None] | None = None,
     log_level: str = "WARNING",
     child_of: str | None = None,
+    on_request: Callable[[], None] | None = None,
 ) -> CrawlRun:
     """Sync the ledger, crawl the selected accounts once, store what was found, prune old
     evidence. Runs Scrapy's reactor: call it at most once per process.
@@ -274,6 +275,8 @@ def run_crawl(
     of the parent, for such a child: it neither syncs nor prunes.
 
     `now` fixes the observations' clock (replays, tests); default: the system clock.
+    `on_request` is called as each request leaves the downloader (answered or failed), for the
+    progress bar; sources crawled in child processes do not report theirs.
     """
     from registry.store import open_store, prune_evidence, sync_ledger
 
@@ -307,7 +310,7 @@ def run_crawl(
     else:
         add_previous_coverage(engine, targets)
         found, run.interrupted = _crawl_here(
-            loaded, by_source, run.crawl_id, url, now, on_result, log_level, errors
+            loaded, by_source, run.crawl_id, url, now, on_result, log_level, errors, on_request
         )
 
     claimed = [t.account_id for t in targets if t.account_id in found]
@@ -459,6 +462,7 @@ def _crawl_here(
     on_result: Callable[[CrawlResult], None] | None,
     log_level: str,
     errors: _StoreErrors,
+    on_request: Callable[[], None] | None = None,
 ) -> tuple[dict[str, CrawlResult], int | None]:
     """One CrawlerProcess, one crawler per source, in this process. Returns what was found and
     the signal that stopped it, if one did.
@@ -505,6 +509,10 @@ def _crawl_here(
         )
         crawler = process.create_crawler(configured)
         crawler.signals.connect(collect, signal=signals.item_scraped)
+        if on_request is not None:
+            crawler.signals.connect(
+                lambda **_: on_request(), signal=signals.request_left_downloader, weak=False
+            )
         crawlers.append(crawler)
         process.crawl(
             crawler,

@@ -499,9 +499,10 @@ def _render_due(
     )
 
     def publish(kind: ReportKind, alert: AlertKind, name: str, period: Any, render: Any) -> None:
-        path = _step(result, f"{name} {period}", render)
-        if path is None:
+        rendered = _step(result, f"{name} {period}", render)
+        if rendered is None:
             return
+        path = rendered.main
         result.rendered.append(RenderedReport(kind, str(period), path))
         result.queued += queue_summary(
             engine,
@@ -512,6 +513,7 @@ def _render_due(
             report=report_location(config, path, out),
             as_of=at,
             now=at,
+            mail=rendered.mail,
         )
 
     for week in weeks:
@@ -575,18 +577,16 @@ def _cases(engine: Engine, config: Any, result: CycleResult, at: dt.datetime) ->
         return 0
 
 
-def _render_week(loaded: LoadedConfig, engine: Engine, week: IsoWeek, at: dt.datetime) -> Path:
+def _render_week(loaded: LoadedConfig, engine: Engine, week: IsoWeek, at: dt.datetime) -> Any:
     from reports.publish import render_weekly
 
-    rendered = render_weekly(engine, loaded.config, output_dir(loaded), week, now=at)
-    return rendered.main
+    return render_weekly(engine, loaded.config, output_dir(loaded), week, now=at)
 
 
-def _render_notice(loaded: LoadedConfig, engine: Engine, period: Any, at: dt.datetime) -> Path:
+def _render_notice(loaded: LoadedConfig, engine: Engine, period: Any, at: dt.datetime) -> Any:
     from reports.publish import render_notice
 
-    rendered = render_notice(engine, loaded.config, output_dir(loaded), period, now=at)
-    return rendered.main
+    return render_notice(engine, loaded.config, output_dir(loaded), period, now=at)
 
 
 def _render_filings(

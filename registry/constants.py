@@ -116,6 +116,13 @@ class DepartmentLevel(StrEnum):
     TOWNSHIP = "township"
 
 
+DEPARTMENT_LEVEL_LABELS: dict[DepartmentLevel, str] = {
+    DepartmentLevel.COUNTY: "县政府",
+    DepartmentLevel.DEPARTMENT: "县直部门",
+    DepartmentLevel.TOWNSHIP: "乡镇（街道）",
+}
+
+
 class AccountStatus(StrEnum):
     """The ledger's lifecycle state of an account."""
 

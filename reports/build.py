@@ -36,6 +36,7 @@ from registry.compliance import (
 )
 from registry.constants import (
     ACCOUNT_STATUS_LABELS,
+    DEPARTMENT_LEVEL_LABELS,
     DOC_CLOSURE,
     DOC_HENAN_EXCEPTION,
     DOC_ONE_ACCOUNT,
@@ -82,11 +83,7 @@ FAILING = frozenset({VerdictStatus.VETO, VerdictStatus.ZOMBIE})
 CHECKED = PASSING | FAILING
 SEVERITY = {status: rank for rank, status in enumerate(VERDICT_SEVERITY)}
 
-LEVEL_LABELS: dict[DepartmentLevel, str] = {
-    DepartmentLevel.COUNTY: "县政府",
-    DepartmentLevel.DEPARTMENT: "县直部门",
-    DepartmentLevel.TOWNSHIP: "乡镇（街道）",
-}
+LEVEL_LABELS = DEPARTMENT_LEVEL_LABELS
 
 PASS_RATE_DEFINITION = (
     "合格率＝合格账号数÷有效核验账号数。监测时间点前{veto}天内有更新的账号为合格（含“预警”："

@@ -23,6 +23,7 @@ from registry.weeks import IsoWeek
 from reports import build, site, writers
 from reports.contexts import AccountRow, AnnualContext
 from reports.files import write_text
+from reports.notify.summary import notice_mail, weekly_mail
 from reports.periods import Period
 from reports.render import pct, render
 
@@ -38,6 +39,8 @@ class Rendered:
     account_pages: int = 0
     summary: dict[str, object] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step
+    # The supervisors' mail about it, from the same context (reports/notify/summary.py).
+    mail: Any = None
 
 
 # From this many accounts on, the XLSX file (openpyxl's slowest output) is written by a forked
@@ -217,7 +220,9 @@ def render_weekly(
     site.record_report(
         engine, ReportKind.WEEKLY, ctx.week, main, now, build.weekly_figures(ctx.headline)
     )
-    return Rendered(ReportKind.WEEKLY, ctx.week, files, main, pages, summary, timings)
+    return Rendered(
+        ReportKind.WEEKLY, ctx.week, files, main, pages, summary, timings, weekly_mail(ctx)
+    )
 
 
 def summary_json(rendered: Rendered) -> str:
@@ -279,7 +284,9 @@ def render_notice(
         "cases": {"due": ctx.cases_due, "fixed": ctx.cases_fixed},
     }
     site.record_report(engine, ReportKind.NOTICE, ctx.period, files["docx"], now, figures)
-    return Rendered(ReportKind.NOTICE, ctx.period, files, files["docx"], 0, summary)
+    return Rendered(
+        ReportKind.NOTICE, ctx.period, files, files["docx"], 0, summary, mail=notice_mail(ctx)
+    )
 
 
 def render_annual(

@@ -54,9 +54,10 @@ def crawl(
     Every observation is one outcome: ok, not_found, blocked, auth_expired, malformed or
     network_error. Failures are outcomes, not errors: the exit status is 0 whenever the crawl
     ran and stored every observation; 1 when the store refused some (the line says which), 2 for
-    a bad config, 143 when SIGTERM stopped it (130 for Ctrl-C). The ledger is synced into the store first. Closed accounts and
-    manual-source accounts are not crawled. Secrets come from GOVMEDIA_WEIBO_COOKIE,
-    GOVMEDIA_WECHAT_TOKEN and GOVMEDIA_WECHAT_COOKIE.
+    a bad config, 143 when SIGTERM stopped it (130 for Ctrl-C). The ledger is synced into the
+    store first. Closed accounts are crawled too, so that one which posts again is caught as
+    relaunched (违规复开); manual-source accounts are left to `govmedia observe`. Secrets come
+    from GOVMEDIA_WEIBO_COOKIE, GOVMEDIA_WECHAT_TOKEN and GOVMEDIA_WECHAT_COOKIE.
 
     \b
     Example:
@@ -92,18 +93,36 @@ def crawl(
 
     from rich.console import Console
 
+    from govmedia.crawl_progress import CrawlProgress, progress_bar
+
     err = Console(stderr=True)
-    progress = _progress(err) if err.is_terminal else None
+    progress = progress_bar(err) if err.is_terminal else None
     task: list[Any] = []
+    counts: list[CrawlProgress] = []
+
+    def show(description: str | None = None) -> None:
+        if progress is None or not task:
+            return
+        state = counts[0]
+        fraction = state.fraction() or 0.0
+        extra = {"description": description} if description else {}
+        progress.update(task[0], completed=round(fraction * 1000), line=state.line(), **extra)
 
     def on_start(total: int) -> None:
+        counts.append(CrawlProgress(total))
         if progress is not None:
             progress.start()
-            task.append(progress.add_task("crawling", total=total))
+            task.append(progress.add_task("crawling", total=1000, line=counts[0].line()))
+
+    def on_request() -> None:
+        if counts:
+            counts[0].request()
+            show()
 
     def on_result(result: Any) -> None:
-        if progress is not None and task:
-            progress.update(task[0], advance=1, description=f"{result.account}")
+        if counts:
+            counts[0].account()
+        show(f"{result.account}")
 
     try:
         run = run_crawl(
@@ -113,6 +132,7 @@ def crawl(
             now=now,
             on_start=on_start,
             on_result=on_result,
+            on_request=on_request if progress is not None else None,
             log_level=_LEVELS[min(verbose, 2)],
         )
     finally:
@@ -159,19 +179,6 @@ def _configure_logging(loaded: Any, verbose: int) -> None:
     from govmedia.logging_setup import configure_logging
 
     configure_logging(loaded, level=_LEVELS[min(verbose, 2)])
-
-
-def _progress(console: Any) -> Any:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    return Progress(
-        TextColumn("[bold]{task.description:<24}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    )
 
 
 def _print_summary(run: Any) -> None:

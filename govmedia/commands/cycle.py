@@ -154,26 +154,75 @@ def _scheduled_cycle(config_path: Path, job: Any) -> str:
 
 @click.command()
 @config_option
-def cron(config_path: Path) -> None:
-    """Print the timetable of config `schedule:` as crontab lines (CRON_TZ=Asia/Shanghai).
+@click.option(
+    "--install",
+    is_flag=True,
+    help="Merge the lines into your crontab (only our marked block; other lines kept).",
+)
+@click.option("--uninstall", is_flag=True, help="Remove our marked block from your crontab.")
+def cron(config_path: Path, install: bool, uninstall: bool) -> None:
+    """Print the timetable of config `schedule:` as crontab lines (CRON_TZ=Asia/Shanghai), or
+    install them into your crontab.
 
-    The same timetable as `govmedia schedule`; use one or the other. Cron implementations
-    without CRON_TZ need the machine's time zone set to the ledger's.
+    The same timetable as `govmedia schedule`; use one or the other. `--install` reads
+    `crontab -l`, replaces only the block between `# BEGIN govmedia <config>` and
+    `# END govmedia <config>` (placed last, since CRON_TZ applies to the lines after it), keeps
+    every other line byte for byte, and writes it back with `crontab -`; running it again
+    changes nothing. It warns when the machine's time zone is not the ledger's: cronie honours
+    CRON_TZ, a cron without it needs the machine's zone set to the ledger's.
 
     \b
     Example:
-      govmedia cron -c /srv/govmedia/config.yaml | crontab -
+      govmedia cron -c /srv/govmedia/config.yaml --install
+      govmedia cron -c /srv/govmedia/config.yaml --uninstall
     """
     from govmedia.scheduler import crontab, timetable
 
+    if install and uninstall:
+        raise click.UsageError("give --install or --uninstall, not both")
+    resolved = str(config_path.resolve())
+    if uninstall:
+        _change_crontab(lambda table: _without(table, resolved), resolved, "removed")
+        return
     loaded = load_or_exit(config_path, quiet_warnings=True)
     lines = crontab(
         timetable(loaded.config.schedule),
         tz_name=loaded.config.timezone,
         executable=shlex.quote(_executable()),
-        config=shlex.quote(str(config_path.resolve())),
+        config=shlex.quote(resolved),
     )
-    click.echo("\n".join(lines))
+    if not install:
+        click.echo("\n".join(lines))
+        return
+    from govmedia.crontab_install import with_block, zone_warning
+
+    warning = zone_warning(loaded.config.timezone)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
+    _change_crontab(lambda table: with_block(table, resolved, lines), resolved, "installed")
+
+
+def _without(table: bytes, config: str) -> bytes:
+    from govmedia.crontab_install import without_block
+
+    return without_block(table, config)[0]
+
+
+def _change_crontab(change: Any, config: str, done: str) -> None:
+    """Read the crontab, change it, write it back only if it changed; errors exit 1."""
+    from govmedia.crontab_install import CrontabError, read_crontab, write_crontab
+
+    try:
+        before = read_crontab()
+        after = change(before)
+        if after != before:
+            write_crontab(after)
+    except CrontabError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_PARTIAL)
+    unchanged = "already up to date" if done == "installed" else "not there; nothing changed"
+    state = done if after != before else unchanged
+    click.echo(f"crontab: govmedia block for {config}: {state}")
 
 
 def _executable() -> str:

@@ -1,4 +1,4 @@
-"""E-mail over SMTP (STARTTLS or SSL), one connection per batch."""
+"""E-mail over SMTP (STARTTLS or SSL), one connection per batch; text and HTML parts."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ from email.utils import formatdate, make_msgid
 
 from registry.models import NotifyChannel
 from reports.notify.base import ChannelNotReady, Message, SendError, require_env
+from reports.notify.render import html_body
 
 
 class EmailSender:
-    """Sends each message as a UTF-8 text/plain e-mail. The password comes from the environment."""
+    """Sends each message as a UTF-8 e-mail, multipart/alternative: the text itself (text/plain)
+    and the same laid out (text/html, `html_body`). The password comes from the environment."""
 
     def __init__(self, channel: NotifyChannel, env: Mapping[str, str]) -> None:
         self.channel = channel
@@ -79,6 +81,7 @@ class EmailSender:
         domain = (self.channel.sender or "govmedia.local").rpartition("@")[2]
         mail["Message-ID"] = make_msgid(idstring=uuid.uuid4().hex[:12], domain=domain)
         mail.set_content(message.body, charset="utf-8")
+        mail.add_alternative(html_body(message.subject, message.body), subtype="html")
         try:
             refused = self.smtp.send_message(mail)
         except smtplib.SMTPRecipientsRefused as exc:

@@ -3,12 +3,16 @@
 Messages are short plain text with light Markdown (robots render it; e-mail reads it as text), so
 this environment does not HTML-escape; it is built once, with `StrictUndefined`. Each template
 sets `subject` at its top level and its output is the body.
+
+E-mail also carries an HTML part: `html_body` lays the same body out (heading, items, links)
+through an autoescaped template, so both parts say exactly the same.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,6 +71,36 @@ class SummaryContext:
     flagged: int
     attention: list[SummaryLine] = field(default_factory=list)
     report: str = ""  # URL or path of the report
+    # The report's own headline figures (reports/notify/summary.py), so that the mail says what
+    # the report it links says; None where a summary was not built from a report.
+    pass_rate: str | None = None  # e.g. 85.0%, or — when nothing was checked
+    checked: int | None = None
+    passed: int | None = None
+    failed: int | None = None
+    unknown: int | None = None
+
+
+@dataclass(frozen=True)
+class NoticeMailContext:
+    """A notice (通报) is issued: what it says — period, counts, named accounts, the deadline for
+    整改 — told to supervisors with where it is. Built from the notice's own context."""
+
+    kind: str  # notice_ready
+    jurisdiction: str
+    period_label: str
+    title: str
+    issued_on: str  # 2026年12月1日
+    deadline: str  # 整改 deadline, 2026年12月15日
+    units: int
+    checked: int
+    passed: int
+    failed: int
+    unknown: int
+    pass_rate: str
+    veto: int  # 单项否决 and 僵尸 accounts named
+    others: int  # other problems named
+    named: list[str] = field(default_factory=list)  # 单位「账号」（平台）：问题, the first few
+    report: str = ""
 
 
 @dataclass(frozen=True)
@@ -112,13 +146,14 @@ class CaseContext:
     cases: list[CaseItem] = field(default_factory=list)
 
 
-Context = AlertContext | SummaryContext | SourceFailedContext | CaseContext
+Context = AlertContext | SummaryContext | SourceFailedContext | CaseContext | NoticeMailContext
 
 TEMPLATE_OF: dict[type, str] = {
     AlertContext: "alert.txt.j2",
     SummaryContext: "summary.txt.j2",
     SourceFailedContext: "source_failed.txt.j2",
     CaseContext: "case.txt.j2",
+    NoticeMailContext: "notice_ready.txt.j2",
 }
 
 
@@ -142,3 +177,47 @@ def render_message(context: Context) -> tuple[str, str]:
     subject = " ".join(str(module.subject).split())
     body = "\n".join(line.rstrip() for line in str(module).strip().splitlines())
     return subject, body
+
+
+@functools.cache
+def html_environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,  # names come from platforms and the ledger
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@dataclass(frozen=True)
+class HtmlItem:
+    """One `- label：text` line of a message, with a link when the text is an http(s) URL."""
+
+    label: str
+    text: str
+    href: str | None
+
+
+_URL = re.compile(r"^https?://[^\s\"'<>]+$")
+
+
+def html_body(subject: str, body: str) -> str:
+    """The HTML part of an e-mail: the message body (as `render_message` made it) laid out."""
+    heading = subject
+    items: list[HtmlItem] = []
+    paragraphs: list[str] = []
+    for line in body.splitlines():
+        text = line.strip()
+        if text.startswith("### "):
+            heading = text[4:]
+        elif text.startswith("- "):
+            label, sep, rest = text[2:].partition("：")
+            if not sep:
+                label, rest = "", text[2:]
+            href = rest if _URL.match(rest) else None
+            items.append(HtmlItem(label, rest, href))
+        elif text:
+            paragraphs.append(text)
+    template = html_environment().get_template("mail.html.j2")
+    return template.render(heading=heading, items=items, paragraphs=paragraphs)
