@@ -69,6 +69,10 @@ class LoadedConfig:
     config: Config
     path: Path
     warnings: list[str] = field(default_factory=list)
+    # The text it was read from (UTF-8, no byte-order mark) and the line of a location in it:
+    # an edit reuses this validation when the file still holds that text, and splices by line.
+    text: bytes | None = field(default=None, repr=False, compare=False)
+    locate: Locate | None = field(default=None, repr=False, compare=False)
 
     @property
     def base_dir(self) -> Path:
@@ -270,20 +274,22 @@ def _validate_plain(
     warnings = sorted_lines(fmt(p) for p in problems if p.severity == "warning")
     if errors or config is None:
         raise ConfigError(sorted_lines(errors), warnings)
-    return LoadedConfig(config=config, path=Path(source_name), warnings=warnings)
+    return LoadedConfig(config=config, path=Path(source_name), warnings=warnings, locate=locate)
 
 
 def validate_text(raw: bytes, *, source_name: str, today: dt.date | None = None) -> LoadedConfig:
     """Parse and validate config text (UTF-8 bytes): what `load_config` does after reading."""
     with bulk_allocation():
         data, locate = parse_yaml(raw, source_name)
-        return _validate_plain(
+        loaded = _validate_plain(
             data,
             source_name=source_name,
             locate=locate,
             today=today,
             check_controls=ESCAPE_RE.search(raw) is not None,
         )
+    loaded.text = raw
+    return loaded
 
 
 def load_config(path: str | Path, *, today: dt.date | None = None) -> LoadedConfig:
