@@ -221,7 +221,7 @@ def county(folder: Path, n_accounts: int, weeks: int, seed_value: int = 2026) ->
     ids = [account.id for _, account in loaded.config.iter_accounts()]
     n_posts = seed(url, len(ids), weeks, 3.0, random.Random(seed_value), account_ids=ids)
     print(
-        f"seeded {len(ids):,} accounts, {n_posts:,} posts "
+        f"county: {len(ids):,} accounts and {n_posts:,} posts written "
         f"in {time.perf_counter() - started:.1f} s  ({path})"
     )
     return path
