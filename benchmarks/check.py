@@ -32,7 +32,6 @@ import importlib.util
 import os
 import random
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -227,12 +226,6 @@ def county(folder: Path, n_accounts: int, weeks: int, seed_value: int = 2026) ->
     return path
 
 
-def govmedia_command() -> list[str]:
-    """The installed `govmedia` script next to this interpreter, else `python -m`."""
-    script = Path(sys.executable).parent / "govmedia"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "govmedia.cli"]
-
-
 def clear_verdicts(url: str) -> None:
     engine = open_store(url)
     with engine.begin() as conn:
@@ -241,23 +234,18 @@ def clear_verdicts(url: str) -> None:
     engine.dispose()
 
 
-def run_command(args: list[str], url: str | None) -> tuple[float, float, int]:
-    """One subprocess run, start-up to exit: (seconds, its CPU seconds, lines printed)."""
+def run_command(args: list[str], url: str | None) -> tuple[float, float, float, int]:
+    """One subprocess run, start-up to exit: (seconds, its CPU seconds, its peak RSS in MB,
+    lines printed)."""
     if url is not None:
         clear_verdicts(url)
-    cpu = cpu_seconds(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    done = subprocess.run(
-        govmedia_command() + args,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "COLUMNS": "160"},
+    ledger = _ledger_benchmark()
+    seconds, cpu, rss, done = ledger.run_measured(
+        ledger.govmedia_command() + args, env={**os.environ, "COLUMNS": "160"}
     )
-    seconds = time.perf_counter() - started
     if done.returncode != 0:
         sys.exit(f"error: govmedia {' '.join(args)} exited {done.returncode}: {done.stderr}")
-    return seconds, cpu_seconds(resource.RUSAGE_CHILDREN) - cpu, done.stdout.count("\n")
+    return seconds, cpu, rss, done.stdout.count("\n")
 
 
 def main() -> None:
@@ -326,16 +314,14 @@ def main() -> None:
         span = f"{min(seconds):5.2f}–{max(seconds):5.2f} s"
         ratio = f"{min(seconds) / rules:4.1f}–{max(seconds) / rules:4.1f}× rules"
         cpu = f"cpu {min(r[1] for r in runs):5.2f}–{max(r[1] for r in runs):5.2f} s"
+        rss = f"peak RSS {max(r[2] for r in runs):4.0f} MB"
         verdict = ""
         if target is not None:
             ok = max(seconds) <= target
             met = met and ok
             verdict = f"   target ≤ {target:.0f} s: {'ok' if ok else 'SLOW'}"
-        print(f"  {label:13s} {span}  ({ratio})  {cpu}  {runs[0][2]:6,} lines{verdict}")
-    print(
-        f"peak RSS of a child {peak_rss_mb(resource.RUSAGE_CHILDREN):5.0f} MB   "
-        f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
-    )
+        print(f"  {label:13s} {span}  ({ratio})  {cpu}  {rss}  {runs[0][3]:6,} lines{verdict}")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
     if args.history:
         engine = open_store(url)
