@@ -131,7 +131,7 @@ def _open(path: Path, today: dt.date | None, known: LoadedConfig | None = None) 
         if known is not None and known.text == checked and known.locate is not None:
             loaded = known
         else:
-            loaded = validate_text(checked, source_name=str(path), today=today)
+            loaded = validate_text(checked, source_name=str(path), today=today, keep_text=True)
     except ConfigError as exc:
         raise EditError(
             [

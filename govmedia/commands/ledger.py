@@ -274,7 +274,7 @@ def register(config_path: Path, selectors: tuple[str, ...], dry_run: bool, **opt
         parsed[key.strip()] = css.strip()
     options["id"] = options.pop("account_id")
     new = NewAccount(selectors=parsed or None, **options)
-    loaded = load_or_exit(config_path, quiet_warnings=True)
+    loaded = load_or_exit(config_path, quiet_warnings=True, keep_text=True)
     missing = needed_fields(new, loaded.config)
     if missing and _stdin_is_terminal():
         _prompt_missing(new, loaded.config)
@@ -345,7 +345,7 @@ def close(config_path: Path, account_id: str, dry_run: bool, **dates: Any) -> No
     """
     from registry.editing import ClosureUpdate, EditError, close_account
 
-    loaded = load_or_exit(config_path, quiet_warnings=True)
+    loaded = load_or_exit(config_path, quiet_warnings=True, keep_text=True)
     try:
         result = close_account(
             config_path, account_id, ClosureUpdate(**dates), dry_run=dry_run, loaded=loaded
