@@ -160,7 +160,10 @@ def _load(doc: _Document, department: int | None) -> None:
         del locate
         if span is not None:
             start, end = span
-            yaml, tree = _round_trip(doc.path, _EXCERPT_HEAD + "".join(lines[start:end]))
+            try:  # an alias to an anchor elsewhere in the file cannot be read alone
+                yaml, tree = _round_trip(doc.path, _EXCERPT_HEAD + "".join(lines[start:end]))
+            except EditError:
+                yaml, tree = None, None
             wanted = doc.loaded.config.departments[department].id
             got = tree.get("departments") if isinstance(tree, Mapping) else None
             if isinstance(got, list) and len(got) == 1 and _id_of(got[0]) == wanted:

@@ -495,3 +495,21 @@ def test_registering_a_new_department_after_a_last_one_with_keys_after_it(tmp_pa
     assert after.index("  - id: rmt\n") < after.index("# 以上为公安局") < after.index("policy:")
     config = load_config(path, today=TODAY).config
     assert [d.id for d in config.departments] == ["jyj", "gaj", "rmt"]
+
+
+def test_an_alias_to_another_department_edits_the_whole_file(tmp_path: Path):
+    """A department that uses an anchor set in another one cannot be read alone: the edit falls
+    back to the whole text and still succeeds."""
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        LAYOUT.replace(
+            "owner: {name: 王芳,phone: '13903910000'}",
+            "owner: &who {name: 王芳, phone: '13903910000'}",
+        ).replace("owner: {name: 张伟, phone: '13903910011'}", "owner: *who"),
+        "utf-8",
+    )
+    load_config(path, today=TODAY)  # valid as written
+    close_account(path, "gaj-weibo", ClosureUpdate(reason="合并", approved_on=TODAY), today=TODAY)
+    config = load_config(path, today=TODAY).config
+    assert config.account("gaj-weibo")[1].status.value == "closing"
+    assert "owner: *who" in path.read_text("utf-8")
