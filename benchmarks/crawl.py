@@ -19,9 +19,10 @@ post page, WeChat's first publish page.
 - (b) the issue's two asyncio clients, no parsing: aiohttp (C parser) at the same total
   concurrency on all accounts; httpx (pure-Python h11) at its best concurrency, found by a sweep
   (4 to twice --concurrency) on 400 accounts, then on the first `--httpx-accounts`;
-- (c) stock Scrapy with the same total concurrency fetching the same URLs, nothing parsed or
-  stored: not a target, but what Scrapy itself allows on this machine (govmedia is a Scrapy
-  crawler, so (b)'s target can be read against it).
+- (c) Scrapy with the same total concurrency fetching the same URLs, nothing parsed or stored,
+  stock and tuned as a careful user would (TUNED: the middlewares and extensions that do nothing
+  here turned off): not a target, but what Scrapy itself allows on this machine (govmedia is a
+  Scrapy crawler, so (b)'s target can be read against it); the ratio is to the tuned one.
 
 For each client it also prints the simulator's CPU per account and how busy it was (its share of
 one core): near 100 % means that client was bound by the simulator, not by itself.
@@ -178,17 +179,53 @@ def run_govmedia(path: Path) -> tuple[Measured, dict[str, int]]:
     return measured, outcomes
 
 
-def run_stock_scrapy(accounts: list[list[str]], concurrency: int, directory: Path) -> Measured:
-    """(c): stock Scrapy, the same URLs at the same total concurrency, nothing parsed or stored."""
+def run_stock_scrapy(
+    accounts: list[list[str]], concurrency: int, directory: Path, *, tuned: bool = False
+) -> Measured:
+    """(c): Scrapy, the same URLs at the same total concurrency, nothing parsed or stored; stock,
+    or `tuned` as a careful user would (see TUNED)."""
     urls_path = directory / "urls.json"
     urls_path.write_text(json.dumps(accounts))
     command = [sys.executable, __file__, "--stock-scrapy", str(urls_path)]
-    command += ["--concurrency", str(concurrency)]
+    command += ["--concurrency", str(concurrency)] + (["--tuned"] if tuned else [])
     return run_child(command, directory / "stock.out")
 
 
-def stock_scrapy(urls_path: Path, concurrency: int) -> None:
-    """Child mode for (c): Scrapy's defaults but for the concurrency, logging and the cookie."""
+# What a careful user turns off for a crawl like this one: the middlewares and extensions that
+# do nothing for it (redirects, retries, compression, referers, depth, user agent, stats dumps,
+# the log's per-minute stats, memory checks) and the downloader-aware queue of many domains.
+TUNED: dict[str, Any] = {
+    "RETRY_ENABLED": False,
+    "REDIRECT_ENABLED": False,
+    "COMPRESSION_ENABLED": False,
+    "MEMUSAGE_ENABLED": False,
+    "STATS_DUMP": False,
+    "LOG_LEVEL": "ERROR",
+    "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.ScrapyPriorityQueue",
+    "DOWNLOADER_MIDDLEWARES": {
+        "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
+        "scrapy.downloadermiddlewares.defaultheaders.DefaultHeadersMiddleware": None,
+        "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
+        "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": None,
+        "scrapy.downloadermiddlewares.stats.DownloaderStats": None,
+        "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    },
+    "SPIDER_MIDDLEWARES": {
+        "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
+        "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+        "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    },
+    "EXTENSIONS": {
+        "scrapy.extensions.logstats.LogStats": None,
+        "scrapy.extensions.corestats.CoreStats": None,
+        "scrapy.extensions.memusage.MemoryUsage": None,
+    },
+}
+
+
+def stock_scrapy(urls_path: Path, concurrency: int, tuned: bool = False) -> None:
+    """Child mode for (c): Scrapy's defaults but for the concurrency, logging and the cookie;
+    with `tuned`, also TUNED."""
     import scrapy
     from scrapy.crawler import CrawlerProcess
 
@@ -222,6 +259,7 @@ def stock_scrapy(urls_path: Path, concurrency: int) -> None:
             "ROBOTSTXT_OBEY": False,
             "COOKIES_ENABLED": False,
             "TELNETCONSOLE_ENABLED": False,
+            **(TUNED if tuned else {}),
         }
     )
     process.crawl(Fetch)
@@ -260,11 +298,11 @@ async def _aiohttp(accounts: list[list[str]], concurrency: int) -> float:
         return time.perf_counter() - started
 
 
-def print_stock_scrapy(stock: Measured, n: int) -> float:
+def print_stock_scrapy(stock: Measured, n: int, label: str = "stock") -> float:
     """Print (c) and return its accounts/s."""
     rate = n / stock.seconds
     print(
-        f"(c) Scrapy {rate:8.1f} accounts/s  (stock Scrapy, same URLs and concurrency, "
+        f"(c) Scrapy {rate:8.1f} accounts/s  ({label} Scrapy, same URLs and concurrency, "
         f"nothing parsed or stored; {1000 * stock.cpu / n:.2f} ms CPU per account)"
     )
     return rate
@@ -321,12 +359,13 @@ def main() -> None:
     )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--stock-scrapy", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--tuned", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve(args.latency_ms[0] / 1000)
         return
     if args.stock_scrapy:
-        stock_scrapy(args.stock_scrapy, args.concurrency)
+        stock_scrapy(args.stock_scrapy, args.concurrency, args.tuned)
         return
 
     for latency_ms in args.latency_ms:
@@ -400,8 +439,12 @@ def run_at(args: argparse.Namespace, latency_ms: float) -> None:
             )
             sim_cpu = process_cpu(server.pid)
             stock = run_stock_scrapy(urls, 2 * args.concurrency, Path(tmp))
-            c_rate = print_stock_scrapy(stock, n)
+            print_stock_scrapy(stock, n)
             print(f"           {simulator_load(server.pid, sim_cpu, stock.seconds, n)}")
+            sim_cpu = process_cpu(server.pid)
+            tuned = run_stock_scrapy(urls, 2 * args.concurrency, Path(tmp), tuned=True)
+            c_rate = print_stock_scrapy(tuned, n, "tuned")
+            print(f"           {simulator_load(server.pid, sim_cpu, tuned.seconds, n)}")
             print_targets(g_rate, g_rss, a_rate, b_rate, h_rate, c_rate)
     finally:
         if server.stdin:
