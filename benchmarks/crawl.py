@@ -2,9 +2,11 @@
 
     .venv/bin/python benchmarks/crawl.py                  # 5,000 accounts, Weibo and WeChat mixed
     .venv/bin/python benchmarks/crawl.py --accounts 20000 # also checks peak RSS ≤ 300 MB
+    .venv/bin/python benchmarks/crawl.py --latency-ms 30  # one latency only
 
 The simulated platforms run in their own process with `--latency-ms` added to every answer (a
-network's round trip; without it any loop against 127.0.0.1 is bound by the server alone).
+network's round trip; without it any loop against 127.0.0.1 is bound by the server alone). Every
+client is measured at each latency given, by default 0 ms (the clients' own cost) and 30 ms.
 Politeness is off: no delay, no AutoThrottle, `--concurrency` requests in flight per source.
 All three clients fetch the same first pages (`crawl.max_pages: 1`): Weibo's user info and first
 post page, WeChat's first publish page.
@@ -14,11 +16,13 @@ post page, WeChat's first publish page.
   the peak RSS of the crawl and its per-source child processes together (sampled from /proc).
 - (a) a sequential `requests` loop over the same URLs, without parsing, on the first
   `--sequential-accounts` accounts (its rate does not depend on how many it does);
-- (b) the issue's two asyncio clients at the same total concurrency, no parsing: aiohttp (C
-  parser) on all accounts, httpx (pure-Python h11) on the first `--httpx-accounts`;
-- (c) stock Scrapy with the same total concurrency fetching the same URLs, nothing parsed or
-  stored: not a target, but what Scrapy itself allows on this machine (govmedia is a Scrapy
-  crawler, so (b)'s target can be read against it).
+- (b) the issue's two asyncio clients, no parsing: aiohttp (C parser) at the same total
+  concurrency on all accounts; httpx (pure-Python h11) at its best concurrency, found by a sweep
+  (4 to twice --concurrency) on 400 accounts, then on the first `--httpx-accounts`;
+- (c) Scrapy with the same total concurrency fetching the same URLs, nothing parsed or stored,
+  stock and tuned as a careful user would (TUNED: the middlewares and extensions that do nothing
+  here turned off): not a target, but what Scrapy itself allows on this machine (govmedia is a
+  Scrapy crawler, so (b)'s target can be read against it); the ratio is to the tuned one.
 
 For each client it also prints the simulator's CPU per account and how busy it was (its share of
 one core): near 100 % means that client was bound by the simulator, not by itself.
@@ -135,8 +139,9 @@ def run_child(command: list[str], out_path: Path, env: dict[str, str] | None = N
     done = threading.Event()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    with out_path.open("wb") as out:
-        child = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL, env=env)
+    err_path = out_path.with_suffix(".stderr")
+    with out_path.open("wb") as out, err_path.open("wb") as err:
+        child = subprocess.Popen(command, stdout=out, stderr=err, env=env)
 
         def sample() -> None:
             while not done.is_set():
@@ -152,7 +157,8 @@ def run_child(command: list[str], out_path: Path, env: dict[str, str] | None = N
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{command[2:4]} failed with {os.waitstatus_to_exitcode(status)}")
+        tail = err_path.read_text("utf-8", "replace")[-2000:]
+        raise SystemExit(f"{command[2:4]} failed with {os.waitstatus_to_exitcode(status)}:\n{tail}")
     return Measured(seconds, cpu, peak[0])
 
 
@@ -173,17 +179,53 @@ def run_govmedia(path: Path) -> tuple[Measured, dict[str, int]]:
     return measured, outcomes
 
 
-def run_stock_scrapy(accounts: list[list[str]], concurrency: int, directory: Path) -> Measured:
-    """(c): stock Scrapy, the same URLs at the same total concurrency, nothing parsed or stored."""
+def run_stock_scrapy(
+    accounts: list[list[str]], concurrency: int, directory: Path, *, tuned: bool = False
+) -> Measured:
+    """(c): Scrapy, the same URLs at the same total concurrency, nothing parsed or stored; stock,
+    or `tuned` as a careful user would (see TUNED)."""
     urls_path = directory / "urls.json"
     urls_path.write_text(json.dumps(accounts))
     command = [sys.executable, __file__, "--stock-scrapy", str(urls_path)]
-    command += ["--concurrency", str(concurrency)]
+    command += ["--concurrency", str(concurrency)] + (["--tuned"] if tuned else [])
     return run_child(command, directory / "stock.out")
 
 
-def stock_scrapy(urls_path: Path, concurrency: int) -> None:
-    """Child mode for (c): Scrapy's defaults but for the concurrency, logging and the cookie."""
+# What a careful user turns off for a crawl like this one: the middlewares and extensions that
+# do nothing for it (redirects, retries, compression, referers, depth, user agent, stats dumps,
+# the log's per-minute stats, memory checks) and the downloader-aware queue of many domains.
+TUNED: dict[str, Any] = {
+    "RETRY_ENABLED": False,
+    "REDIRECT_ENABLED": False,
+    "COMPRESSION_ENABLED": False,
+    "MEMUSAGE_ENABLED": False,
+    "STATS_DUMP": False,
+    "LOG_LEVEL": "ERROR",
+    "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.ScrapyPriorityQueue",
+    "DOWNLOADER_MIDDLEWARES": {
+        "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
+        "scrapy.downloadermiddlewares.defaultheaders.DefaultHeadersMiddleware": None,
+        "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
+        "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": None,
+        "scrapy.downloadermiddlewares.stats.DownloaderStats": None,
+        "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    },
+    "SPIDER_MIDDLEWARES": {
+        "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
+        "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+        "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    },
+    "EXTENSIONS": {
+        "scrapy.extensions.logstats.LogStats": None,
+        "scrapy.extensions.corestats.CoreStats": None,
+        "scrapy.extensions.memusage.MemoryUsage": None,
+    },
+}
+
+
+def stock_scrapy(urls_path: Path, concurrency: int, tuned: bool = False) -> None:
+    """Child mode for (c): Scrapy's defaults but for the concurrency, logging and the cookie;
+    with `tuned`, also TUNED."""
     import scrapy
     from scrapy.crawler import CrawlerProcess
 
@@ -217,6 +259,7 @@ def stock_scrapy(urls_path: Path, concurrency: int) -> None:
             "ROBOTSTXT_OBEY": False,
             "COOKIES_ENABLED": False,
             "TELNETCONSOLE_ENABLED": False,
+            **(TUNED if tuned else {}),
         }
     )
     process.crawl(Fetch)
@@ -255,11 +298,11 @@ async def _aiohttp(accounts: list[list[str]], concurrency: int) -> float:
         return time.perf_counter() - started
 
 
-def print_stock_scrapy(stock: Measured, n: int) -> float:
+def print_stock_scrapy(stock: Measured, n: int, label: str = "stock") -> float:
     """Print (c) and return its accounts/s."""
     rate = n / stock.seconds
     print(
-        f"(c) Scrapy {rate:8.1f} accounts/s  (stock Scrapy, same URLs and concurrency, "
+        f"(c) Scrapy {rate:8.1f} accounts/s  ({label} Scrapy, same URLs and concurrency, "
         f"nothing parsed or stored; {1000 * stock.cpu / n:.2f} ms CPU per account)"
     )
     return rate
@@ -302,7 +345,13 @@ def main() -> None:
     parser.add_argument(
         "--concurrency", type=int, default=32, help="Requests in flight per source."
     )
-    parser.add_argument("--latency-ms", type=float, default=30.0)
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        nargs="+",
+        default=[0.0, 30.0],
+        help="Latency per answer; each value is a whole run (default: 0 and 30 ms).",
+    )
     parser.add_argument("--sequential-accounts", type=int, default=300)
     parser.add_argument("--httpx-accounts", type=int, default=2000)
     parser.add_argument(
@@ -310,16 +359,24 @@ def main() -> None:
     )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--stock-scrapy", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--tuned", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.latency_ms / 1000)
+        serve(args.latency_ms[0] / 1000)
         return
     if args.stock_scrapy:
-        stock_scrapy(args.stock_scrapy, args.concurrency)
+        stock_scrapy(args.stock_scrapy, args.concurrency, args.tuned)
         return
 
+    for latency_ms in args.latency_ms:
+        run_at(args, latency_ms)
+        print()
+
+
+def run_at(args: argparse.Namespace, latency_ms: float) -> None:
+    """Every client against one simulator that adds `latency_ms` to each answer."""
     server = subprocess.Popen(
-        [sys.executable, __file__, "--serve", "--latency-ms", str(args.latency_ms)],
+        [sys.executable, __file__, "--serve", "--latency-ms", str(latency_ms)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -338,7 +395,7 @@ def main() -> None:
                 "max_pages": 1,
                 "retries": 0,
                 "timeout": 60,
-                "breaker_threshold": 10_000,
+                "breaker_threshold": 1000,  # the schema's most; the simulator never fails
                 "process_per_source": args.process_per_source,
             }
             path = write_config(Path(tmp), data)
@@ -347,7 +404,7 @@ def main() -> None:
             requests_total = sum(len(u) for u in urls)
             print(
                 f"{n} accounts ({requests_total} requests), {args.concurrency} per source in "
-                f"flight, {args.latency_ms:g} ms latency per answer"
+                f"flight, {latency_ms:g} ms latency per answer"
             )
             sim_cpu = process_cpu(server.pid)
             govmedia, outcomes = run_govmedia(path)
@@ -366,16 +423,28 @@ def main() -> None:
             b_rate = n / b_seconds
             print(f"(b) aiohttp{b_rate:8.1f} accounts/s  (concurrency {2 * args.concurrency})")
             print(f"           {simulator_load(server.pid, sim_cpu, b_seconds, n)}")
+            # httpx at its best: a small sweep of concurrency on a sample, then the best one.
+            sweep = {}
+            for concurrency in (4, 8, 16, 32, 2 * args.concurrency):
+                part = urls[: min(args.httpx_accounts, 400)]
+                sweep[concurrency] = len(part) / asyncio.run(_httpx(part, concurrency))
+            best = max(sweep, key=lambda c: sweep[c])
+            shown = ", ".join(f"{c}: {r:.0f}" for c, r in sweep.items())
+            print(f"(b) httpx sweep, accounts/s by concurrency ({len(part)} accounts): {shown}")
             sample = urls[: args.httpx_accounts]
-            h_rate = len(sample) / asyncio.run(_httpx(sample, 2 * args.concurrency))
+            h_rate = len(sample) / asyncio.run(_httpx(sample, best))
             print(
-                f"(b) httpx  {h_rate:8.1f} accounts/s  (concurrency {2 * args.concurrency}, "
+                f"(b) httpx  {h_rate:8.1f} accounts/s  (its best concurrency, {best}, "
                 f"{len(sample)} accounts)"
             )
             sim_cpu = process_cpu(server.pid)
             stock = run_stock_scrapy(urls, 2 * args.concurrency, Path(tmp))
-            c_rate = print_stock_scrapy(stock, n)
+            print_stock_scrapy(stock, n)
             print(f"           {simulator_load(server.pid, sim_cpu, stock.seconds, n)}")
+            sim_cpu = process_cpu(server.pid)
+            tuned = run_stock_scrapy(urls, 2 * args.concurrency, Path(tmp), tuned=True)
+            c_rate = print_stock_scrapy(tuned, n, "tuned")
+            print(f"           {simulator_load(server.pid, sim_cpu, tuned.seconds, n)}")
             print_targets(g_rate, g_rss, a_rate, b_rate, h_rate, c_rate)
     finally:
         if server.stdin:

@@ -127,7 +127,7 @@ def main() -> None:
                 "max_pages": 1,
                 "retries": 0,
                 "timeout": 60,
-                "breaker_threshold": 10_000,
+                "breaker_threshold": 1000,  # the schema's most; the simulator never fails
             }
             path = bench.write_config(Path(tmp), data)
             urls = first_page_urls(data, base)

@@ -13,6 +13,12 @@ and, as baselines on the same data, `json.loads` of it as JSON and PyYAML's C lo
 separate pass under tracemalloc (Python allocations), since tracing slows the timed run.
 Targets on the project's machine (2 cores): validate ≤ 2 s, sync ≤ 5 s.
 
+Then the edits a clerk makes, as commands in a subprocess, start-up to exit, each on a fresh
+copy of the ledger (--repeat runs each, a range): `govmedia register` (an account added to a
+department in the middle), `govmedia close` (an account there closed), beside `govmedia
+validate` of the same file (the floor: one read and validation of the ledger), with the child's
+peak RSS. Target: register and close ≤ 5 s at 20,000 accounts.
+
     .venv/bin/python benchmarks/ledger.py [--accounts 20000] [--repeat 3] [--ruamel]
 """
 
@@ -24,6 +30,8 @@ import gc
 import json
 import os
 import random
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -161,6 +169,100 @@ def peak_mib(func: Callable[[], Any]) -> float:
         tracemalloc.stop()
 
 
+# Runs a command and reports its own peak RSS: measured in a small wrapper process, since a
+# child forked from this (large) process would count the parent's pages it shared before exec.
+_WRAPPER = (
+    "import os, subprocess, sys\n"
+    "child = subprocess.Popen(sys.argv[1:])\n"
+    "_, status, usage = os.wait4(child.pid, 0)\n"
+    "cpu = usage.ru_utime + usage.ru_stime\n"
+    "sys.stderr.write(f'\\n@@ {usage.ru_maxrss} {cpu}\\n')\n"
+    "sys.exit(os.waitstatus_to_exitcode(status))\n"
+)
+
+
+def govmedia_command() -> list[str]:
+    """The installed `govmedia` script next to this interpreter, else `python -m`."""
+    script = Path(sys.executable).parent / "govmedia"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "govmedia.cli"]
+
+
+def run_measured(
+    argv: list[str], env: dict[str, str] | None = None
+) -> tuple[float, float, float, subprocess.CompletedProcess[str]]:
+    """Run `argv` start-up to exit: (seconds, its CPU seconds, its peak RSS in MB, the result
+    with the wrapper's line taken off stderr)."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", _WRAPPER, *argv],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    seconds = time.perf_counter() - started
+    stderr, _, tail = done.stderr.rpartition("\n@@ ")
+    rss_kb, cpu = tail.split()
+    done.stderr = stderr
+    return seconds, float(cpu), int(rss_kb) / 1024, done
+
+
+def edits(path: Path, config: Any, repeat: int) -> bool:
+    """Time `govmedia validate`, `register` and `close` in subprocesses; True if on target."""
+    command = govmedia_command()
+    middle = config.departments[len(config.departments) // 2]
+    account = next(a for a in middle.accounts if a.status.value == "active")
+    work = path.parent / "edited-config.yaml"
+    steps = [
+        ("govmedia validate (floor)", ["validate"], None),
+        (
+            f"govmedia register (into {middle.id})",
+            [
+                "register",
+                *("--department", middle.id, "--id", f"{middle.id}-extra", "--name", "新增账号"),
+                *("--platform", "toutiao", "--owner-name", "王伟", "--owner-phone", "13900000000"),
+                *("--opened-on", "2026-11-20", "--filed-on", "2026-11-25"),
+                *("--exception-basis", "县政府常务会议纪要同意保留"),
+            ],
+            5.0,
+        ),
+        (
+            f"govmedia close {account.id}",
+            ["close", account.id, "--reason", "合并运维", "--approved-on", "2026-11-20"],
+            5.0,
+        ),
+    ]
+    print(
+        f"{'command (subprocess, fresh copy)':<40}{'seconds':>14}{'cpu s':>14}{'peak MB':>9}  target"
+    )
+    ok = True
+    floor = None
+    for label, args, target in steps:
+        seconds, cpus = [], []
+        peak = 0.0
+        for _ in range(repeat):
+            shutil.copyfile(path, work)
+            took, cpu, rss, done = run_measured([*command, *args, "-c", str(work)])
+            seconds.append(took)
+            cpus.append(cpu)
+            peak = max(peak, rss)
+            if done.returncode != 0:
+                sys.exit(f"error: {' '.join(args[:2])} exited {done.returncode}: {done.stderr}")
+        floor = floor or min(seconds)
+        verdict = ""
+        if target is not None:
+            met = max(seconds) <= target
+            ok = ok and met
+            verdict = f"≤ {target:.0f} s: {'ok' if met else 'SLOW'}"
+        span = f"{min(seconds):.2f}–{max(seconds):.2f}"
+        cpu = f"{min(cpus):.2f}–{max(cpus):.2f}"
+        print(
+            f"{label:<40}{span:>14}{cpu:>14}{peak:>9.0f}  {verdict}"
+            f"  ({min(seconds) / floor:.1f}× validate)"
+        )
+    return ok
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--accounts", type=int, default=20_000)
@@ -233,6 +335,8 @@ def main() -> None:
         ratio = seconds / t_json
         print(f"{name:<34}{seconds:>9.2f}{CPU[key]:>8.2f}{mem}{ratio:>14.1f}  {target}")
     ok = t_validate <= 2.0 and t_sync <= 5.0
+    print()
+    ok = edits(path, loaded.config, args.repeat) and ok
     print()
     print("targets met" if ok else "targets NOT met on this run (wall clock)")
     load = os.getloadavg()[0]

@@ -75,12 +75,15 @@ def print_problems(error: ConfigError) -> None:
 STORE_META = "govmedia.store"  # the loaded ledger's store URL, for `write_failure` messages
 
 
-def load_or_exit(config_path: Path, *, quiet_warnings: bool = False) -> LoadedConfig:
-    """Load config.yaml, or print every problem as FILE:LINE: path: message and exit 2."""
+def load_or_exit(
+    config_path: Path, *, quiet_warnings: bool = False, keep_text: bool = False
+) -> LoadedConfig:
+    """Load config.yaml, or print every problem as FILE:LINE: path: message and exit 2.
+    `keep_text`: for an edit, which then reuses this validation (registry.config)."""
     from registry.config import store_url
 
     try:
-        loaded = load_config(config_path)
+        loaded = load_config(config_path, keep_text=keep_text)
     except ConfigError as exc:
         print_problems(exc)
         n = len(exc.lines)

@@ -69,6 +69,11 @@ class LoadedConfig:
     config: Config
     path: Path
     warnings: list[str] = field(default_factory=list)
+    # With `keep_text` only (they keep the parsed file alive): the text it was read from (UTF-8,
+    # no byte-order mark) and the line of a location in it; an edit reuses this validation when
+    # the file still holds that text, and splices by line.
+    text: bytes | None = field(default=None, repr=False, compare=False)
+    locate: Locate | None = field(default=None, repr=False, compare=False)
 
     @property
     def base_dir(self) -> Path:
@@ -270,26 +275,39 @@ def _validate_plain(
     warnings = sorted_lines(fmt(p) for p in problems if p.severity == "warning")
     if errors or config is None:
         raise ConfigError(sorted_lines(errors), warnings)
-    return LoadedConfig(config=config, path=Path(source_name), warnings=warnings)
+    return LoadedConfig(config=config, path=Path(source_name), warnings=warnings, locate=locate)
 
 
-def validate_text(raw: bytes, *, source_name: str, today: dt.date | None = None) -> LoadedConfig:
-    """Parse and validate config text (UTF-8 bytes): what `load_config` does after reading."""
+def validate_text(
+    raw: bytes, *, source_name: str, today: dt.date | None = None, keep_text: bool = False
+) -> LoadedConfig:
+    """Parse and validate config text (UTF-8 bytes): what `load_config` does after reading.
+    `keep_text`: keep the text and its lines on the result, for an edit."""
     with bulk_allocation():
         data, locate = parse_yaml(raw, source_name)
-        return _validate_plain(
+        loaded = _validate_plain(
             data,
             source_name=source_name,
             locate=locate,
             today=today,
             check_controls=ESCAPE_RE.search(raw) is not None,
         )
+    if keep_text:
+        loaded.text = raw
+    else:
+        loaded.locate = None
+    return loaded
 
 
-def load_config(path: str | Path, *, today: dt.date | None = None) -> LoadedConfig:
-    """Read and validate config.yaml. Raises ConfigError; never a traceback for a user mistake."""
+def load_config(
+    path: str | Path, *, today: dt.date | None = None, keep_text: bool = False
+) -> LoadedConfig:
+    """Read and validate config.yaml. Raises ConfigError; never a traceback for a user mistake.
+    `keep_text`: see `validate_text`."""
     path = Path(path)
-    loaded = validate_text(read_bytes(path), source_name=str(path), today=today)
+    loaded = validate_text(
+        read_bytes(path), source_name=str(path), today=today, keep_text=keep_text
+    )
     loaded.path = path
     return loaded
 

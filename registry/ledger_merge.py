@@ -27,6 +27,7 @@ from registry.editing import (
     _finish,
     _insert_in_order,
     _keeping_trailing_comment,
+    _load,
     _open,
 )
 from registry.ledger_table import LedgerRecord, changed_fields, ledger_records
@@ -219,6 +220,7 @@ def merge_records(
             raw = path.read_bytes()
             return MergeResult(EditResult(path, raw, raw, []), missing)
     doc = _open(path, today)
+    _load(doc, None)  # a sheet may touch any department: edit the whole text
     current = {r.id: r for r in ledger_records(doc.loaded.config)}
     problems = _check(rows, current)
     if problems:

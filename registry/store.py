@@ -752,6 +752,8 @@ def record_observations(
     """
     if not rows:
         return []
+    if engine.dialect.name == "sqlite" and _same_keys(rows) and _scalar_defaults():
+        return _record_sqlite(engine, rows, posts_of)
     with engine.begin() as conn:
         inserted = conn.execute(
             observations.insert().returning(observations.c.id, sort_by_parameter_order=True),
@@ -765,6 +767,100 @@ def record_observations(
             post_rows.extend(batch)
         if post_rows:
             conn.execute(_insert_ignoring_duplicates(engine, posts), post_rows)
+    return ids
+
+
+def _scalar_defaults() -> bool:
+    """The driver path fills defaults itself: only plain values (no SQL or Python callables)."""
+    return all(
+        c.default is None or getattr(c.default, "is_scalar", False)
+        for table in (observations, posts)
+        for c in table.c
+        if not c.primary_key
+    )
+
+
+def _same_keys(rows: list[dict[str, Any]]) -> bool:
+    keys = rows[0].keys()
+    return all(row.keys() == keys for row in rows)
+
+
+def _utc_text(value: dt.datetime | None) -> str | None:
+    """An instant as UTCDateTime binds it on SQLite (naive UTC text with microseconds)."""
+    naive = UTCDateTime().process_bind_param(value, None)
+    return None if naive is None else naive.isoformat(" ", "microseconds")
+
+
+def _sqlite_insert(table: Table, keys: list[str], suffix: str = "") -> tuple[str, list[Any]]:
+    """A plain INSERT of `keys` into `table`, and per key how SQLite binds its value (what the
+    column's type does), so a crawl's rows skip SQLAlchemy's per-row statement building."""
+    binders: list[Any] = []
+    for key in keys:
+        column_type = table.c[key].type
+        if isinstance(column_type, UTCDateTime):
+            binders.append(_utc_text)
+        elif isinstance(column_type, Boolean):
+            binders.append(lambda v: None if v is None else int(bool(v)))
+        else:
+            binders.append(None)
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(keys)}) VALUES ({', '.join('?' * len(keys))})"
+        f"{suffix}"
+    )
+    return sql, binders
+
+
+def _keys_and_defaults(table: Table, row: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    """The columns to insert for rows shaped like `row`: its own, then those it leaves out that
+    have a default, with those defaults (plain values: see `_scalar_defaults`)."""
+    keys = [key for key in row if key in table.c]
+    defaults = {}
+    for column in table.c:
+        default = column.default
+        if column.key not in row and default is not None and not column.primary_key:
+            defaults[column.key] = default.arg  # type: ignore[attr-defined]
+            keys.append(column.key)
+    return keys, defaults
+
+
+def _bound(row: dict[str, Any], keys: list[str], binders: list[Any]) -> tuple[Any, ...]:
+    return tuple(
+        row[key] if bind is None else bind(row[key])
+        for key, bind in zip(keys, binders, strict=True)
+    )
+
+
+def _record_sqlite(
+    engine: Engine, rows: list[dict[str, Any]], posts_of: list[list[dict[str, Any]]]
+) -> list[int]:
+    """`record_observations` on SQLite through the driver: one INSERT per observation for its
+    id (what SQLAlchemy does there too, at several times the cost), one executemany for the
+    posts. Columns a row leaves out take their defaults, as through SQLAlchemy."""
+    keys, defaults = _keys_and_defaults(observations, rows[0])
+    sql, binders = _sqlite_insert(observations, keys)
+    ids: list[int] = []
+    with engine.begin() as conn:
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            for row in rows:
+                cursor.execute(sql, _bound({**defaults, **row}, keys, binders))
+                ids.append(cursor.lastrowid)
+            post_rows = []
+            for obs_id, batch in zip(ids, posts_of, strict=True):
+                for post in batch:
+                    post["observation_id"] = obs_id
+                post_rows.extend(batch)
+            if post_rows and _same_keys(post_rows):
+                post_keys, post_defaults = _keys_and_defaults(posts, post_rows[0])
+                post_sql, post_binders = _sqlite_insert(posts, post_keys, " ON CONFLICT DO NOTHING")
+                cursor.executemany(
+                    post_sql,
+                    [_bound({**post_defaults, **p}, post_keys, post_binders) for p in post_rows],
+                )
+            elif post_rows:
+                conn.execute(_insert_ignoring_duplicates(engine, posts), post_rows)
+        finally:
+            cursor.close()
     return ids
 
 

@@ -16,8 +16,11 @@ still lists exactly what it holds.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 import json
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -239,18 +242,68 @@ def latest_weekly(out_dir: Path) -> str | None:
 # Account pages
 
 
+# The last line of an account page: what its content was made from (see `page_digest`).
+_DIGEST_MARK = "<!-- govmedia-content: "
+_DIGEST_TAIL = 100  # bytes read from a page's end to find the mark
+
+
 def write_account_pages(out_dir: Path, pages: Iterable[AccountPageContext]) -> int:
     """One page per account, each written as its context arrives (pages of accounts no longer
-    listed are left alone). Returns the number written."""
+    listed are left alone). Returns the number of pages, written or already up to date.
+
+    A page whose content would not change (same digest of its context, bar the time it is
+    generated, and of the templates) is neither rendered nor written: a re-run of a week touches
+    none of 20,000 files, and a page's footer keeps the time its content was made."""
     folder = out_dir / "accounts"
     folder.mkdir(parents=True, exist_ok=True)
     template = environment().get_template("account.html.j2")
-    written = 0
+    templates = _templates_digest()
+    pages_done = 0
     for page in pages:
-        html = template.render(fields(page))
-        write_text(folder / f"{page.account.account_id}.html", html, make_parent=False)
-        written += 1
-    return written
+        target = folder / f"{page.account.account_id}.html"
+        digest = page_digest(page, templates)
+        if _stored_digest(target) != digest:
+            html = template.render(fields(page))
+            write_text(target, f"{html}{_DIGEST_MARK}{digest} -->\n", make_parent=False)
+        pages_done += 1
+    return pages_done
+
+
+def page_digest(page: AccountPageContext, templates: str) -> str:
+    """SHA-256 of what a page shows: its context without `generated_at`, and the templates."""
+    content = page.model_dump_json(exclude={"generated_at"})
+    return hashlib.sha256(f"{templates}\n{content}".encode()).hexdigest()
+
+
+@functools.cache
+def _templates_digest() -> str:
+    """SHA-256 of every template's source and of the package version: a new template or
+    release renders every page again."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    env = environment()
+    digest = hashlib.sha256()
+    with suppress(PackageNotFoundError):
+        digest.update(version("govmedia").encode())
+    for name in sorted(env.list_templates(filter_func=lambda name: name.endswith(".j2"))):
+        source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
+        digest.update(f"{name}\0{source}\0".encode())
+    return digest.hexdigest()
+
+
+def _stored_digest(target: Path) -> str | None:
+    """The digest in a page's last line, or None (no page, or one without it)."""
+    try:
+        with open(target, "rb") as handle:
+            handle.seek(0, 2)
+            handle.seek(max(0, handle.tell() - _DIGEST_TAIL))
+            tail = handle.read().decode("utf-8", "replace")
+    except OSError:
+        return None
+    mark = tail.rfind(_DIGEST_MARK)
+    if mark < 0:
+        return None
+    return tail[mark + len(_DIGEST_MARK) :].removesuffix(" -->\n")
 
 
 def write_account_list(

@@ -319,29 +319,103 @@ SUMMARY_COLUMNS: tuple[Column, ...] = (
 
 
 def write_weekly_xlsx(ctx: WeeklyContext, target: Path) -> Path:
-    """Sheets 汇总, 账号明细, 问题清单, 关停跟踪: frozen headers, sized columns, real dates."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
+    """Sheets 汇总, 账号明细, 问题清单, 关停跟踪: frozen headers, sized columns, real dates.
 
-    workbook = Workbook(write_only=True)
-    summary = SheetWriter(workbook, "汇总", SUMMARY_COLUMNS)
-    summary.ws.column_dimensions["A"].width = 36
-    summary.ws.column_dimensions["B"].width = 24
-    summary.write([])  # header only; typed rows follow
-    formats = {"datetime": DATETIME_FORMAT, "percent": "0.0%", "date": DATE_FORMAT}
-    for label, value, kind in _summary_rows(ctx):
-        cell = WriteOnlyCell(summary.ws, value=value if value is not None else "—")
-        if formula_like(value):
-            cell = _xlsx_value(summary.ws, value)
-        elif kind in formats and value is not None:
-            cell.number_format = formats[kind]
-        summary.ws.append([_xlsx_value(summary.ws, label), cell])
-    SheetWriter(workbook, "账号明细", ACCOUNT_COLUMNS).write(account_rows(ctx))
-    SheetWriter(workbook, "问题清单", PROBLEM_COLUMNS).write(problem_rows(ctx))
-    SheetWriter(workbook, "关停跟踪", SHUTDOWN_COLUMNS).write(shutdown_rows(ctx))
+    Written by xlsxwriter in constant_memory mode (rows go to disk as they are written): on
+    20,000 accounts it took 3.6 s where openpyxl's write-only mode took 5.4 s
+    (benchmarks/report.py). Text is always written as text, never as a formula; formula-like text
+    also carries Excel's quote prefix, as if typed with an apostrophe."""
+    import xlsxwriter
+
     with atomic_path(target) as tmp:
-        workbook.save(tmp)
+        workbook = xlsxwriter.Workbook(
+            str(tmp),
+            {
+                "constant_memory": True,
+                "strings_to_formulas": False,
+                "strings_to_numbers": False,
+                "strings_to_urls": False,
+            },
+        )
+        styles = _XlsxStyles(workbook)
+        summary = workbook.add_worksheet("汇总")
+        _sheet_layout(summary)
+        summary.set_column(0, 0, 36)
+        summary.set_column(1, 1, 24)
+        summary.write_row(0, 0, [c.header for c in SUMMARY_COLUMNS], styles.header)
+        for index, (label, value, kind) in enumerate(_summary_rows(ctx), start=1):
+            styles.write(summary, index, 0, label)
+            styles.write(summary, index, 1, value if value is not None else "—", kind)
+        for title, columns, rows in (
+            ("账号明细", ACCOUNT_COLUMNS, account_rows(ctx)),
+            ("问题清单", PROBLEM_COLUMNS, problem_rows(ctx)),
+            ("关停跟踪", SHUTDOWN_COLUMNS, shutdown_rows(ctx)),
+        ):
+            _xlsx_sheet(workbook.add_worksheet(title), styles, columns, list(rows))
+        workbook.close()
     return target
+
+
+class _XlsxStyles:
+    """The formats of a weekly workbook, and one typed cell write."""
+
+    def __init__(self, workbook: Any) -> None:
+        self.header = workbook.add_format(
+            {
+                "bold": True,
+                "bg_color": "#DDE3EA",
+                "align": "center",
+                "valign": "vcenter",
+                "text_wrap": True,
+            }
+        )
+        self.quoted = workbook.add_format({"quote_prefix": True})
+        self.kinds = {
+            "datetime": workbook.add_format({"num_format": DATETIME_FORMAT}),
+            "date": workbook.add_format({"num_format": DATE_FORMAT}),
+            "percent": workbook.add_format({"num_format": "0.0%"}),
+        }
+
+    def write(self, ws: Any, row: int, col: int, value: Any, kind: str = "") -> None:
+        if value is None:
+            return
+        if isinstance(value, str):
+            if formula_like(value):
+                ws.write_string(row, col, value, self.quoted)
+            else:
+                ws.write_string(row, col, value)
+        elif isinstance(value, (dt.date, dt.datetime)):
+            fmt = self.kinds["datetime" if isinstance(value, dt.datetime) else "date"]
+            ws.write_datetime(row, col, value, fmt)
+        elif isinstance(value, bool):
+            ws.write_boolean(row, col, value)
+        else:
+            ws.write_number(row, col, value, self.kinds.get(kind))
+
+
+def _sheet_layout(ws: Any) -> None:
+    """A bold frozen header row, landscape A4, one page wide, the header on every page."""
+    ws.freeze_panes(1, 0)
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
+
+
+def _xlsx_sheet(ws: Any, styles: _XlsxStyles, columns: Sequence[Column], rows: list[Any]) -> None:
+    _sheet_layout(ws)
+    for index, column in enumerate(columns):
+        width = column.width
+        if width is None:
+            sample = [_display_width(column.value(r)) for r in rows[: SheetWriter.SAMPLE]]
+            width = min(max([_display_width(column.header), *sample]) + 2, 50)
+        ws.set_column(index, index, width)
+    ws.write_row(0, 0, [c.header for c in columns], styles.header)
+    write = styles.write
+    getters = list(enumerate(c.value for c in columns))
+    for number, row in enumerate(rows, start=1):
+        for index, get in getters:
+            write(ws, number, index, get(row))
 
 
 def write_notice_xlsx(ctx: NoticeContext, target: Path) -> Path:

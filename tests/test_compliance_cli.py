@@ -131,6 +131,41 @@ def test_check_table_groups_by_department_worst_first(sample_config):
     assert "1 zombie" in out and "flagged for shutdown" in out
 
 
+def _listed(output: str) -> dict[str, str]:
+    """account → status of the table rows in `govmedia check` output."""
+    statuses = {s.value for s in VerdictStatus}
+    rows = [line.split() for line in output.splitlines()]
+    return {row[0]: row[1] for row in rows if len(row) > 1 and row[1] in statuses}
+
+
+def test_check_prints_the_problems_and_the_counts_and_all_with_all(sample_config):
+    """20,000 rows on a terminal help nobody: by default only the accounts that need attention
+    (not ok, not exempt, or flagged or relaunched), then the counts of all; --all lists each."""
+    seed(sample_config)
+    at = ("-c", str(sample_config), "--at", "2026-11-28T09:00")
+    every = {v["account"]: v["status"] for v in json.loads(invoke("check", *at, "--json").output)}
+    problems = {a: s for a, s in every.items() if s not in ("ok", "exempt")}
+    assert problems and len(problems) < len(every)  # the sample has both kinds
+
+    default = invoke("check", *at)
+    assert default.exit_code == 0
+    assert _listed(default.output) == problems
+    assert "xzf-wechat" not in default.output  # ok: not listed
+    counts = "28 accounts: 3 exempt, 1 ok, 23 unknown, 1 zombie; 1 flagged for shutdown"
+    assert counts in default.output
+    assert f"{len(problems)} of {len(every)} accounts need attention" in default.output
+    assert "govmedia check --all" in default.output
+    # Ledger order inside the table: the zombie's department first, its flag beside it.
+    assert default.output.index("博爱县公安局") < default.output.index("博爱县人民政府办公室")
+    assert "gaj-weibo       zombie" in default.output
+
+    listed_all = invoke("check", *at, "--all")
+    assert listed_all.exit_code == 0
+    assert _listed(listed_all.output) == every
+    assert counts in listed_all.output
+    assert "need attention" not in listed_all.output
+
+
 def test_check_rejects_a_bad_time_point(sample_config):
     result = CliRunner().invoke(main, ["check", "-c", str(sample_config), "--at", "yesterday"])
     assert result.exit_code == 2

@@ -253,6 +253,34 @@ def test_record_observations_returns_ids_in_order(engine) -> None:  # type: igno
     assert ids == sorted(ids) and len(set(ids)) == 3
 
 
+def test_record_observations_on_sqlite_stores_what_sqlalchemy_stores(engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The driver path SQLite takes writes the very rows (and instant texts) SQLAlchemy's
+    statements write, defaults included; rows of another shape take SQLAlchemy's path."""
+    ok = EvidencePipeline().process_item(item(posts=[post("a", 1), post("b", 30, pinned=True)]))
+    row, post_batch = observation_row(ok), post_rows(ok)
+    fast = record_observations(engine, [row], [[dict(p) for p in post_batch]])
+    other = open_store(f"sqlite:///{tmp_path / 'other.sqlite3'}")
+    with other.begin() as conn:  # the same rows through SQLAlchemy's own statements
+        [slow] = conn.execute(observations.insert().returning(observations.c.id), [row]).scalars()
+        conn.execute(posts.insert(), [{**p, "observation_id": slow} for p in post_batch])
+    for table in ("observations", "posts"):
+        sql = f"SELECT * FROM {table} ORDER BY id"
+        with engine.connect() as a, other.connect() as b:
+            assert a.exec_driver_sql(sql).all() == b.exec_driver_sql(sql).all(), table
+    assert fast == [slow]
+
+    # A manual-style row without posts_seen, and a post without pinned: their defaults.
+    lean = {k: v for k, v in row.items() if k != "posts_seen"}
+    lean_post = {k: v for k, v in post_rows(item(posts=[post("c", 2)]))[0].items() if k != "pinned"}
+    [obs_id] = record_observations(engine, [lean], [[lean_post]])
+    with engine.connect() as conn:
+        seen = conn.execute(
+            select(observations.c.posts_seen).where(observations.c.id == obs_id)
+        ).scalar_one()
+        pinned = conn.execute(select(posts.c.pinned).where(posts.c.post_key == "c")).scalar_one()
+    assert (seen, pinned) == (0, False)
+
+
 def test_prune_evidence_keeps_the_hash(engine) -> None:  # type: ignore[no-untyped-def]
     old = EvidencePipeline().process_item(item(raw=b"old"))
     record_observations(engine, [observation_row(old)], [[]])

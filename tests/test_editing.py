@@ -414,3 +414,102 @@ def test_recording_the_same_closure_again_leaves_the_file_alone(sample_config: P
     assert result.summary[0] == "wjw-weibo: already recorded; nothing changed"
     assert not result.written
     assert sha(sample_config) == digest and sample_config.stat().st_mtime_ns == mtime
+
+
+LAYOUT = (
+    "jurisdiction:   博爱县\n"
+    "departments:\n"
+    "  - id: jyj\n"
+    "    name:    博爱县教育局   # two spaces too many, kept\n"
+    "    level: department\n"
+    "    accounts:\n"
+    "      - {id: jyj-wechat,   name: 博爱教育, platform: wechat, owner: {name: 王芳,phone: '13903910000'},\n"
+    "         opened_on: 2019-01-01, filed_on: 2019-01-02, exception_basis: 同意保留}\n"
+    "  - id: gaj\n"
+    "    name: 博爱县公安局\n"
+    "    level: county\n"
+    "    accounts:\n"
+    "      - id: gaj-weibo\n"
+    "        name: 博爱公安\n"
+    "        platform: weibo\n"
+    '        uid: "2951237460"\n'
+    "        owner: {name: 张伟, phone: '13903910011'}\n"
+    "        filed_on: 2019-03-05\n"
+    "\n"
+    "# 以上为公安局\n"
+    "policy:\n"
+    "  warn_after_days:    7\n"
+)
+
+
+def test_an_edit_rewrites_only_its_department(tmp_path: Path):
+    """Only the edited department's lines are read back and written: a layout ruamel.yaml would
+    normalise elsewhere (extra spaces, a flow mapping over two lines) stays byte-identical, and
+    the keys after `departments:` stay where they were."""
+    path = tmp_path / "config.yaml"
+    path.write_text(LAYOUT, "utf-8")
+    register_account(path, NewAccount(**{**NEW, "filed_on": TODAY}), today=TODAY)
+    after = path.read_text("utf-8")
+    jyj_end = LAYOUT.index("  - id: gaj\n")
+    assert after[:jyj_end] == LAYOUT[:jyj_end]
+    assert after.endswith(
+        "        filed_on: 2026-11-28\n        exception_basis: 公安机关依法开设\n\n# 以上为公安局\n"
+        "policy:\n  warn_after_days:    7\n"
+    )
+    close_account(path, "jyj-wechat", ClosureUpdate(reason="合并", approved_on=TODAY), today=TODAY)
+    closed = path.read_text("utf-8")
+    assert closed[closed.index("  - id: gaj\n") :] == after[after.index("  - id: gaj\n") :]
+    assert closed.startswith("jurisdiction:   博爱县\ndepartments:\n")
+    config = load_config(path, today=TODAY).config
+    assert config.account("jyj-wechat")[1].status.value == "closing"
+    assert config.account("gaj-toutiao")[1].filed_on == TODAY
+    assert config.policy.warn_after_days == 7
+
+
+def test_a_flow_style_ledger_is_edited_whole(tmp_path: Path):
+    """No block item to cut an excerpt from: the whole text is edited, as before."""
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "jurisdiction: 博爱县\n"
+        "departments: [{id: gaj, name: 博爱县公安局, level: county, accounts: []}]\n",
+        "utf-8",
+    )
+    register_account(path, NewAccount(**{**NEW, "filed_on": TODAY}), today=TODAY)
+    config = load_config(path, today=TODAY).config
+    assert [a.id for _, a in config.iter_accounts()] == ["gaj-toutiao"]
+
+
+def test_registering_a_new_department_after_a_last_one_with_keys_after_it(tmp_path: Path):
+    path = tmp_path / "config.yaml"
+    path.write_text(LAYOUT, "utf-8")
+    register_account(
+        path,
+        NewAccount(
+            **{**NEW, "department": "rmt", "id": "rmt-toutiao", "filed_on": TODAY},
+            department_name="博爱县融媒体中心",
+        ),
+        today=TODAY,
+    )
+    after = path.read_text("utf-8")
+    assert after.startswith(LAYOUT[: LAYOUT.index("\n# 以上为公安局")])
+    assert after.index("  - id: rmt\n") < after.index("# 以上为公安局") < after.index("policy:")
+    config = load_config(path, today=TODAY).config
+    assert [d.id for d in config.departments] == ["jyj", "gaj", "rmt"]
+
+
+def test_an_alias_to_another_department_edits_the_whole_file(tmp_path: Path):
+    """A department that uses an anchor set in another one cannot be read alone: the edit falls
+    back to the whole text and still succeeds."""
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        LAYOUT.replace(
+            "owner: {name: 王芳,phone: '13903910000'}",
+            "owner: &who {name: 王芳, phone: '13903910000'}",
+        ).replace("owner: {name: 张伟, phone: '13903910011'}", "owner: *who"),
+        "utf-8",
+    )
+    load_config(path, today=TODAY)  # valid as written
+    close_account(path, "gaj-weibo", ClosureUpdate(reason="合并", approved_on=TODAY), today=TODAY)
+    config = load_config(path, today=TODAY).config
+    assert config.account("gaj-weibo")[1].status.value == "closing"
+    assert "owner: *who" in path.read_text("utf-8")

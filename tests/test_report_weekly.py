@@ -527,3 +527,26 @@ def test_rendering_stores_the_verdicts_at_t_while_a_child_writes(report_store):
         stored = conn.execute(select(verdicts_table.c.account_id, verdicts_table.c.status)).all()
     assert len(stored) == result.summary["monitored"] == 11
     assert dict(stored)["gaj-wechat"] == VerdictStatus.VETO.value
+
+
+def test_a_rerun_rewrites_only_the_pages_whose_content_changed(report_store, rendered):
+    """20,000 atomic writes for pages that say what they said: a re-run of the week writes
+    none of them; a page whose account has a new post is rendered and written again."""
+    folder = report_store.out_dir / "accounts"
+    pages = {p.name: p for p in folder.glob("*-*.html")}
+    assert len(pages) == rendered.account_pages == 11
+    before = {name: (p.stat().st_ino, p.read_bytes()) for name, p in pages.items()}
+    assert all(b"<!-- govmedia-content: " in data for _, data in before.values())
+
+    later = NOW + dt.timedelta(hours=2)  # the footer's time would differ: not a reason
+    again = render_weekly(
+        report_store.engine, report_store.config, report_store.out_dir, WEEK, now=later
+    )
+    assert again.account_pages == 11
+    assert {name: (p.stat().st_ino, p.read_bytes()) for name, p in pages.items()} == before
+
+    report_store.add_posts("gaj-wechat", [T - dt.timedelta(hours=1)], title="新的一条")
+    render_weekly(report_store.engine, report_store.config, report_store.out_dir, WEEK, now=later)
+    changed = {n for n, p in pages.items() if (p.stat().st_ino, p.read_bytes()) != before[n]}
+    assert changed == {"gaj-wechat.html"}
+    assert "新的一条" in pages["gaj-wechat.html"].read_text("utf-8")

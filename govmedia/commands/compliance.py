@@ -12,14 +12,18 @@ import click
 from govmedia.cli import config_option, load_or_exit, parse_instant
 from registry.config import store_url
 
-_STATUS_STYLE = {
-    "zombie": "bold red",
-    "veto": "red",
-    "warning": "yellow",
-    "unknown": "magenta",
-    "ok": "green",
-    "exempt": "dim",
+_STATUS_COLOUR = {
+    "zombie": ("red", True),
+    "veto": ("red", False),
+    "warning": ("yellow", False),
+    "unknown": ("magenta", False),
+    "ok": ("green", False),
+    "exempt": ("bright_black", False),
 }
+_COLUMNS = ("account", "status", "last post", "days", "7d", "week", "missed", "note")
+_RIGHT = frozenset({"days", "7d", "week", "missed"})
+_RELAUNCHED = "RELAUNCHED after closure"
+_FLAGGED = "FLAG: apply to shut down"
 
 
 @click.command()
@@ -31,16 +35,25 @@ _STATUS_STYLE = {
     help="Monitoring time point (default: now); without an offset it is Asia/Shanghai time.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a table.")
-def check(config_path: Path, at_text: str | None, as_json: bool) -> None:
+@click.option(
+    "--all",
+    "show_all",
+    is_flag=True,
+    help="List every account, not only the problems (warning, veto, zombie, unknown, flagged, "
+    "relaunched).",
+)
+def check(config_path: Path, at_text: str | None, as_json: bool, show_all: bool) -> None:
     """Judge every account at a monitoring time point and store the verdicts.
 
     Syncs the ledger into the store first, so newly registered accounts are judged too. Status
     changes (old, new, when, why) are recorded for notifications and reports; running it again
-    for the same time point changes nothing. Exit 0.
+    for the same time point changes nothing. Prints the accounts that need attention, grouped by
+    department, worst first, and the counts of every status (`--all`: every account). Exit 0.
 
     \b
     Example:
       govmedia check
+      govmedia check --all
       govmedia check --at 2026-11-28T09:00 --json
     """
     from registry.store import open_store, sync_ledger
@@ -60,22 +73,32 @@ def check(config_path: Path, at_text: str | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([v.as_json() for v in verdicts], ensure_ascii=False, indent=2))
         return
-    _print_table(config, verdicts, at)
+    _print_table(config, verdicts, at, show_all=show_all)
 
 
-def _print_table(config, verdicts, at: dt.datetime) -> None:  # noqa: ANN001 - rich types inside
-    from rich.console import Console
-    from rich.table import Table
+def is_problem(verdict) -> bool:  # noqa: ANN001 - registry.compliance.Verdict
+    """What a person must look at: anything but ok and exempt, and every flag or relaunch."""
+    return (
+        verdict.status.value not in ("ok", "exempt") or verdict.flag_shutdown or verdict.relaunched
+    )
+
+
+def _print_table(config, verdicts, at: dt.datetime, *, show_all: bool) -> None:  # noqa: ANN001
+    """A plain aligned table, grouped by department, worst first, then the counts.
+
+    Plain text, not a rich Table: rich measured and wrapped 20,000 rows in 17 s; this prints
+    them in well under a second, coloured only on a terminal (click strips the styles else)."""
+    from rich.cells import cell_len
 
     from registry.compliance import severity, whole_days
 
     tz = config.tz
     names = {d.id: d.name for d in config.departments}
     department_of = {a.id: d.id for d, a in config.iter_accounts()}
+    shown = verdicts if show_all else [v for v in verdicts if is_problem(v)]
     by_department: dict[str, list] = {}
-    for v in verdicts:
-        department_id = department_of.get(v.account_id, "?")
-        by_department.setdefault(department_id, []).append(v)
+    for v in shown:
+        by_department.setdefault(department_of.get(v.account_id, "?"), []).append(v)
 
     def worst(vs: list) -> tuple[int, int]:
         return (
@@ -83,69 +106,91 @@ def _print_table(config, verdicts, at: dt.datetime) -> None:  # noqa: ANN001 - r
             -sum(v.flag_shutdown or v.relaunched for v in vs),
         )
 
-    table = Table(
-        title=f"{config.jurisdiction}: compliance at {at.astimezone(tz):%Y-%m-%d %H:%M %Z}",
-        caption="days: days silent; 7d: posts in the 7 days before T; week: posts this ISO "
-        "week; missed: consecutive missed weeks",
-    )
-    for heading, justify in (
-        ("account", "left"),
-        ("status", "left"),
-        ("last post", "left"),
-        ("days", "right"),
-        ("7d", "right"),
-        ("week", "right"),
-        ("missed", "right"),
-        ("note", "left"),
-    ):
-        table.add_column(heading, justify=justify)  # type: ignore[arg-type]
-    ledger_order = list(names)
+    ledger_order = {d: i for i, d in enumerate(names)}
+    sections: list[tuple[str, list[tuple[str, ...]]]] = []
     for department_id in sorted(
         by_department,
-        key=lambda d: (
-            worst(by_department[d]),
-            ledger_order.index(d) if d in names else len(ledger_order),
-        ),
+        key=lambda d: (worst(by_department[d]), ledger_order.get(d, len(ledger_order))),
     ):
-        vs = sorted(
+        rows = []
+        for v in sorted(
             by_department[department_id],
             key=lambda v: (severity(v.status), not v.flag_shutdown, not v.relaunched),
-        )
-        table.add_section()
-        table.add_row(f"[bold]{names.get(department_id, department_id)}[/bold]")
-        for v in vs:
-            style = _STATUS_STYLE[v.status.value]
+        ):
             if v.relaunched:
-                note = "[bold red]RELAUNCHED after closure[/bold red]"
+                note = _RELAUNCHED
             elif v.flag_shutdown:
-                note = "[bold red]FLAG: apply to shut down[/bold red]"
+                note = _FLAGGED
             elif v.status.value == "unknown":
                 note = v.detail or ""
             else:
                 note = ""
             days = whole_days(v.days_silent)
-            table.add_row(
-                v.account_id,
-                f"[{style}]{v.status.value}[/{style}]",
-                f"{v.last_post_at.astimezone(tz):%Y-%m-%d %H:%M}" if v.last_post_at else "-",
-                str(days) if days is not None else "-",
-                str(v.posts_7d),
-                str(v.posts_this_week),
-                str(v.missed_weeks),
-                note,
+            rows.append(
+                (
+                    v.account_id,
+                    v.status.value,
+                    f"{v.last_post_at.astimezone(tz):%Y-%m-%d %H:%M}" if v.last_post_at else "-",
+                    str(days) if days is not None else "-",
+                    str(v.posts_7d),
+                    str(v.posts_this_week),
+                    str(v.missed_weeks),
+                    note,
+                )
             )
-    console = Console()
-    console.print(table)
+        sections.append((names.get(department_id, department_id), rows))
+
+    lines = [f"{config.jurisdiction}: compliance at {at.astimezone(tz):%Y-%m-%d %H:%M %Z}"]
+    if shown:
+        widths = [len(heading) for heading in _COLUMNS[:-1]]
+        for _, rows in sections:
+            for row in rows:
+                for i, cell in enumerate(row[:-1]):
+                    widths[i] = max(widths[i], cell_len(cell))
+
+        def line(cells: tuple[str, ...], status: str | None = None) -> str:
+            out = []
+            for i, (heading, cell) in enumerate(zip(_COLUMNS, cells, strict=True)):
+                if i == len(_COLUMNS) - 1:
+                    text = cell
+                else:
+                    pad = " " * (widths[i] - cell_len(cell))
+                    text = pad + cell if heading in _RIGHT else cell + pad
+                if status is not None and heading == "status":
+                    colour, bold = _STATUS_COLOUR[status]
+                    text = click.style(text, fg=colour, bold=bold)
+                elif status is not None and cell in (_RELAUNCHED, _FLAGGED):
+                    text = click.style(text, fg="red", bold=True)
+                out.append(text)
+            return "  ".join(out).rstrip()
+
+        lines.append("")
+        lines.append(click.style(line(_COLUMNS), bold=True))
+        for name, rows in sections:
+            lines.append(click.style(name, bold=True))
+            lines.extend(line(row, row[1]) for row in rows)
+        lines.append("")
+        lines.append(
+            "days: days silent; 7d: posts in the 7 days before T; week: posts this ISO week; "
+            "missed: consecutive missed weeks"
+        )
     counts: dict[str, int] = {}
     for v in verdicts:
         counts[v.status.value] = counts.get(v.status.value, 0) + 1
     flagged = sum(v.flag_shutdown for v in verdicts)
     relaunched = sum(v.relaunched for v in verdicts)
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    console.print(
+    lines.append(
         f"{len(verdicts)} accounts: {summary}; {flagged} flagged for shutdown, "
         f"{relaunched} relaunched"
     )
+    if not show_all:
+        lines.append(
+            f"{len(shown)} of {len(verdicts)} accounts need attention"
+            + (" (listed above)" if shown else "")
+            + "; `govmedia check --all` lists every account."
+        )
+    click.echo("\n".join(lines))
 
 
 @click.command()

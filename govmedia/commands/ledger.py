@@ -302,7 +302,7 @@ def register(
             )
         parsed[key.strip()] = css.strip()
     options["id"] = options.pop("account_id")
-    loaded = load_or_exit(config_path, quiet_warnings=True)
+    loaded = load_or_exit(config_path, quiet_warnings=True, keep_text=True)
     candidate = None
     if candidate_id is not None:
         from govmedia.commands.discover import candidate_fields
@@ -316,7 +316,7 @@ def register(
     if missing and _stdin_is_terminal():
         _prompt_missing(new, loaded.config)
     try:
-        result = register_account(config_path, new, dry_run=dry_run)
+        result = register_account(config_path, new, dry_run=dry_run, loaded=loaded)
     except EditError as exc:
         _edit_failed(exc.lines)
     _report_edit(result, dry_run)
@@ -413,9 +413,11 @@ def close(config_path: Path, account_id: str, dry_run: bool, **dates: Any) -> No
     """
     from registry.editing import ClosureUpdate, EditError, close_account
 
-    load_or_exit(config_path, quiet_warnings=True)
+    loaded = load_or_exit(config_path, quiet_warnings=True, keep_text=True)
     try:
-        result = close_account(config_path, account_id, ClosureUpdate(**dates), dry_run=dry_run)
+        result = close_account(
+            config_path, account_id, ClosureUpdate(**dates), dry_run=dry_run, loaded=loaded
+        )
     except EditError as exc:
         _edit_failed(exc.lines)
     _report_edit(result, dry_run)
