@@ -108,7 +108,7 @@ def test_redirect_to_a_login_host_or_its_subdomain_is_auth_expired(location: str
     [
         "https://evilpassport.weibo.cn/visitor",
         "https://passport.weibo.cn.example.org/visitor",
-        "https://weibo.cn/",
+        "//weibo.cn/",  # the bare domain, scheme-relative: no login host
         "/api/container/getIndex?page=2",
     ],
 )
