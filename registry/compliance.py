@@ -654,74 +654,50 @@ class Timeline:
         if limits.min_posts > 0 and posts_week < limits.min_posts:
             missed = self.run_before(monday)
         last_local = aware(last, tz) if last is not None else None
+
+        def unjudged(
+            status: VerdictStatus,
+            rule_key: Rule,
+            detail: str | None,
+            failure: ObservationFacts | None = None,
+        ) -> Verdict:
+            """An exempt or unknown verdict: shown with its rule, never flagged."""
+            rule, basis = limits.texts[rule_key]
+            return Verdict(
+                account.id,
+                at,
+                status,
+                last_local,
+                days,
+                posts_7d,
+                posts_week,
+                False,
+                relaunched,
+                missed,
+                rule,
+                basis,
+                detail,
+                rule_key,
+                ledger,
+                None,
+                failure,
+            )
+
         exempt = self.exemption(t, day, ledger, last is not None)
         if exempt is not None:
             detail = None
             if relaunched and last is not None:
                 exempt = Rule.RELAUNCHED
                 detail = f"{account.deregistered_on} 注销后仍有更新，最近一条：{_local(last, tz)}"
-            rule, basis = limits.texts[exempt]
-            return Verdict(
-                account.id,
-                at,
-                VerdictStatus.EXEMPT,
-                last_local,
-                days,
-                posts_7d,
-                posts_week,
-                False,
-                relaunched,
-                missed,
-                rule,
-                basis,
-                detail,
-                exempt,
-                ledger,
-            )
+            return unjudged(VerdictStatus.EXEMPT, exempt, detail)
         if not self.known(t, has_post=last is not None):
-            rule, basis = limits.texts[Rule.UNKNOWN]
             detail, failure = self.unknown_detail(t)
-            return Verdict(
-                account.id,
-                at,
-                VerdictStatus.UNKNOWN,
-                last_local,
-                days,
-                posts_7d,
-                posts_week,
-                False,
-                relaunched,
-                missed,
-                rule,
-                basis,
-                detail,
-                Rule.UNKNOWN,
-                ledger,
-                None,
-                failure,
-            )
+            return unjudged(VerdictStatus.UNKNOWN, Rule.UNKNOWN, detail, failure)
         silence, from_opening = self.silence_at(t, last)
         status, rule_key = self.judge_silence(silence)
         if last is not None and status is not VerdictStatus.OK and not self.covered(last, t):
             # A known post proves activity; a silence needs every post since `last` seen.
-            rule, basis = limits.texts[Rule.UNCOVERED]
-            return Verdict(
-                account.id,
-                at,
-                VerdictStatus.UNKNOWN,
-                last_local,
-                days,
-                posts_7d,
-                posts_week,
-                False,
-                relaunched,
-                missed,
-                rule,
-                basis,
-                self.coverage_detail(last),
-                Rule.UNCOVERED,
-                ledger,
-            )
+            return unjudged(VerdictStatus.UNKNOWN, Rule.UNCOVERED, self.coverage_detail(last))
         if silence is not None:
             days = silence.total_seconds() / 86400
         rule, basis = limits.texts[rule_key]
