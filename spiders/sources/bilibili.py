@@ -155,15 +155,16 @@ class BilibiliSpider(SourceSpider):
     ) -> Request | Wait:
         """Retry a refused page once with fresh keys, or let the refusal stand (raise it)."""
         shared = self.shared
+        newest = f"{refused.detail} (also with the crawl's newest Wbi keys)"
         if job.state.get(RETRIED):
             shared.refresh_helps = False  # fresh keys refused too: the keys are not the cause
-            detail = f"{refused.detail} (also with the crawl's newest Wbi keys)"
-            raise bilibili.SignatureRefused(detail)
-        if not shared.refresh_helps:
-            raise refused
-        job.state[RETRIED] = True
+            raise bilibili.SignatureRefused(newest)
         if generation < shared.generation:  # newer keys came since this request was signed
+            job.state[RETRIED] = True
             return self.videos_request(job, page)
+        if not shared.refresh_helps:  # signed with the newest keys, and fresh ones do not help
+            raise bilibili.SignatureRefused(newest)
+        job.state[RETRIED] = True
         if shared.asking is not None:  # another account is already asking nav
             shared.waiting.append((job, page))
             return WAIT
