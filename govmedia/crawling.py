@@ -453,6 +453,50 @@ def _flush_stores(crawlers: Iterable[Any], errors: _StoreErrors) -> None:
                     errors.note(exc)
 
 
+def scrapy_process(config: Config, url: str, *, log_level: str) -> Any:
+    """A CrawlerProcess with our settings, Scrapy's own loggers at our level."""
+    from scrapy.crawler import CrawlerProcess
+
+    process = CrawlerProcess(base_settings(config, url, log_level=log_level))
+    # Scrapy sets its loggers to DEBUG (its start-up banners are dropped by the level of our
+    # handlers, govmedia/logging_setup.py, which also redact secrets); quieten them at the source.
+    for name in ("scrapy", "twisted", "py.warnings"):
+        logging.getLogger(name).setLevel(log_level)
+    return process
+
+
+def add_source_crawler(
+    process: Any,
+    spider: type,
+    config: Config,
+    source: Source,
+    targets: list[Any],
+    *,
+    crawl_id: str,
+    now: dt.datetime | None,
+    logins: Any,
+    on_item: Callable[[Any], None],
+    settings: Mapping[str, Any] | None = None,
+) -> Any:
+    """Schedule one source's spider (crawl or search) on `process`, with the source's politeness
+    settings (plus `settings`) and the crawl's logins; every scraped item goes to `on_item`."""
+    from scrapy import signals
+
+    custom = {**source_settings(config, source), **(settings or {})}
+    crawler = process.create_crawler(type(spider.__name__, (spider,), {"custom_settings": custom}))
+    crawler.signals.connect(on_item, signal=signals.item_scraped)
+    process.crawl(
+        crawler,
+        targets=targets,
+        crawl_id=crawl_id,
+        crawl=config.crawl,
+        base_url=config.sources.for_source(source).base_url,
+        now=now,
+        credentials_path=logins,
+    )
+    return crawler
+
+
 def _crawl_here(
     loaded: LoadedConfig,
     by_source: dict[Source, list[Any]],
@@ -472,7 +516,6 @@ def _crawl_here(
     store pipelines hold is written first; requests in flight are abandoned (their accounts stay
     not observed)."""
     from scrapy import signals
-    from scrapy.crawler import CrawlerProcess
 
     from govmedia.interrupt import signals_handled_by
     from spiders.items import ObservationItem
@@ -496,33 +539,25 @@ def _crawl_here(
                 on_result(result)
 
     logins = stored_logins(loaded, url)
-    process = CrawlerProcess(base_settings(config, url, log_level=log_level))
-    # Scrapy sets its loggers to DEBUG (its start-up banners are dropped by the level of our
-    # handlers, govmedia/logging_setup.py, which also redact secrets); quieten them at the source.
-    for name in ("scrapy", "twisted", "py.warnings"):
-        logging.getLogger(name).setLevel(log_level)
+    process = scrapy_process(config, url, log_level=log_level)
     crawlers = []
     for source, source_targets in by_source.items():
-        base = spider_class(source)
-        configured = type(
-            base.__name__, (base,), {"custom_settings": source_settings(config, source)}
+        crawler = add_source_crawler(
+            process,
+            spider_class(source),
+            config,
+            source,
+            source_targets,
+            crawl_id=crawl_id,
+            now=now,
+            logins=logins,
+            on_item=collect,
         )
-        crawler = process.create_crawler(configured)
-        crawler.signals.connect(collect, signal=signals.item_scraped)
         if on_request is not None:
             crawler.signals.connect(
                 lambda **_: on_request(), signal=signals.request_left_downloader, weak=False
             )
         crawlers.append(crawler)
-        process.crawl(
-            crawler,
-            targets=source_targets,
-            crawl_id=crawl_id,
-            crawl=config.crawl,
-            base_url=config.sources.for_source(source).base_url,
-            now=now,
-            credentials_path=logins,
-        )
 
     from twisted.internet import reactor
 

@@ -136,10 +136,7 @@ def run_searches(
 ) -> tuple[dict[tuple[Source, str], Any], int | None]:
     """One CrawlerProcess, one search crawler per source; the `SweepItem`s by (source, job key),
     and the signal that stopped it, if one did. Runs Scrapy's reactor: once per process."""
-    from scrapy import signals
-    from scrapy.crawler import CrawlerProcess
-
-    from govmedia.crawling import base_settings, source_settings, stored_logins
+    from govmedia.crawling import add_source_crawler, scrapy_process, stored_logins
     from govmedia.interrupt import signals_handled_by
     from spiders.sources.search import SEARCH_SPIDERS, SweepItem
 
@@ -154,25 +151,21 @@ def run_searches(
 
     url = store_url(loaded)
     logins = stored_logins(loaded, url)  # the crawl's: environment first, else stored sessions
-    process = CrawlerProcess(base_settings(config, url, log_level=log_level))
-    for name in ("scrapy", "twisted", "py.warnings"):
-        logging.getLogger(name).setLevel(log_level)
+    process = scrapy_process(config, url, log_level=log_level)
     for source, targets in by_source.items():
-        if not targets:
-            continue
-        base = SEARCH_SPIDERS[source]
-        custom = {**source_settings(config, source), "ITEM_PIPELINES": _PIPELINES}
-        crawler = process.create_crawler(type(base.__name__, (base,), {"custom_settings": custom}))
-        crawler.signals.connect(collect, signal=signals.item_scraped)
-        process.crawl(
-            crawler,
-            targets=targets,
-            crawl_id=sweep_id,
-            crawl=config.crawl,
-            base_url=config.sources.for_source(source).base_url,
-            now=now,
-            credentials_path=logins,
-        )
+        if targets:
+            add_source_crawler(
+                process,
+                SEARCH_SPIDERS[source],
+                config,
+                source,
+                targets,
+                crawl_id=sweep_id,
+                now=now,
+                logins=logins,
+                on_item=collect,
+                settings={"ITEM_PIPELINES": _PIPELINES},
+            )
 
     from twisted.internet import reactor
 
