@@ -20,6 +20,7 @@ import click
 from govmedia import __version__
 from registry.config import ConfigError, LoadedConfig, load_config
 from registry.constants import LOCAL_TZ
+from registry.i18n import _, ngettext, pick_language, use_language
 from registry.problems import sorted_lines
 from registry.weeks import check_year
 
@@ -67,7 +68,7 @@ def config_option(func: F) -> F:
 def print_problems(error: ConfigError) -> None:
     """Errors exactly as FILE:LINE: path: message, warnings prefixed, all in file order."""
     tagged = {line: "" for line in error.lines}
-    tagged.update({line: "warning: " for line in error.warnings})
+    tagged.update({line: _("warning: ") for line in error.warnings})
     for line in sorted_lines(tagged):
         click.echo(f"{tagged[line]}{line}", err=True)
 
@@ -88,7 +89,12 @@ def load_or_exit(
         print_problems(exc)
         n = len(exc.lines)
         click.echo(
-            f"{config_path}: {n} problem{'s' if n != 1 else ''}; nothing was done.", err=True
+            ngettext(
+                "{path}: {n} problem; nothing was done.",
+                "{path}: {n} problems; nothing was done.",
+                n,
+            ).format(path=config_path, n=n),
+            err=True,
         )
         sys.exit(EXIT_BAD_CONFIG)
     ctx = click.get_current_context(silent=True)
@@ -96,7 +102,7 @@ def load_or_exit(
         ctx.find_root().meta[STORE_META] = store_url(loaded)
     if not quiet_warnings:
         for line in loaded.warnings:
-            click.echo(f"warning: {line}", err=True)
+            click.echo(_("warning: ") + line, err=True)
     return loaded
 
 
@@ -109,7 +115,10 @@ def parse_instant(value: str | None, *, option: str = "--at") -> dt.datetime:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(
-            f"{value!r} is not an ISO date-time; write 2026-11-28T09:00 or 2026-11-28T09:00+08:00",
+            _(
+                "{value!r} is not an ISO date-time; write 2026-11-28T09:00 "
+                "or 2026-11-28T09:00+08:00"
+            ).format(value=value),
             param_hint=option,
         ) from None
     try:
@@ -125,9 +134,83 @@ def store_of(ctx: click.Context | None = None) -> str | None:
     return ctx.find_root().meta.get(STORE_META) if ctx is not None else None
 
 
+LANG_OPTION = "--lang"
+
+
+def take_language(args: list[str]) -> tuple[str | None, list[str]]:
+    """The value of `--lang X` / `--lang=X` anywhere before `--`, and the arguments without it:
+    the language is chosen before click parses anything, so that its errors and `--help` (in
+    any order, after any subcommand) are in that language too."""
+    requested: str | None = None
+    rest: list[str] = []
+    tokens = iter(args)
+    for token in tokens:
+        if token == "--":
+            rest.append(token)
+            rest.extend(tokens)
+            break
+        if token == LANG_OPTION:
+            requested = next(tokens, None) or ""
+        elif token.startswith(LANG_OPTION + "="):
+            requested = token.partition("=")[2]
+        else:
+            rest.append(token)
+    return requested, rest
+
+
+def help_msgids(command: click.Command) -> tuple[str | None, str | None, str | None]:
+    """The English help, short help and epilog of `command` (docstring indentation removed):
+    the catalogue's message ids, kept on the command the first time it is translated."""
+    import inspect
+
+    if "help_msgids" not in command.__dict__:
+        command.__dict__["help_msgids"] = tuple(
+            inspect.cleandoc(text) if text else text
+            for text in (command.help, command.short_help, command.epilog)
+        )
+    return command.__dict__["help_msgids"]
+
+
+def translate_help(command: click.Command) -> None:
+    """The help of `command`, its options and its subcommands in the current language.
+
+    Click reads help from docstrings and `help=` once, at import; the English originals are kept
+    on each object (the catalogue's message ids), so that a later call can switch again."""
+    help_id, short_id, epilog_id = help_msgids(command)
+    command.help = _(help_id) if help_id else help_id
+    command.epilog = _(epilog_id) if epilog_id else epilog_id
+    if short_id:
+        command.short_help = _(short_id)
+    elif help_id and command.help != help_id:
+        # Click shortens by English sentences and words; Chinese has neither spaces nor ". ".
+        first = command.help.removeprefix("\b").strip().split("\n\n")[0]
+        command.short_help = first.split("。")[0].replace("\n", "")
+    else:
+        command.short_help = None
+    command._help_option = None  # click builds --help once, with its text in that language
+    for param in command.params:
+        help_msgid = param.__dict__.setdefault("help_msgid", getattr(param, "help", None))
+        if help_msgid:
+            param.help = _(help_msgid)  # type: ignore[attr-defined]
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            translate_help(sub)
+
+
 class GovmediaGroup(click.Group):
     """The group: one SIGTERM or Ctrl-C stops any command (exit 128 + signal, e.g. 143), and a
-    refused write ends it with one line naming the path (exit 1), never a traceback."""
+    refused write ends it with one line naming the path (exit 1), never a traceback. It speaks
+    Chinese unless `--lang en` or an English locale asks otherwise (registry/i18n.py)."""
+
+    def main(self, args: Any = None, *pargs: Any, **kwargs: Any) -> Any:
+        args = list(sys.argv[1:] if args is None else args)
+        requested, args = take_language(args)
+        use_language(pick_language(requested))
+        translate_help(self)
+        if requested is not None and not requested.lower().startswith(("zh", "en")):
+            click.echo(_("--lang takes zh or en, not {value!r}").format(value=requested), err=True)
+            sys.exit(EXIT_BAD_CONFIG)
+        return super().main(args, *pargs, **kwargs)
 
     def invoke(self, ctx: click.Context) -> Any:
         import threading
@@ -149,7 +232,9 @@ class GovmediaGroup(click.Group):
             raise
         except Interrupted as exc:
             click.echo(
-                f"interrupted by {exc}: stopped; work not finished was not recorded as done",
+                _(
+                    "interrupted by {signal}: stopped; work not finished was not recorded as done"
+                ).format(signal=exc),
                 err=True,
             )
             ctx.exit(exc.exit_code)
@@ -157,7 +242,7 @@ class GovmediaGroup(click.Group):
             line = write_failure(exc, store_of(ctx))
             if line is None:
                 raise
-            click.echo(f"error: {line}; the command stopped there", err=True)
+            click.echo(_("error: {line}; the command stopped there").format(line=line), err=True)
             ctx.exit(EXIT_PARTIAL)
         if _log_file_failed():
             ctx.exit(EXIT_PARTIAL)
@@ -175,6 +260,14 @@ def _log_file_failed() -> bool:
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(__version__, prog_name="govmedia")
+@click.option(
+    LANG_OPTION,
+    "lang",
+    type=click.Choice(["zh", "en"]),
+    expose_value=False,
+    help="Language of messages: zh (the default) or en; also LANG=en_US.UTF-8. "
+    "Accepted after any command too.",
+)
 def main() -> None:
     """govmedia: the ledger (台账) and compliance monitor for government new-media accounts.
 

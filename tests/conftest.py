@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from pathlib import Path
 
@@ -17,6 +18,12 @@ pytest_plugins = [
     "tests.fixtures.reports",
     "tests.fixtures.cycle",
 ]
+
+# The suite reads the command line in English (its message ids); tests/test_i18n.py and the
+# Chinese tests ask for Chinese explicitly. Set before any test so subprocesses inherit it.
+for _variable in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+    os.environ.pop(_variable, None)
+os.environ["LANG"] = "en_US.UTF-8"
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_CONFIG = ROOT / "config.yaml"
