@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, select
 
+from govmedia.login_health import credentials_file
 from registry.config import LoadedConfig, output_dir, store_url
 from registry.constants import AlertKind, Outcome, ReportKind, Source
 from registry.models import NoticeAt, WeeklyAt
@@ -580,7 +581,9 @@ def _cases(engine: Engine, config: Any, result: CycleResult, at: dt.datetime) ->
 def _render_week(loaded: LoadedConfig, engine: Engine, week: IsoWeek, at: dt.datetime) -> Any:
     from reports.publish import render_weekly
 
-    return render_weekly(engine, loaded.config, output_dir(loaded), week, now=at)
+    return render_weekly(
+        engine, loaded.config, output_dir(loaded), week, now=at, logins=credentials_file(loaded)
+    )
 
 
 def _render_notice(loaded: LoadedConfig, engine: Engine, period: Any, at: dt.datetime) -> Any:

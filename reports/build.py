@@ -19,6 +19,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -1010,6 +1011,7 @@ def build_weekly(
     now: dt.datetime,
     site_weeks: bool = False,
     store: bool = True,
+    logins: Path | None = None,
 ) -> WeeklyBuild:
     """Check at the week's T (stored), then gather the trend and the week's runs, and assemble.
 
@@ -1070,7 +1072,9 @@ def build_weekly(
     )
     if revised is not None:
         context = context.model_copy(update={"revision": revised})
-    context = context.model_copy(update={"sources": source_statuses(engine, config, now=now)})
+    context = context.model_copy(
+        update={"sources": source_statuses(engine, config, now=now, logins=logins)}
+    )
     from reports.discovery import discovery_context
 
     context = context.model_copy(update={"discovery": discovery_context(engine, config, week)})

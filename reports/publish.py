@@ -136,6 +136,7 @@ def render_weekly(
     formats: Sequence[str] | None = None,
     account_pages: bool | None = None,
     parallel_min_accounts: int = PARALLEL_MIN_ACCOUNTS,
+    logins: Path | None = None,
 ) -> Rendered:
     """The weekly report of `week` in `formats`, plus the site's index and account pages.
 
@@ -154,7 +155,9 @@ def render_weekly(
     )
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    built = build.build_weekly(engine, config, week, now=now, site_weeks=with_pages, store=False)
+    built = build.build_weekly(
+        engine, config, week, now=now, site_weeks=with_pages, store=False, logins=logins
+    )
     ctx = built.context
     timings["build"] = time.perf_counter() - started
     folder = site.report_dir(out_dir, ReportKind.WEEKLY, ctx.week)

@@ -27,17 +27,17 @@ LOGIN_ENV = {
 }
 
 
-def _credentials_file(engine: Engine) -> Path | None:
-    url = engine.url
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        return Path(url.database).parent / credentials.FILE_NAME
-    return None
-
-
 def source_statuses(
-    engine: Engine, config: Config, *, now: dt.datetime, warn_hours: int | None = None
+    engine: Engine,
+    config: Config,
+    *,
+    now: dt.datetime,
+    logins: Path | None = None,
+    warn_hours: int | None = None,
 ) -> list[SourceStatus]:
-    """One row per source the ledger crawls (ledger order of first appearance)."""
+    """One row per source the ledger crawls (ledger order of first appearance). `logins`: the
+    stored logins file (registry.credentials.credentials_path: beside a SQLite store, else
+    beside config.yaml), None when there is none to read."""
     tz = config.tz
     warn = dt.timedelta(hours=warn_hours or config.notify.login_warn_hours)
     sources: list[Source] = []
@@ -71,9 +71,8 @@ def source_statuses(
                     select(obs.c.outcome).where(obs.c.source == source, obs.c.crawl_id == crawl_id)
                 ).scalars()
             )
-    path = _credentials_file(engine)
     try:
-        stored = credentials.load(path) if path is not None else credentials.Credentials()
+        stored = credentials.load(logins) if logins is not None else credentials.Credentials()
     except credentials.CredentialsError:
         stored = credentials.Credentials()
     out = []

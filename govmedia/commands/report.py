@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from govmedia.cli import config_option, load_or_exit, parse_instant
+from govmedia.login_health import credentials_file
 from registry.config import output_dir, store_url
 
 FORMATS = ("html", "xlsx", "md", "csv")
@@ -110,7 +111,15 @@ def weekly(
     _clean(_out(loaded, out))
     engine = open_store(store_url(loaded))
     sync_ledger(engine, config, now=now.astimezone(dt.UTC))
-    rendered = render_weekly(engine, config, _out(loaded, out), week, now=now, formats=formats)
+    rendered = render_weekly(
+        engine,
+        config,
+        _out(loaded, out),
+        week,
+        now=now,
+        formats=formats,
+        logins=credentials_file(loaded),
+    )
     if as_json:
         click.echo(summary_json(rendered))
         return
