@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from govmedia.cli import main
-from registry.constants import VERDICT_LABELS, VerdictStatus
+from registry.constants import VERDICT_LABELS
 from tests.test_cases_cli import UNFILED_ID, VETO_ID
 from tests.test_cases_cli import ledger as cases_ledger  # noqa: F401 - a fixture
 from tests.test_compliance_cli import seed
@@ -46,10 +46,19 @@ def test_check_is_chinese_by_default_problems_counts_and_all(sample_config: Path
 
     default = chinese(*at)
     assert default.exit_code == 0, default.output
-    out = default.output
+    out = default.stdout  # the ledger's warnings go to stderr (another area's words)
     assert "博爱县：政务新媒体合规检查（2026-11-28 09:00 CST）" in out
     header = next(line for line in out.splitlines() if line.startswith("账号"))
-    assert header.split() == ["账号", "状态", "最近更新", "天数", "近7天", "本周", "缺更周数", "备注"]
+    assert header.split() == [
+        "账号",
+        "状态",
+        "最近更新",
+        "天数",
+        "近7天",
+        "本周",
+        "缺更周数",
+        "备注",
+    ]
     assert _listed(out) == problems  # the problems only, each under the reports' label
     assert "gaj-weibo       僵尸账号" in out
     assert "应申请关停" in out  # the flag, in the filings' words
@@ -66,9 +75,9 @@ def test_check_is_chinese_by_default_problems_counts_and_all(sample_config: Path
 
     listed_all = chinese(*at, "--all")
     assert listed_all.exit_code == 0
-    assert _listed(listed_all.output) == every
-    assert counts in listed_all.output
-    assert "需要关注" not in listed_all.output
+    assert _listed(listed_all.stdout) == every
+    assert counts in listed_all.stdout
+    assert "需要关注" not in listed_all.stdout
 
 
 def test_check_speaks_english_with_lang_en(sample_config: Path):
@@ -93,19 +102,21 @@ def test_report_weekly_summary_is_chinese(report_store):
     config = str(report_store.config_path)
     result = chinese("report", "weekly", "-c", config, "--now", "2026-11-30T09:00")
     assert result.exit_code == 0, result.output
-    first, *files = result.output.splitlines()
+    first, *files = result.stdout.splitlines()
     assert first.startswith("周报 2026-W48：监测 ")
     assert "合格率 " in first and "无法核验 " in first and "应申请关停 " in first
     assert any(line.startswith("  html  ") and line.endswith("report.html") for line in files)
     assert any(line.startswith("  页面  账号页面 ") for line in files)
     assert files[-1] == f"  索引  {report_store.out_dir / 'index.html'}"
     # The terminal's line says what the report's summary says (the same figures, words).
-    summary = json.loads((report_store.out_dir / "weekly" / "2026-W48" / "summary.json").read_text())
+    summary = json.loads(
+        (report_store.out_dir / "weekly" / "2026-W48" / "summary.json").read_text()
+    )
     assert first == f"周报 2026-W48：{summary['line']}"
 
     english_run = english("report", "weekly", "-c", config, "--now", "2026-11-30T09:00")
-    assert english_run.output.startswith("weekly report 2026-W48: ")
-    assert " monitored, pass rate " in english_run.output and "监测" not in english_run.output
+    assert english_run.stdout.startswith("weekly report 2026-W48: ")
+    assert " monitored, pass rate " in english_run.stdout and "监测" not in english_run.stdout
 
 
 def test_report_errors_are_chinese(report_store):
@@ -125,20 +136,35 @@ def test_report_errors_are_chinese(report_store):
     assert "'11' 不是月份；写作 2026-11" in result.output
 
 
+def test_report_annual_figures_are_chinese(report_store):
+    args = ("report", "annual", "-c", str(report_store.config_path), "--year", "2026")
+    result = chinese(*args, "--now", "2027-01-05T09:00")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "年末账号：9 个" in out
+    assert "\n  微博" + " " * 9 + "3\n" in out  # padded by terminal cells: 微博 takes four
+    assert "检查：监测时间点 " in out and "问题：发现 " in out and "accounts at year end" not in out
+    english_run = english(*args, "--now", "2027-01-05T09:00")
+    assert "accounts at year end: 9" in english_run.stdout
+    assert "\n  weibo" + " " * 8 + "3\n" in english_run.stdout
+
+
 def test_report_notice_summary_is_chinese(report_store):
     args = ("report", "notice", "-c", str(report_store.config_path), "--month", "2026-11")
     when = ("--date", "2026-12-03", "--now", "2026-12-03T09:00")
     result = chinese(*args, *when)
     assert result.exit_code == 0, result.output
-    first, *files = result.output.splitlines()
+    first, *files = result.stdout.splitlines()
     assert first.startswith("通报 2026-11：检查 ") and "其他问题 " in first
-    summary = json.loads((report_store.out_dir / "notices" / "2026-11" / "summary.json").read_text())
+    summary = json.loads(
+        (report_store.out_dir / "notices" / "2026-11" / "summary.json").read_text()
+    )
     assert first == f"通报 2026-11：{summary['line']}"
     assert any(line.startswith("  docx  ") for line in files)
 
     english_run = english(*args, *when)
-    assert english_run.output.startswith("notice 2026-11: ")
-    assert " checked, pass rate " in english_run.output and "检查" not in english_run.output
+    assert english_run.stdout.startswith("notice 2026-11: ")
+    assert " checked, pass rate " in english_run.stdout and "检查" not in english_run.stdout
 
 
 def test_cases_list_and_transitions_are_chinese(cases_ledger: Path):  # noqa: F811
@@ -151,14 +177,30 @@ def test_cases_list_and_transitions_are_chinese(cases_ledger: Path):  # noqa: F8
     assert "逾期未整改（system）：" in listed.output or "逾期未整改（" in listed.output
 
     answered = chinese(
-        "cases", "respond", UNFILED_ID, "--note", "正在补报", "--by", "王芳", "-c", str(cases_ledger)
+        "cases",
+        "respond",
+        UNFILED_ID,
+        "--note",
+        "正在补报",
+        "--by",
+        "王芳",
+        "-c",
+        str(cases_ledger),
     )
     assert answered.exit_code == 0
     assert answered.output.strip() == f"{UNFILED_ID}：已反馈（王芳）"
     history = chinese("cases", "-c", str(cases_ledger)).output
     assert " 王芳 反馈：正在补报" in history
     closed = chinese(
-        "cases", "close", UNFILED_ID, "--reason", "已线下报备", "--by", "张伟", "-c", str(cases_ledger)
+        "cases",
+        "close",
+        UNFILED_ID,
+        "--reason",
+        "已线下报备",
+        "--by",
+        "张伟",
+        "-c",
+        str(cases_ledger),
     )
     assert closed.output.strip() == f"{UNFILED_ID}：已销号（张伟）"
     again = CliRunner().invoke(
@@ -183,7 +225,15 @@ def test_cases_speak_english_with_lang_en(cases_ledger: Path):  # noqa: F811
     listed = english("cases", "-c", str(cases_ledger))
     assert "overdue    逾期未整改" in listed.output and "opened 2026-11-28" in listed.output
     answered = english(
-        "cases", "respond", UNFILED_ID, "--note", "正在补报", "--by", "王芳", "-c", str(cases_ledger)
+        "cases",
+        "respond",
+        UNFILED_ID,
+        "--note",
+        "正在补报",
+        "--by",
+        "王芳",
+        "-c",
+        str(cases_ledger),
     )
     assert answered.output.strip() == f"{UNFILED_ID}: responded (王芳)"
 

@@ -292,7 +292,7 @@ def annual(
     click.echo("")
     click.echo(_("accounts at year end: {n}").format(n=ctx.accounts_at_year_end))
     for item in ctx.by_platform:
-        click.echo(f"  {in_words(item.platform, PLATFORM_LABELS):12} {item.count}")
+        click.echo(f"  {_padded(in_words(item.platform, PLATFORM_LABELS), 12)} {item.count}")
     click.echo(
         _("units: {total} (national {national}, provincial {provincial}, either {either})").format(
             total=ctx.units_total,
@@ -321,12 +321,17 @@ def annual(
         click.echo(f"  {path}")
 
 
-def _print_files(files: Mapping[str, object]) -> None:
-    """What was written, one a line under its label (a format's name is a file type: as is)."""
+def _padded(text: str, width: int) -> str:
+    """`text` padded to `width` terminal cells (a Chinese character takes two)."""
     from rich.cells import cell_len
 
+    return text + " " * (width - cell_len(text))
+
+
+def _print_files(files: Mapping[str, object]) -> None:
+    """What was written, one a line under its label (a format's name is a file type: as is)."""
     for label, path in files.items():
-        click.echo(f"  {label}{' ' * max(1, 6 - cell_len(label))}{path}")
+        click.echo(f"  {_padded(label, 5)} {path}")
 
 
 COMMANDS: list[click.Command] = [report]
