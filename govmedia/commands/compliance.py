@@ -157,7 +157,7 @@ def _print_table(config, verdicts, at: dt.datetime, *, show_all: bool) -> None: 
                     str(v.posts_this_week),
                     str(v.missed_weeks),
                     note,
-                    v.status.value,
+                    v.status.value,  # not a column: what colours the row
                 )
             )
         sections.append((names.get(department_id, department_id), rows))
