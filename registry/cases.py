@@ -35,6 +35,7 @@ from registry.constants import (
     CaseState,
     VerdictStatus,
 )
+from registry.i18n import _
 from registry.models import Account, Config, Department
 from registry.outcome_text import unknown_reason
 
@@ -550,7 +551,7 @@ def respond(case: Case, *, note: str, by: str, now: dt.datetime) -> CaseEvent:
     until the fix is proved, the answer recorded beside it."""
     state = case.state
     if state is CaseState.CLOSED:
-        raise ValueError(f"case {case.id} is closed; nothing to respond to")
+        raise ValueError(_("case {case} is closed; nothing to respond to").format(case=case.id))
     to = CaseState.OVERDUE if state is CaseState.OVERDUE else CaseState.RESPONDED
     return CaseEvent(case.id, now, CaseAction.RESPONDED, state, to, by, note)
 
@@ -558,7 +559,7 @@ def respond(case: Case, *, note: str, by: str, now: dt.datetime) -> CaseEvent:
 def close(case: Case, *, reason: str, by: str, now: dt.datetime) -> CaseEvent:
     """Close a case by hand, with the reason (e.g. the problem was a misreading)."""
     if case.state is CaseState.CLOSED:
-        raise ValueError(f"case {case.id} is already closed")
+        raise ValueError(_("case {case} is already closed").format(case=case.id))
     return CaseEvent(case.id, now, CaseAction.CLOSED, case.state, CaseState.CLOSED, by, reason)
 
 

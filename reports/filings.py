@@ -19,6 +19,7 @@ from typing import Any
 from registry.compliance import Verdict
 from registry.constants import FILING_DOCUMENT_LABELS, FilingDocument
 from registry.filings import FilingContext, filing_context, needs_filing
+from registry.i18n import _
 from registry.models import Config
 from reports.files import remove_stale_temp_files, write_bytes, write_text
 
@@ -64,7 +65,11 @@ class FilingRenderer:
             path = folder / f"{document.value}.docx"
             if path.is_file():
                 return path
-        raise FileNotFoundError(f"no template {document.value}.docx in {self.folders}")
+        raise FileNotFoundError(
+            _("no template {name} in {folders}").format(
+                name=f"{document.value}.docx", folders=self.folders
+            )
+        )
 
     def render_docx(self, document: FilingDocument, context: FilingContext) -> bytes:
         from docxtpl import DocxTemplate
@@ -207,7 +212,7 @@ def templates_folder(config: Config, base_dir: Path | None = None) -> Path | Non
     if not folder.is_dir():
         raise FilingTemplateError(
             f"filings.templates: {folder}",
-            "no such folder; copy reports/templates/filings/ there or remove the setting",
+            _("no such folder; copy reports/templates/filings/ there or remove the setting"),
         )
     return folder
 

@@ -37,6 +37,7 @@ from registry.constants import (
     Rule,
     VerdictStatus,
 )
+from registry.i18n import _
 from registry.models import Config
 from registry.store import load_cases
 from registry.weeks import IsoWeek
@@ -479,7 +480,7 @@ def build_notice(
     tz = config.tz
     end = period_point(period, tz)
     if end is None:
-        raise ValueError(f"{period} holds no complete week")
+        raise ValueError(_("{period} holds no complete week").format(period=period))
     last_issued = last_issued_notice(engine, period)
     named: dict[str, str] | None = None
     published = None

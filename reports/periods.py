@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from registry.i18n import _
 from registry.weeks import IsoWeek, check_year
 
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
@@ -29,7 +30,7 @@ class Period:
         """`2026-11`; raises ValueError with a hint."""
         match = _MONTH_RE.match(text.strip())
         if not match or not 1 <= int(match.group(2)) <= 12:
-            raise ValueError(f"{text!r} is not a month; write it as 2026-11")
+            raise ValueError(_("{text!r} is not a month; write it as 2026-11").format(text=text))
         check_year(int(match.group(1)), text)
         return cls(int(match.group(1)), "month", int(match.group(2)))
 
@@ -38,7 +39,7 @@ class Period:
         """`2026-Q4`; raises ValueError with a hint."""
         match = _QUARTER_RE.match(text.strip())
         if not match:
-            raise ValueError(f"{text!r} is not a quarter; write it as 2026-Q4")
+            raise ValueError(_("{text!r} is not a quarter; write it as 2026-Q4").format(text=text))
         check_year(int(match.group(1)), text)
         return cls(int(match.group(1)), "quarter", int(match.group(2)))
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from registry.constants import ReportKind
+from registry.i18n import _
 from registry.models import Config
 from registry.weeks import IsoWeek
 from reports import build, site, writers
@@ -75,7 +76,9 @@ def _in_child(engine: Engine, target: Callable[..., object], *args: object) -> N
 def _join(child: Any, what: Path) -> None:
     child.join()
     if child.exitcode != 0:
-        raise RuntimeError(f"writing {what} failed (exit {child.exitcode})")
+        raise RuntimeError(
+            _("writing {what} failed (exit {code})").format(what=what, code=child.exitcode)
+        )
 
 
 def _write_pages(out_dir: Path, inputs: build.SiteInputs, rows: Sequence[AccountRow]) -> int:
@@ -148,7 +151,11 @@ def render_weekly(
     formats = list(formats or config.reports.formats)
     unknown = sorted(set(formats) - set(writers.WEEKLY_FORMATS))
     if unknown:
-        raise ValueError(f"unknown format {unknown[0]!r}; use {', '.join(writers.WEEKLY_FORMATS)}")
+        raise ValueError(
+            _("unknown format {format!r}; use {formats}").format(
+                format=unknown[0], formats=", ".join(writers.WEEKLY_FORMATS)
+            )
+        )
     latest = site.latest_weekly(out_dir)
     with_pages = bool(account_pages) or (
         account_pages is None and (latest is None or str(week) >= latest)
@@ -276,7 +283,9 @@ def render_notice(
         ),
         "labels": {"unqualified.xlsx": f"附件：{ctx.attachment_title}"},
         "pass_rate": ctx.pass_rate,
+        "checked": ctx.accounts_checked,
         "failed": ctx.accounts_failed,
+        "others": len(ctx.others),
         "rendered_at": now.isoformat(),
     }
     site.write_summary(folder, summary)

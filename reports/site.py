@@ -225,6 +225,8 @@ def weekly_summary(ctx: Any, files: dict[str, Path], rendered_at: dt.datetime) -
         "pass_rate": h.pass_rate,
         "monitored": h.monitored,
         "failed": h.failed,
+        "unknown": h.unknown,
+        "flagged": h.flagged,
         "rendered_at": rendered_at.isoformat(),
         "files": sorted(p.name for p in files.values()),
     }

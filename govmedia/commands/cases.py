@@ -12,8 +12,24 @@ from typing import Any
 import click
 
 from govmedia.cli import EXIT_BAD_CONFIG, config_option, load_or_exit, parse_instant
+from govmedia.commands.compliance import in_words
 from registry.config import store_url
-from registry.constants import CASE_KIND_LABELS, CASE_STATE_LABELS, LOCAL_TZ, CaseState
+from registry.constants import (
+    CASE_KIND_LABELS,
+    CASE_STATE_LABELS,
+    LOCAL_TZ,
+    CaseAction,
+    CaseState,
+)
+from registry.i18n import N_, _, current_language
+
+# One line of a case's history per kind of event (each a whole sentence, for the translation).
+_EVENT_LINES = {
+    CaseAction.OPENED: N_("{at} opened by {by}: {note}"),
+    CaseAction.RESPONDED: N_("{at} responded by {by}: {note}"),
+    CaseAction.OVERDUE: N_("{at} overdue by {by}: {note}"),
+    CaseAction.CLOSED: N_("{at} closed by {by}: {note}"),
+}
 
 _now_option = click.option(
     "--now", "now_text", hidden=True, help="The clock, for tests (ISO date-time)."
@@ -28,8 +44,11 @@ def _engine(loaded: Any) -> Any:
 
 def _unknown(case_id: str, known: list[str]) -> None:
     close = difflib.get_close_matches(case_id, known, n=1, cutoff=0.5)
-    hint = f"; did you mean {close[0]}?" if close else "; `govmedia cases` lists them"
-    click.echo(f"error: no case {case_id!r}{hint}", err=True)
+    if close:
+        message = _("error: no case {case!r}; did you mean {suggestion}?")
+    else:
+        message = _("error: no case {case!r}; `govmedia cases` lists them")
+    click.echo(message.format(case=case_id, suggestion=close[0] if close else ""), err=True)
     sys.exit(EXIT_BAD_CONFIG)
 
 
@@ -68,8 +87,15 @@ def cases(
     departments = {d.id: d.name for d in loaded.config.departments}
     if department is not None and department not in departments:
         close = difflib.get_close_matches(department, list(departments), n=1)
-        hint = f"; did you mean {close[0]}?" if close else ""
-        click.echo(f"error: no department {department!r} in the ledger{hint}", err=True)
+        if close:
+            message = _(
+                "error: no department {department!r} in the ledger; did you mean {suggestion}?"
+            )
+        else:
+            message = _("error: no department {department!r} in the ledger")
+        click.echo(
+            message.format(department=department, suggestion=close[0] if close else ""), err=True
+        )
         sys.exit(EXIT_BAD_CONFIG)
     engine = _engine(loaded)
     try:
@@ -88,23 +114,42 @@ def cases(
         click.echo(json.dumps([c.as_json() for c in found], ensure_ascii=False, indent=2))
         return
     if not found:
-        click.echo("no cases")
+        click.echo(_("no cases"))
         return
     names = {a.id: a.name for _, a in loaded.config.iter_accounts()}
     for case in found:
         opened = case.opened_at.astimezone(LOCAL_TZ)
+        dates = _("opened {opened}  deadline {deadline}").format(
+            opened=f"{opened:%Y-%m-%d}", deadline=case.deadline.isoformat()
+        )
         click.echo(
-            f"{case.id}  {case.state.value:<9}  {CASE_STATE_LABELS[case.state]}  "
+            f"{case.id}  {_state(case.state)}  "
             f"{departments.get(case.department_id, case.department_id)} "
             f"{names.get(case.account_id, case.evidence.get('name') or case.account_id)}  "
-            f"{CASE_KIND_LABELS[case.kind]}  "
-            f"opened {opened:%Y-%m-%d}  deadline {case.deadline.isoformat()}"
-            + ("" if case.deadline_exact else " (estimated)")
+            f"{CASE_KIND_LABELS[case.kind]}  {dates}"
+            + ("" if case.deadline_exact else _(" (estimated)"))
         )
         click.echo(f"    {case.summary}")
         for event in case.events[1:]:
             at = event.at.astimezone(LOCAL_TZ)
-            click.echo(f"    {at:%Y-%m-%d %H:%M} {event.action.value} by {event.by}: {event.note}")
+            line = _(_EVENT_LINES[event.action]).format(
+                at=f"{at:%Y-%m-%d %H:%M}", by=event.by, note=event.note
+            )
+            click.echo(f"    {line}")
+
+
+def _state(state: CaseState) -> str:
+    """A case's state in the list: the reports' label (待整改, 已销号 …), after the state's id
+    in English (a column the English reader can grep)."""
+    label = CASE_STATE_LABELS[state]
+    return f"{state.value:<9}  {label}" if current_language() == "en" else label
+
+
+def _transition(case_id: str, state: CaseState, by: str) -> str:
+    """What a command that moved a case prints: the case, where it stands now, and who."""
+    return _("{case}: {state} ({by})").format(
+        case=case_id, state=in_words(state, CASE_STATE_LABELS), by=by
+    )
 
 
 def _record(config_path: Path, case_id: str, make: Any, now_text: str | None) -> Any:
@@ -121,7 +166,7 @@ def _record(config_path: Path, case_id: str, make: Any, now_text: str | None) ->
                 known = [c.id for c in load_cases(conn)]
             _unknown(case_id, known)
         except ValueError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(_("error: {problem}").format(problem=exc), err=True)
             sys.exit(EXIT_BAD_CONFIG)
     finally:
         engine.dispose()
@@ -146,7 +191,7 @@ def respond(config_path: Path, case_id: str, note: str, by: str, now_text: str |
     from registry.cases import respond as respond_rule
 
     if not note.strip() or not by.strip():
-        click.echo("error: --note and --by must not be empty", err=True)
+        click.echo(_("error: --note and --by must not be empty"), err=True)
         sys.exit(EXIT_BAD_CONFIG)
     event = _record(
         config_path,
@@ -154,7 +199,7 @@ def respond(config_path: Path, case_id: str, note: str, by: str, now_text: str |
         lambda case, now: respond_rule(case, note=note.strip(), by=by.strip(), now=now),
         now_text,
     )
-    click.echo(f"{case_id}: {event.to_state.value} ({by.strip()})")
+    click.echo(_transition(case_id, event.to_state, by.strip()))
 
 
 @cases.command("close")
@@ -179,7 +224,7 @@ def close_command(
 
     who = (by or "").strip() or _default_observer() or "unknown"
     if not reason.strip():
-        click.echo("error: --reason must not be empty", err=True)
+        click.echo(_("error: --reason must not be empty"), err=True)
         sys.exit(EXIT_BAD_CONFIG)
     _record(
         config_path,
@@ -187,7 +232,7 @@ def close_command(
         lambda case, now: close_rule(case, reason=reason.strip(), by=who, now=now),
         now_text,
     )
-    click.echo(f"{case_id}: closed ({who})")
+    click.echo(_transition(case_id, CaseState.CLOSED, who))
 
 
 COMMANDS: list[click.Command] = [cases]

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
+from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import click
 
 from govmedia.cli import config_option, load_or_exit, parse_instant
 from registry.config import store_url
+from registry.constants import FILING_STAGE_LABELS, VERDICT_LABELS, FilingStage, VerdictStatus
+from registry.i18n import N_, _, current_language, ngettext
 
 _STATUS_COLOUR = {
     "zombie": ("red", True),
@@ -20,10 +25,26 @@ _STATUS_COLOUR = {
     "ok": ("green", False),
     "exempt": ("bright_black", False),
 }
-_COLUMNS = ("account", "status", "last post", "days", "7d", "week", "missed", "note")
-_RIGHT = frozenset({"days", "7d", "week", "missed"})
-_RELAUNCHED = "RELAUNCHED after closure"
-_FLAGGED = "FLAG: apply to shut down"
+_COLUMNS = (
+    N_("account"),
+    N_("status"),
+    N_("last post"),
+    N_("days"),
+    N_("7d"),
+    N_("week"),
+    N_("missed"),
+    N_("note"),
+)
+_STATUS_COLUMN = 1
+_RIGHT = frozenset({3, 4, 5, 6})  # the counts, by column index
+_RELAUNCHED = N_("RELAUNCHED after closure")
+_FLAGGED = N_("FLAG: apply to shut down")
+
+
+def in_words(value: StrEnum, labels: Mapping[Any, str]) -> str:
+    """A status as a person reads it: in Chinese the label the reports use (one vocabulary, in
+    registry/constants.py), in English the status itself (ok, veto, flagged …)."""
+    return value.value if current_language() == "en" else labels[value]
 
 
 @click.command()
@@ -118,9 +139,9 @@ def _print_table(config, verdicts, at: dt.datetime, *, show_all: bool) -> None: 
             key=lambda v: (severity(v.status), not v.flag_shutdown, not v.relaunched),
         ):
             if v.relaunched:
-                note = _RELAUNCHED
+                note = _(_RELAUNCHED)
             elif v.flag_shutdown:
-                note = _FLAGGED
+                note = _(_FLAGGED)
             elif v.status.value == "unknown":
                 note = v.detail or ""
             else:
@@ -129,66 +150,92 @@ def _print_table(config, verdicts, at: dt.datetime, *, show_all: bool) -> None: 
             rows.append(
                 (
                     v.account_id,
-                    v.status.value,
+                    in_words(v.status, VERDICT_LABELS),
                     f"{v.last_post_at.astimezone(tz):%Y-%m-%d %H:%M}" if v.last_post_at else "-",
                     str(days) if days is not None else "-",
                     str(v.posts_7d),
                     str(v.posts_this_week),
                     str(v.missed_weeks),
                     note,
+                    v.status.value,  # not a column: what colours the row
                 )
             )
         sections.append((names.get(department_id, department_id), rows))
 
-    lines = [f"{config.jurisdiction}: compliance at {at.astimezone(tz):%Y-%m-%d %H:%M %Z}"]
+    lines = [
+        _("{jurisdiction}: compliance at {at}").format(
+            jurisdiction=config.jurisdiction, at=f"{at.astimezone(tz):%Y-%m-%d %H:%M %Z}"
+        )
+    ]
     if shown:
-        widths = [len(heading) for heading in _COLUMNS[:-1]]
-        for _, rows in sections:
+        headings = tuple(_(heading) for heading in _COLUMNS)
+        flags = (_(_RELAUNCHED), _(_FLAGGED))
+        widths = [cell_len(heading) for heading in headings[:-1]]
+        for _name, rows in sections:
             for row in rows:
-                for i, cell in enumerate(row[:-1]):
+                for i, cell in enumerate(row[: len(headings) - 1]):
                     widths[i] = max(widths[i], cell_len(cell))
 
         def line(cells: tuple[str, ...], status: str | None = None) -> str:
             out = []
-            for i, (heading, cell) in enumerate(zip(_COLUMNS, cells, strict=True)):
-                if i == len(_COLUMNS) - 1:
+            for i, cell in enumerate(cells[: len(headings)]):
+                if i == len(headings) - 1:
                     text = cell
                 else:
                     pad = " " * (widths[i] - cell_len(cell))
-                    text = pad + cell if heading in _RIGHT else cell + pad
-                if status is not None and heading == "status":
+                    text = pad + cell if i in _RIGHT else cell + pad
+                if status is not None and i == _STATUS_COLUMN:
                     colour, bold = _STATUS_COLOUR[status]
                     text = click.style(text, fg=colour, bold=bold)
-                elif status is not None and cell in (_RELAUNCHED, _FLAGGED):
+                elif status is not None and cell in flags:
                     text = click.style(text, fg="red", bold=True)
                 out.append(text)
             return "  ".join(out).rstrip()
 
         lines.append("")
-        lines.append(click.style(line(_COLUMNS), bold=True))
+        lines.append(click.style(line(headings), bold=True))
         for name, rows in sections:
             lines.append(click.style(name, bold=True))
-            lines.extend(line(row, row[1]) for row in rows)
+            lines.extend(line(row, row[-1]) for row in rows)
         lines.append("")
         lines.append(
-            "days: days silent; 7d: posts in the 7 days before T; week: posts this ISO week; "
-            "missed: consecutive missed weeks"
+            _(
+                "days: days silent; 7d: posts in the 7 days before T; week: posts this ISO week; "
+                "missed: consecutive missed weeks"
+            )
         )
-    counts: dict[str, int] = {}
+    counts: dict[VerdictStatus, int] = {}
     for v in verdicts:
-        counts[v.status.value] = counts.get(v.status.value, 0) + 1
+        counts[v.status] = counts.get(v.status, 0) + 1
     flagged = sum(v.flag_shutdown for v in verdicts)
     relaunched = sum(v.relaunched for v in verdicts)
-    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    summary = _(", ").join(
+        _("{n} {status}").format(n=n, status=in_words(status, VERDICT_LABELS))
+        for status, n in sorted(counts.items(), key=lambda item: item[0].value)
+    )
     lines.append(
-        f"{len(verdicts)} accounts: {summary}; {flagged} flagged for shutdown, "
-        f"{relaunched} relaunched"
+        ngettext(
+            "{n} account: {summary}; {flagged} flagged for shutdown, {relaunched} relaunched",
+            "{n} accounts: {summary}; {flagged} flagged for shutdown, {relaunched} relaunched",
+            len(verdicts),
+        ).format(n=len(verdicts), summary=summary, flagged=flagged, relaunched=relaunched)
     )
     if not show_all:
+        if shown:
+            attention = ngettext(
+                "{shown} of {n} account needs attention (listed above)",
+                "{shown} of {n} accounts need attention (listed above)",
+                len(verdicts),
+            )
+        else:
+            attention = ngettext(
+                "{shown} of {n} account needs attention",
+                "{shown} of {n} accounts need attention",
+                len(verdicts),
+            )
         lines.append(
-            f"{len(shown)} of {len(verdicts)} accounts need attention"
-            + (" (listed above)" if shown else "")
-            + "; `govmedia check --all` lists every account."
+            attention.format(shown=len(shown), n=len(verdicts))
+            + _("; `govmedia check --all` lists every account.")
         )
     click.echo("\n".join(lines))
 
@@ -245,7 +292,9 @@ def filings(
         known = [a.id for _, a in config.iter_accounts()]
         if account_id not in known:
             raise click.BadParameter(
-                f"no account {account_id!r} in {config_path}; see `govmedia accounts`",
+                _("no account {account!r} in {path}; see `govmedia accounts`").format(
+                    account=account_id, path=config_path
+                ),
                 param_hint="--account",
             )
     engine = open_store(store_url(loaded))
@@ -286,19 +335,27 @@ def filings(
     except FilingTemplateError as exc:
         # An office's own template names a fact the context lacks, or is malformed.
         click.echo(
-            f"error: filing template {exc.template}: {exc.message}; the facts a template can "
-            "use are the fields of FilingContext in registry/filings.py",
+            _(
+                "error: filing template {template}: {message}; the facts a template can "
+                "use are the fields of FilingContext in registry/filings.py"
+            ).format(template=exc.template, message=exc.message),
             err=True,
         )
         raise SystemExit(2) from None
     if not paths:
-        click.echo("No account is flagged for shutdown or closing: nothing to render.")
+        click.echo(_("No account is flagged for shutdown or closing: nothing to render."))
         return
     *documents, index = paths
     for path in documents:
         click.echo(str(path))
     accounts = len({path.parent for path in documents})
-    click.echo(f"wrote {len(documents)} documents for {accounts} account(s); index: {index}")
+    click.echo(
+        ngettext(
+            "wrote {documents} documents for {n} account; index: {index}",
+            "wrote {documents} documents for {n} accounts; index: {index}",
+            accounts,
+        ).format(documents=len(documents), n=accounts, index=index)
+    )
 
 
 def _print_tracking(config, rows, at: dt.datetime) -> None:  # noqa: ANN001
@@ -306,16 +363,27 @@ def _print_tracking(config, rows, at: dt.datetime) -> None:  # noqa: ANN001
     from rich.table import Table
 
     table = Table(
-        title=f"{config.jurisdiction}: closures at {at.astimezone(config.tz):%Y-%m-%d %H:%M}",
-        caption=f"overdue: flagged more than {config.policy.filing_overdue_days} days ago "
-        "(policy.filing_overdue_days)",
+        title=_("{jurisdiction}: closures at {at}").format(
+            jurisdiction=config.jurisdiction, at=f"{at.astimezone(config.tz):%Y-%m-%d %H:%M}"
+        ),
+        caption=_("overdue: flagged more than {days} days ago (policy.filing_overdue_days)").format(
+            days=config.policy.filing_overdue_days
+        ),
     )
-    for heading in ("stage", "account", "department", "since", "days", "next step"):
+    for heading in (
+        _("stage"),
+        _("account"),
+        _("department"),
+        _("since"),
+        _("days"),
+        _("next step"),
+    ):
         table.add_column(heading)
     for row in rows:
         style = "bold red" if row.overdue else ""
+        stage = in_words(row.stage, FILING_STAGE_LABELS)
         table.add_row(
-            f"[{style}]{row.stage.value}[/{style}]" if style else row.stage.value,
+            f"[{style}]{stage}[/{style}]" if style else stage,
             row.account_id,
             row.department,
             row.since.isoformat() if row.since else "-",
@@ -325,11 +393,14 @@ def _print_tracking(config, rows, at: dt.datetime) -> None:  # noqa: ANN001
     console = Console()
     if rows:
         console.print(table)
-    counts: dict[str, int] = {}
+    counts: dict[FilingStage, int] = {}
     for row in rows:
-        counts[row.stage.value] = counts.get(row.stage.value, 0) + 1
-    summary = ", ".join(f"{n} {stage}" for stage, n in counts.items()) or "nothing to track"
-    console.print(f"closures: {summary}")
+        counts[row.stage] = counts.get(row.stage, 0) + 1
+    summary = _(", ").join(
+        _("{n} {status}").format(n=n, status=in_words(stage, FILING_STAGE_LABELS))
+        for stage, n in counts.items()
+    ) or _("nothing to track")
+    console.print(_("closures: {summary}").format(summary=summary))
 
 
 COMMANDS: list[click.Command] = [check, filings]

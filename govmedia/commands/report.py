@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
@@ -10,6 +11,7 @@ import click
 from govmedia.cli import config_option, load_or_exit, parse_instant
 from govmedia.login_health import credentials_file
 from registry.config import output_dir, store_url
+from registry.i18n import _, ngettext
 
 FORMATS = ("html", "xlsx", "md", "csv")
 
@@ -21,8 +23,9 @@ def _formats(value: str | None) -> list[str] | None:
     bad = [f for f in chosen if f not in FORMATS]
     if bad or not chosen:
         raise click.BadParameter(
-            f"{(bad or [value])[0]!r} is not a format; use a comma-separated list of "
-            f"{', '.join(FORMATS)}",
+            _("{value!r} is not a format; use a comma-separated list of {formats}").format(
+                value=(bad or [value])[0], formats=", ".join(FORMATS)
+            ),
             param_hint="--format",
         )
     return chosen
@@ -38,7 +41,14 @@ def _clean(folder: Path) -> None:
 
     removed = remove_stale_temp_files(folder)
     if removed:
-        click.echo(f"removed {len(removed)} temporary file(s) left by an interrupted run", err=True)
+        click.echo(
+            ngettext(
+                "removed {n} temporary file left by an interrupted run",
+                "removed {n} temporary files left by an interrupted run",
+                len(removed),
+            ).format(n=len(removed)),
+            err=True,
+        )
 
 
 @click.group()
@@ -91,6 +101,7 @@ def weekly(
     from registry.weeks import IsoWeek
     from reports import build
     from reports.publish import render_weekly, summary_json
+    from reports.render import pct
 
     formats = _formats(format_text)
     now = parse_instant(now_text, option="--now")
@@ -103,7 +114,9 @@ def weekly(
             raise click.BadParameter(str(exc), param_hint="--week") from None
         if build.week_point(week, config.tz) > now:
             raise click.BadParameter(
-                f"{week} has not ended yet; its report is due after Sunday {week.sunday()}",
+                _("{week} has not ended yet; its report is due after Sunday {sunday}").format(
+                    week=week, sunday=week.sunday()
+                ),
                 param_hint="--week",
             )
     else:
@@ -123,12 +136,23 @@ def weekly(
     if as_json:
         click.echo(summary_json(rendered))
         return
-    click.echo(f"weekly report {rendered.period}: {rendered.summary.get('line', '')}")
-    for fmt, path in rendered.files.items():
-        click.echo(f"  {fmt:5} {path}")
+    figures = rendered.summary
+    line = _(
+        "{monitored} monitored, pass rate {rate}, {failed} failed, {unknown} unverifiable, "
+        "{flagged} to apply for shutdown"
+    ).format(
+        monitored=figures["monitored"],
+        rate=pct(figures["pass_rate"]),  # type: ignore[arg-type]
+        failed=figures["failed"],
+        unknown=figures["unknown"],
+        flagged=figures["flagged"],
+    )
+    click.echo(_("weekly report {period}: {line}").format(period=rendered.period, line=line))
+    _print_files(rendered.files)
     if rendered.account_pages:
-        click.echo(f"  pages {rendered.account_pages} account pages")
-    click.echo(f"  index {_out(loaded, out) / 'index.html'}")
+        pages = ngettext("{n} account page", "{n} account pages", rendered.account_pages)
+        _print_files({_("pages"): pages.format(n=rendered.account_pages)})
+    _print_files({_("index"): _out(loaded, out) / "index.html"})
 
 
 @report.command()
@@ -167,9 +191,10 @@ def notice(
     from reports.notice import period_point
     from reports.periods import Period
     from reports.publish import render_notice, summary_json
+    from reports.render import pct
 
     if bool(month_text) == bool(quarter_text):
-        raise click.UsageError("give one of --month 2026-11 or --quarter 2026-Q4")
+        raise click.UsageError(_("give one of --month 2026-11 or --quarter 2026-Q4"))
     try:
         period = Period.month(month_text) if month_text else Period.quarter(quarter_text or "")
     except ValueError as exc:
@@ -184,7 +209,8 @@ def notice(
             issued_on = dt.date.fromisoformat(date_text)
         except ValueError:
             raise click.BadParameter(
-                f"{date_text!r} is not a date; write it as 2026-12-05", param_hint="--date"
+                _("{value!r} is not a date; write it as 2026-12-05").format(value=date_text),
+                param_hint="--date",
             ) from None
         try:
             check_year(issued_on.year, date_text)
@@ -196,7 +222,9 @@ def notice(
     end = period_point(period, config.tz)
     if end is None or end > now:
         raise click.BadParameter(
-            f"{period} has not ended yet; its notice is due after {period.last_day}",
+            _("{period} has not ended yet; its notice is due after {day}").format(
+                period=period, day=period.last_day
+            ),
             param_hint="--month" if month_text else "--quarter",
         )
     _clean(_out(loaded, out))
@@ -208,9 +236,17 @@ def notice(
     if as_json:
         click.echo(summary_json(rendered))
         return
-    click.echo(f"notice {rendered.period}: {rendered.summary.get('line', '')}")
-    for fmt, path in rendered.files.items():
-        click.echo(f"  {fmt:5} {path}")
+    figures = rendered.summary
+    line = _(
+        "{checked} checked, pass rate {rate}, {failed} failed, {others} other problems"
+    ).format(
+        checked=figures["checked"],
+        rate=pct(figures["pass_rate"]),  # type: ignore[arg-type]
+        failed=figures["failed"],
+        others=figures["others"],
+    )
+    click.echo(_("notice {period}: {line}").format(period=rendered.period, line=line))
+    _print_files(rendered.files)
 
 
 @report.command()
@@ -239,6 +275,8 @@ def annual(
       govmedia report annual --year 2026
       govmedia report annual --year 2026 --json
     """
+    from govmedia.commands.compliance import in_words
+    from registry.constants import PLATFORM_LABELS
     from registry.store import open_store, sync_ledger
     from registry.weeks import FIRST_YEAR
     from reports.publish import annual_json, render_annual
@@ -249,7 +287,9 @@ def annual(
     this_year = now.astimezone(config.tz).year
     year = year if year is not None else this_year - 1
     if not FIRST_YEAR <= year <= this_year:
-        raise click.BadParameter(f"{year} is not a year with figures yet", param_hint="--year")
+        raise click.BadParameter(
+            _("{year} is not a year with figures yet").format(year=year), param_hint="--year"
+        )
     _clean(_out(loaded, out))
     engine = open_store(store_url(loaded))
     sync_ledger(engine, config, now=now.astimezone(dt.UTC))
@@ -259,24 +299,48 @@ def annual(
         return
     click.echo(ctx.paragraph)
     click.echo("")
-    click.echo(f"accounts at year end: {ctx.accounts_at_year_end}")
+    click.echo(_("accounts at year end: {n}").format(n=ctx.accounts_at_year_end))
     for item in ctx.by_platform:
-        click.echo(f"  {item.platform.value:12} {item.count}")
+        click.echo(f"  {_padded(in_words(item.platform, PLATFORM_LABELS), 12)} {item.count}")
     click.echo(
-        f"units: {ctx.units_total} (national {ctx.units_national}, provincial "
-        f"{ctx.units_provincial}, either {ctx.units_supervised})"
+        _("units: {total} (national {national}, provincial {provincial}, either {either})").format(
+            total=ctx.units_total,
+            national=ctx.units_national,
+            provincial=ctx.units_provincial,
+            either=ctx.units_supervised,
+        )
     )
-    click.echo(f"registrations: {len(ctx.registrations)}")
+    click.echo(_("registrations: {n}").format(n=len(ctx.registrations)))
     click.echo(
-        f"closures: {len(ctx.closures)} ({ctx.closures_with_certificate} with a certificate)"
+        _("closures: {n} ({certified} with a certificate)").format(
+            n=len(ctx.closures), certified=ctx.closures_with_certificate
+        )
     )
     click.echo(
-        f"checks: {ctx.monitoring_points} monitoring points, {ctx.verdicts} verdicts, "
-        f"{ctx.observations} observations"
+        _(
+            "checks: {points} monitoring points, {verdicts} verdicts, {observations} observations"
+        ).format(points=ctx.monitoring_points, verdicts=ctx.verdicts, observations=ctx.observations)
     )
-    click.echo(f"problems: {ctx.problems_found} found, {ctx.problems_fixed} fixed")
+    click.echo(
+        _("problems: {found} found, {fixed} fixed").format(
+            found=ctx.problems_found, fixed=ctx.problems_fixed
+        )
+    )
     for path in rendered.files.values():
         click.echo(f"  {path}")
+
+
+def _padded(text: str, width: int) -> str:
+    """`text` padded to `width` terminal cells (a Chinese character takes two)."""
+    from rich.cells import cell_len
+
+    return text + " " * (width - cell_len(text))
+
+
+def _print_files(files: Mapping[str, object]) -> None:
+    """What was written, one a line under its label (a format's name is a file type: as is)."""
+    for label, path in files.items():
+        click.echo(f"  {_padded(label, 5)} {path}")
 
 
 COMMANDS: list[click.Command] = [report]
