@@ -126,6 +126,61 @@ def meant_boolean(value: Any) -> bool | None:
 
 
 # ---------------------------------------------------------------------------------------------
+# Full-width typing: the likeliest Chinese typo. With a Chinese input method on, `owner：张三`
+# (U+FF1A) or an indent of 　(U+3000) look right but are text to YAML, which then trips over
+# the structure, or the models over the value. Where that happens, the line is named with a hint.
+
+FULLWIDTH_COLON = "\uff1a"
+FULLWIDTH_SPACE = "\u3000"
+# A full-width colon where a key ends: after the indent (and any `- `) or a flow `{`/`,`, before
+# any ASCII colon, quote or comment. `name: 博爱：发布` (a colon inside a value) is not one.
+_KEY_COLON_RE = re.compile(
+    r"(?:^[ \t\u3000]*(?:-[ \t\u3000]+)*|[{,][ \t\u3000]*)[^\s:'\"#{}\[\],][^:'\"#{}\[\],]*?\uff1a"
+)
+# A full-width space where YAML wants an ASCII one: in the indent, or after a colon or a `-`.
+_LINE_SPACE_RE = re.compile(r"^[ \t]*\u3000|[:\uff1a-]\u3000")
+# The same in a value or key the models refused (a plain scalar folds its lines into one).
+_VALUE_COLON_RE = re.compile(r"(?:^|\s)[^\s:'\"]+\uff1a")
+_VALUE_SPACE_RE = re.compile(r"(?:^|[\s:\uff1a-])\u3000")
+
+
+def fullwidth_hint(line: str, *, colon: bool = True, space: bool = True) -> str | None:
+    """What to fix in a line of config.yaml typed with a full-width colon or space where YAML
+    wants an ASCII one, or None."""
+    if colon and FULLWIDTH_COLON in line and _KEY_COLON_RE.search(line):
+        return _(
+            "this line has a full-width colon '：' (U+FF1A); write an ASCII ':' followed by a space"
+        )
+    if space and FULLWIDTH_SPACE in line and _LINE_SPACE_RE.search(line):
+        return _("this line has a full-width space (U+3000); write ASCII spaces instead")
+    return None
+
+
+def fullwidth_in(text: Any) -> tuple[bool, bool]:
+    """(colon, space): whether a key or value the models refused holds a full-width colon or
+    space where an ASCII one was meant."""
+    if not isinstance(text, str):
+        return False, False
+    return (
+        FULLWIDTH_COLON in text and _VALUE_COLON_RE.search(text) is not None,
+        FULLWIDTH_SPACE in text and _VALUE_SPACE_RE.search(text) is not None,
+    )
+
+
+def value_at(loc: Sequence[str | int], data: Any) -> Any:
+    """The value at `loc` in plain data, or None where the path ends."""
+    node = data
+    for part in loc:
+        found = (isinstance(node, Mapping) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        )
+        if not found:
+            return None
+        node = node[part]
+    return node
+
+
+# ---------------------------------------------------------------------------------------------
 # Problems
 
 

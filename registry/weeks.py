@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from registry.constants import LOCAL_TZ
+from registry.i18n import _
 
 _WEEK_RE = re.compile(r"^(\d{4})-?W(\d{1,2})$")
 
@@ -26,7 +27,9 @@ def check_year(year: int, text: str) -> None:
     """Raise ValueError naming `text` and the accepted years when `year` is outside them."""
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise ValueError(
-            f"{text!r} is out of range: govmedia works with the years {FIRST_YEAR} to {LAST_YEAR}"
+            _("{text!r} is out of range: govmedia works with the years {first} to {last}").format(
+                text=text, first=FIRST_YEAR, last=LAST_YEAR
+            )
         )
 
 
@@ -40,13 +43,15 @@ class IsoWeek:
         """`2026-W48` (or `2026W48`); raises ValueError with a hint."""
         match = _WEEK_RE.match(text.strip())
         if not match:
-            raise ValueError(f"{text!r} is not an ISO week; write it as 2026-W48")
+            raise ValueError(
+                _("{text!r} is not an ISO week; write it as 2026-W48").format(text=text)
+            )
         year, week = int(match.group(1)), int(match.group(2))
         check_year(year, text)
         try:
             dt.date.fromisocalendar(year, week, 1)
         except ValueError:
-            raise ValueError(f"{year} has no week {week}") from None
+            raise ValueError(_("{year} has no week {week}").format(year=year, week=week)) from None
         return cls(year, week)
 
     @classmethod
@@ -79,7 +84,7 @@ class IsoWeek:
     def back(self, n: int) -> list[IsoWeek]:
         """The `n` weeks ending with this one, oldest first."""
         weeks = [self]
-        for _ in range(n - 1):
+        for _step in range(n - 1):
             weeks.append(weeks[-1].previous())
         return weeks[::-1]
 
