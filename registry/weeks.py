@@ -58,7 +58,7 @@ class IsoWeek:
     def containing(cls, instant: dt.datetime | dt.date, tz: ZoneInfo = LOCAL_TZ) -> IsoWeek:
         """The week that holds `instant` (an aware datetime, seen in `tz`; or a local date)."""
         day = instant.astimezone(tz).date() if isinstance(instant, dt.datetime) else instant
-        year, week, _ = day.isocalendar()
+        year, week, _weekday = day.isocalendar()
         return cls(year, week)
 
     def monday(self) -> dt.date:

@@ -362,7 +362,7 @@ def repeat_problem(root: Any) -> tuple[tuple[Any, ...], str] | None:
     # (container, its location, its remaining children, its size so far)
     stack: list[tuple[Any, tuple[Any, ...], Any, list[int]]] = [(root, (), _children(root), [1])]
     while stack:
-        _, loc, children, size = stack[-1]
+        _node, loc, children, size = stack[-1]
         for key, child in children:
             if not isinstance(child, (dict, list)):
                 own += 1
@@ -383,7 +383,7 @@ def repeat_problem(root: Any) -> tuple[tuple[Any, ...], str] | None:
             stack.append((child, (*loc, key), _children(child), [1]))
             break
         else:
-            node, _, _, size = stack.pop()
+            node, _loc, _children_left, size = stack.pop()
             walking.discard(id(node))
             sizes[id(node)] = size[0]
             if stack:
