@@ -12,7 +12,7 @@ import datetime as dt
 import os
 import re
 import stat
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,15 +22,19 @@ from registry.bulk import bulk_allocation
 from registry.constants import (
     LOCAL_TZ,
 )
+from registry.i18n import N_, _
 from registry.models import Config
 from registry.problems import (
     Problem,
     display_path,
     find_problems,
+    fullwidth_hint,
+    fullwidth_in,
     line_of,
     printable,
     sorted_lines,
     to_plain,
+    value_at,
 )
 
 # A 20,000-account ledger is about 7 MB; anything past this is not a ledger (or not one a
@@ -49,11 +53,26 @@ PLAIN_BYTES = b"\t\n\r" + bytes(range(0x20, 0x7F)) + bytes(range(0x80, 0x100))
 ESCAPE_RE = re.compile(rb"\\[0abvfreNxuU]")
 RAW_CONTROL_LINES = 20  # lines reported at most; the count of the rest follows
 FILE_KINDS = (
-    (stat.S_ISFIFO, "a named pipe (FIFO)"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
+    (
+        stat.S_ISFIFO,
+        N_("{name}: is a named pipe (FIFO), not a regular file; pass the ledger file with -c PATH"),
+    ),
+    (
+        stat.S_ISCHR,
+        N_("{name}: is a character device, not a regular file; pass the ledger file with -c PATH"),
+    ),
+    (
+        stat.S_ISBLK,
+        N_("{name}: is a block device, not a regular file; pass the ledger file with -c PATH"),
+    ),
+    (
+        stat.S_ISSOCK,
+        N_("{name}: is a socket, not a regular file; pass the ledger file with -c PATH"),
+    ),
 )
+# Lines after a refused key or value searched for the full-width character it holds (a plain
+# scalar may run over several lines).
+HINT_LOOKAHEAD = 10
 
 
 # ---------------------------------------------------------------------------------------------
@@ -100,16 +119,16 @@ def read_file(path: Path) -> bytes:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise ConfigError(
-            [f"{name}: no such file; create it (see README.md) or pass -c PATH"]
+            [_("{name}: no such file; create it (see README.md) or pass -c PATH").format(name=name)]
         ) from None
     except OSError as exc:
-        raise ConfigError([f"{name}: cannot read: {exc.strerror}"]) from None
+        raise ConfigError([_cannot_read(name, exc)]) from None
     try:
         _check_file_kind(os.fstat(fd), name)
         with os.fdopen(fd, "rb", closefd=False) as handle:
             raw = handle.read(MAX_CONFIG_BYTES + 1)
     except OSError as exc:
-        raise ConfigError([f"{name}: cannot read: {exc.strerror}"]) from None
+        raise ConfigError([_cannot_read(name, exc)]) from None
     finally:
         os.close(fd)
     if len(raw) > MAX_CONFIG_BYTES:  # it grew after the check
@@ -117,14 +136,21 @@ def read_file(path: Path) -> bytes:
     return raw
 
 
+def _cannot_read(name: str, exc: OSError) -> str:
+    return _("{name}: cannot read: {reason}").format(name=name, reason=exc.strerror)
+
+
 def _check_file_kind(info: os.stat_result, name: str) -> None:
     if stat.S_ISDIR(info.st_mode):
-        raise ConfigError([f"{name}: is a folder; pass the ledger file with -c PATH"])
-    if not stat.S_ISREG(info.st_mode):
-        kind = next((text for test, text in FILE_KINDS if test(info.st_mode)), "special")
         raise ConfigError(
-            [f"{name}: is {kind}, not a regular file; pass the ledger file with -c PATH"]
+            [_("{name}: is a folder; pass the ledger file with -c PATH").format(name=name)]
         )
+    if not stat.S_ISREG(info.st_mode):
+        message = next(
+            (text for test, text in FILE_KINDS if test(info.st_mode)),
+            N_("{name}: is special, not a regular file; pass the ledger file with -c PATH"),
+        )
+        raise ConfigError([_(message).format(name=name)])
     if info.st_size > MAX_CONFIG_BYTES:
         raise _too_big(info.st_size, name)
 
@@ -132,9 +158,10 @@ def _check_file_kind(info: os.stat_result, name: str) -> None:
 def _too_big(size: int, name: str) -> ConfigError:
     return ConfigError(
         [
-            f"{name}: {size:,} bytes is more than a ledger can be "
-            f"({MAX_CONFIG_BYTES // 1024 // 1024} MB; 20,000 accounts take about 7 MB); "
-            "check that -c names the ledger"
+            _(
+                "{name}: {size} bytes is more than a ledger can be "
+                "({limit} MB; 20,000 accounts take about 7 MB); check that -c names the ledger"
+            ).format(name=name, size=f"{size:,}", limit=MAX_CONFIG_BYTES // 1024 // 1024)
         ]
     )
 
@@ -152,7 +179,11 @@ def checked_text(raw: bytes, name: str) -> bytes:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ConfigError(
-            [f"{name}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"]
+            [
+                _("{name}:{line}: not UTF-8 text (byte 0x{byte}); save the file as UTF-8").format(
+                    name=name, line=line, byte=f"{raw[exc.start]:02x}"
+                )
+            ]
         ) from None
     return raw
 
@@ -166,16 +197,79 @@ def _ruamel_tree(text: str, name: str) -> Any:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
-        problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
-        raise ConfigError([f"{name}:{line}: YAML syntax: {problem}"]) from None
+        problem = yamlload.syntax_problem(str(exc.problem or exc.context or "invalid YAML"))
+        context = exc.context_mark.line + 1 if exc.context_mark is not None else None
+        raise ConfigError([syntax_error(name, text, line, problem, context)]) from None
     except (YAMLError, ValueError, TypeError) as exc:
-        raise ConfigError([f"{name}: YAML: {' '.join(str(exc).split())[:200]}"]) from None
+        raise ConfigError(
+            [
+                _("{name}: YAML: {problem}").format(
+                    name=name, problem=" ".join(str(exc).split())[:200]
+                )
+            ]
+        ) from None
     except RecursionError:
-        raise ConfigError([f"{name}: YAML: nested too deeply to be a ledger"]) from None
+        raise ConfigError(
+            [_("{name}: YAML: nested too deeply to be a ledger").format(name=name)]
+        ) from None
     found = yamlload.repeat_problem(tree)
     if found is not None:
-        raise ConfigError([f"{name}:{line_of(found[0], tree)}: YAML: {found[1]}"])
+        raise ConfigError(
+            [
+                _("{name}:{line}: YAML: {problem}").format(
+                    name=name, line=line_of(found[0], tree), problem=found[1]
+                )
+            ]
+        )
     return tree
+
+
+def _text_lines(text: str | bytes) -> list[str]:
+    decoded = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    return decoded.split("\n")
+
+
+def with_hints(
+    first: str,
+    name: str,
+    text: str | bytes | Sequence[str],
+    numbers: Iterable[int],
+    *,
+    colon: bool = True,
+    space: bool = True,
+) -> str:
+    """`first`, then a line `FILE:LINE: hint` for each of the lines `numbers` of `text` typed
+    with a full-width colon or space (problems.fullwidth_hint), one problem however many."""
+    lines = _text_lines(text) if isinstance(text, (str, bytes)) else text
+    out = [first]
+    for number in numbers:
+        if 1 <= number <= len(lines):
+            hint = fullwidth_hint(lines[number - 1], colon=colon, space=space)
+            if hint is not None:
+                out.append(printable(f"{name}:{number}: {hint}"))
+    return "\n".join(out)
+
+
+def syntax_error(
+    name: str, text: str | bytes, line: int, problem: str, context_line: int | None
+) -> str:
+    """`FILE:LINE: YAML syntax: problem`, with the full-width hints of the lines it may come
+    from: the parser trips on the line after a key typed `owner：张三`, so the lines back to the
+    last one with content (and to where the parser says it began reading) are looked at."""
+    first = _("{name}:{line}: YAML syntax: {problem}").format(name=name, line=line, problem=problem)
+    lines = _text_lines(text)
+    start = line - 1
+    while start >= 1 and start <= len(lines) and not _content(lines[start - 1]):
+        start -= 1
+    if context_line is not None:
+        start = min(start, context_line)
+    return with_hints(first, name, lines, range(max(start, 1), line + 1))
+
+
+def _content(line: str) -> bool:
+    """Whether a line of YAML holds more than blanks or a comment."""
+    stripped = line.strip(" \t\r")
+    return bool(stripped) and not stripped.startswith("#")
 
 
 def raw_control_problems(raw: bytes, name: str) -> list[str]:
@@ -191,13 +285,21 @@ def raw_control_problems(raw: bytes, name: str) -> list[str]:
         line += raw.count(b"\n", counted, start)
         counted = start
         if len(lines) == RAW_CONTROL_LINES:
-            lines.append(f"{name}:{line}: … and more lines with control characters")
+            lines.append(
+                _("{name}:{line}: … and more lines with control characters").format(
+                    name=name, line=line
+                )
+            )
             break
         line_start = raw.rfind(b"\n", 0, start) + 1
         column = len(raw[line_start:start].decode("utf-8", "replace")) + 1
         code = ord(match.group().decode("utf-8"))
-        what = "a NUL byte" if code == 0 else "a control character"
-        lines.append(f"{name}:{line}: {what} (U+{code:04X}) at column {column}; delete it")
+        message = (
+            _("{name}:{line}: a NUL byte (U+{code}) at column {column}; delete it")
+            if code == 0
+            else _("{name}:{line}: a control character (U+{code}) at column {column}; delete it")
+        )
+        lines.append(message.format(name=name, line=line, code=f"{code:04X}", column=column))
         line_end = raw.find(b"\n", start)  # one report per line
         match = None if line_end < 0 else RAW_CONTROL_RE.search(raw, line_end)
     return lines
@@ -214,9 +316,17 @@ def parse_yaml(raw: bytes, name: str) -> tuple[Any, Locate]:
     try:
         data, lines = yamlload.load(raw)
     except yamlload.YAMLLimit as exc:
-        raise ConfigError([f"{name}:{exc.line}: YAML: {exc.problem}"]) from None
+        raise ConfigError(
+            [
+                _("{name}:{line}: YAML: {problem}").format(
+                    name=name, line=exc.line, problem=exc.problem
+                )
+            ]
+        ) from None
     except yamlload.YAMLProblem as exc:
-        raise ConfigError([f"{name}:{exc.line}: YAML syntax: {exc.problem}"]) from None
+        raise ConfigError(
+            [syntax_error(name, raw, exc.line, exc.problem, exc.context_line)]
+        ) from None
     except yamlload.Unsupported:
         tree = _ruamel_tree(raw.decode("utf-8"), name)
         return to_plain(tree), lambda loc: line_of(loc, tree)
@@ -255,20 +365,47 @@ def _validate_plain(
     locate: Locate,
     today: dt.date | None,
     check_controls: bool = True,
+    text: bytes | None = None,
 ) -> LoadedConfig:
+    """Validate plain data; `text`, the file it was read from, lets a refused key or value
+    typed with a full-width colon or space name the line to fix (`with_hints`)."""
     if plain is None:
         plain = {}
     if not isinstance(plain, dict):
-        raise ConfigError(
-            [f"{source_name}:1: the file must be a mapping of keys (jurisdiction: …)"]
+        first = _("{name}:1: the file must be a mapping of keys (jurisdiction: …)").format(
+            name=source_name
         )
+        if text is not None:  # `jurisdiction：博爱县` alone is one line of text
+            lines = _text_lines(text)
+            content = next((n for n, line in enumerate(lines, 1) if _content(line)), 1)
+            first = with_hints(first, source_name, lines, range(1, content + 1))
+        raise ConfigError([first])
     today = today or dt.datetime.now(LOCAL_TZ).date()
+    text_lines: list[str] = []
 
     def fmt(problem: Problem) -> str:
-        return printable(
-            f"{source_name}:{locate(problem.loc)}: "
-            f"{display_path(problem.loc, plain)}: {problem.message}"
+        line = locate(problem.loc)
+        message = printable(
+            f"{source_name}:{line}: {display_path(problem.loc, plain)}: {problem.message}"
         )
+        if text is None or not problem.loc:
+            return message
+        key_colon, key_space = fullwidth_in(problem.loc[-1])
+        value_colon, value_space = fullwidth_in(value_at(problem.loc, plain))
+        colon, space = key_colon or value_colon, key_space or value_space
+        if not (colon or space):
+            return message
+        if not text_lines:
+            text_lines.extend(_text_lines(text))
+        # The first line from the problem's own that shows the character where YAML wanted an
+        # ASCII one; none (a quoted value, an escape): no hint.
+        for number in range(line, min(line + HINT_LOOKAHEAD, len(text_lines)) + 1):
+            hinted = with_hints(
+                message, source_name, text_lines, [number], colon=colon, space=space
+            )
+            if hinted != message:
+                return hinted
+        return message
 
     config, problems = find_problems(plain, today, check_controls=check_controls)
     errors = [fmt(p) for p in problems if p.severity == "error"]
@@ -291,6 +428,7 @@ def validate_text(
             locate=locate,
             today=today,
             check_controls=ESCAPE_RE.search(raw) is not None,
+            text=raw,
         )
     if keep_text:
         loaded.text = raw

@@ -62,6 +62,29 @@ PLATFORM_ALIASES: dict[str, Platform] = {
     "site": Platform.WEBSITE,
 }
 
+# What clerks write for yes and no where the ledger takes true or false, for "write true" hints
+# (never accepted silently: 有 or 对 might mean something else to the next reader).
+BOOLEAN_WORDS: dict[str, bool] = {
+    "是": True,
+    "否": False,
+    "对": True,
+    "错": False,
+    "有": True,
+    "无": False,
+    "没有": False,
+    "真": True,
+    "假": False,
+    "已纳入": True,
+    "未纳入": False,
+    "启用": True,
+    "停用": False,
+    "禁用": False,
+    "开启": True,
+    "关闭": False,
+    "√": True,
+    "×": False,
+}
+
 
 class Source(StrEnum):
     """How an account is observed (which spider, or a person)."""

@@ -86,6 +86,17 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return _translations.ngettext(singular, plural, n)
 
 
+def pgettext(context: str, message: str) -> str:
+    """`message` in the current language, where the same English word means two things (a
+    column heading "days" and the unit "days" are 天数 and 天)."""
+    return _translations.pgettext(context, message)
+
+
+def NP_(context: str, message: str) -> str:
+    """Marks `message` in `context` for the catalogue without translating it."""
+    return message
+
+
 def N_(message: str) -> str:
     """Marks `message` for the catalogue without translating it (a constant, translated where
     it is shown with `_(constant)`)."""

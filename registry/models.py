@@ -36,6 +36,7 @@ from registry.constants import (
     Platform,
     Source,
 )
+from registry.i18n import N_, _
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")
@@ -123,8 +124,14 @@ class Policy(StrictModel):
     def _ordered(self) -> Policy:
         if not self.warn_after_days <= self.veto_after_days <= self.zombie_after_days:
             raise ValueError(
-                "warn_after_days ≤ veto_after_days ≤ zombie_after_days must hold "
-                f"(now {self.warn_after_days}, {self.veto_after_days}, {self.zombie_after_days})"
+                _(
+                    "warn_after_days ≤ veto_after_days ≤ zombie_after_days must hold "
+                    "(now {warn}, {veto}, {zombie})"
+                ).format(
+                    warn=self.warn_after_days,
+                    veto=self.veto_after_days,
+                    zombie=self.zombie_after_days,
+                )
             )
         return self
 
@@ -141,7 +148,9 @@ class SourceSettings(StrictModel):
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"^https?://[^\s/]+", value):
-            raise ValueError(f"must be an http:// or https:// URL, got {shown(value)}")
+            raise ValueError(
+                _("must be an http:// or https:// URL, got {value}").format(value=shown(value))
+            )
         return value.rstrip("/") if value else value
 
 
@@ -212,7 +221,7 @@ class CrawlSettings(StrictModel):
 class Person(StrictModel):
     """A responsible person (责任到人): a name and a phone or an e-mail."""
 
-    name: str = Field(min_length=1, description="Full name.")
+    name: str = Field(min_length=1, description=N_("Full name."))
     phone: str | None = Field(None, description="Mobile or landline, e.g. 13800000000.")
     email: str | None = Field(None, description="E-mail address.")
 
@@ -226,7 +235,9 @@ class Person(StrictModel):
     def _phone(cls, value: str | None) -> str | None:
         if value is not None and not PHONE_RE.match(value.replace(" ", "")):
             raise ValueError(
-                f"not a phone number: {shown(value)}; write 13800000000 or 0391-1234567"
+                _("not a phone number: {value}; write 13800000000 or 0391-1234567").format(
+                    value=shown(value)
+                )
             )
         return value
 
@@ -234,13 +245,13 @@ class Person(StrictModel):
     @classmethod
     def _email(cls, value: str | None) -> str | None:
         if value is not None and not EMAIL_RE.match(value):
-            raise ValueError(f"not an e-mail address: {shown(value)}")
+            raise ValueError(_("not an e-mail address: {value}").format(value=shown(value)))
         return value
 
     @model_validator(mode="after")
     def _reachable(self) -> Person:
         if not self.phone and not self.email:
-            raise ValueError("add a phone or an e-mail (责任到人)")
+            raise ValueError(_("add a phone or an e-mail (责任到人)"))
         return self
 
 
@@ -278,9 +289,11 @@ CLOSURE_REQUIRED: dict[AccountStatus, tuple[str, ...]] = {
 class Account(StrictModel):
     """One account on one platform, run by one department."""
 
-    id: str = Field(pattern=ID_PATTERN, description="Unique id: lowercase letters, digits, '-'.")
-    name: str = Field(min_length=1, description="The account's name as shown on the platform.")
-    platform: Platform = Field(description="Where the account lives.")
+    id: str = Field(
+        pattern=ID_PATTERN, description=N_("Unique id: lowercase letters, digits, '-'.")
+    )
+    name: str = Field(min_length=1, description=N_("The account's name as shown on the platform."))
+    platform: Platform = Field(description=N_("Where the account lives."))
     source: Source | None = Field(
         None, description="How it is observed; defaults from the platform."
     )
@@ -291,7 +304,7 @@ class Account(StrictModel):
     selectors: dict[str, str] | None = Field(
         None, description="Web only: CSS selectors (item, title, link, date) for an odd site."
     )
-    owner: Person = Field(description="The person responsible (责任到人).")
+    owner: Person = Field(description=N_("The person responsible (责任到人)."))
     opened_on: dt.date | None = Field(None, description="Date the account was opened.")
     filed_on: dt.date | None = Field(
         None, description="Date it was filed (报备登记); empty: unfiled."
@@ -313,7 +326,9 @@ class Account(StrictModel):
     @classmethod
     def _url(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"^https?://[^\s/]+", value):
-            raise ValueError(f"must be an http:// or https:// URL, got {shown(value)}")
+            raise ValueError(
+                _("must be an http:// or https:// URL, got {value}").format(value=shown(value))
+            )
         return value
 
     @field_validator("selectors")
@@ -326,11 +341,20 @@ class Account(StrictModel):
         for key in value:
             if key not in allowed:
                 close = difflib.get_close_matches(key, allowed, n=1)
-                hint = f"did you mean `{close[0]}`?" if close else f"use {', '.join(allowed)}"
                 named = f"`{key}`" if len(key) <= QUOTE_LIMIT else shown(key)
-                raise ValueError(f"unknown selector {named}; {hint}")
+                if close:
+                    raise ValueError(
+                        _("unknown selector {named}; did you mean `{close}`?").format(
+                            named=named, close=close[0]
+                        )
+                    )
+                raise ValueError(
+                    _("unknown selector {named}; use {allowed}").format(
+                        named=named, allowed=", ".join(allowed)
+                    )
+                )
         if "item" not in value:
-            raise ValueError("selectors need `item:`, the CSS selector of one list row")
+            raise ValueError(_("selectors need `item:`, the CSS selector of one list row"))
         from cssselect import GenericTranslator, SelectorError
 
         for key, css in value.items():
@@ -338,7 +362,9 @@ class Account(StrictModel):
                 GenericTranslator().css_to_xpath(css)
             except SelectorError as exc:
                 raise ValueError(
-                    f"selectors.{key}: {shown(css)} is not a CSS selector ({exc})"
+                    _("selectors.{key}: {css} is not a CSS selector ({error})").format(
+                        key=key, css=shown(css), error=exc
+                    )
                 ) from None
         return value
 
@@ -361,9 +387,11 @@ class Account(StrictModel):
             self.source = DEFAULT_SOURCE[self.platform]
         needed = SOURCE_IDENTIFIER_FIELD[self.source]
         if needed and getattr(self, needed) is None and self.source is not Source.WECHAT:
-            raise ValueError(f"source {self.source.value} needs `{needed}:`")
+            raise ValueError(
+                _("source {source} needs `{key}:`").format(source=self.source.value, key=needed)
+            )
         if self.selectors is not None and self.source is not Source.WEB:
-            raise ValueError("`selectors:` only applies to source: web")
+            raise ValueError(_("`selectors:` only applies to source: web"))
         missing = [
             name
             for name in CLOSURE_REQUIRED[self.status]
@@ -373,8 +401,11 @@ class Account(StrictModel):
             keys = ", ".join(f"closure.{name}" for name in missing)
             options = " ".join(f"--{name.replace('_', '-')} …" for name in missing)
             raise ValueError(
-                f"status {self.status.value} needs {keys}; add them, or run "
-                f"`govmedia close {self.id} {options}`"
+                _("status {status} needs {keys}; add them, or run `{command}`").format(
+                    status=self.status.value,
+                    keys=keys,
+                    command=f"govmedia close {self.id} {options}",
+                )
             )
         return self
 
@@ -392,8 +423,10 @@ class Account(StrictModel):
 class Department(StrictModel):
     """A unit (主办单位) and the accounts it runs."""
 
-    id: str = Field(pattern=ID_PATTERN, description="Unique id: lowercase letters, digits, '-'.")
-    name: str = Field(min_length=1, description="Full name, e.g. 博爱县公安局.")
+    id: str = Field(
+        pattern=ID_PATTERN, description=N_("Unique id: lowercase letters, digits, '-'.")
+    )
+    name: str = Field(min_length=1, description=N_("Full name, e.g. 博爱县公安局."))
     level: DepartmentLevel = Field(
         DepartmentLevel.DEPARTMENT, description="county | department | township."
     )
@@ -422,10 +455,14 @@ CHANNEL_KEYS: dict[ChannelKind, tuple[tuple[str, ...], tuple[str, ...]]] = {
 
 def _hhmm(value: Any) -> str:
     if isinstance(value, int):  # a YAML 1.1 reader turns 17:30 into 1050
-        raise ValueError(f'write the time in quotes, e.g. "17:30" (got {shown(value)})')
+        raise ValueError(
+            _('write the time in quotes, e.g. "17:30" (got {value})').format(value=shown(value))
+        )
     match = HHMM_RE.match(value) if isinstance(value, str) else None
     if match is None:
-        raise ValueError(f'{shown(value)} is not a time of day; write it as "08:30"')
+        raise ValueError(
+            _('{value} is not a time of day; write it as "08:30"').format(value=shown(value))
+        )
     return f"{int(match.group(1)):02d}:{match.group(2)}"
 
 
@@ -433,8 +470,8 @@ class NotifyChannel(StrictModel):
     """One way out for notifications. Secrets (password, webhook URL with its key, signing
     secret, bearer token) are named by their environment variable, never written here."""
 
-    id: str = Field(pattern=ID_PATTERN, description="Unique id, e.g. mail or wecom-group.")
-    kind: ChannelKind = Field(description="email | wecom | dingtalk | webhook.")
+    id: str = Field(pattern=ID_PATTERN, description=N_("Unique id, e.g. mail or wecom-group."))
+    kind: ChannelKind = Field(description=N_("email | wecom | dingtalk | webhook."))
     audience: list[Audience] = Field(
         default_factory=lambda: [Audience.ALERTS, Audience.SUMMARY],
         description="alerts (to owners and contacts) and/or summary (to supervisors).",
@@ -475,8 +512,10 @@ class NotifyChannel(StrictModel):
     def _env_name(cls, value: str | None) -> str | None:
         if value is not None and not re.match(ENV_NAME_PATTERN, value):
             raise ValueError(
-                f"{shown(value)} is not an environment variable name; write it in capitals, "
-                "e.g. GOVMEDIA_SMTP_PASSWORD"
+                _(
+                    "{value} is not an environment variable name; write it in capitals, "
+                    "e.g. GOVMEDIA_SMTP_PASSWORD"
+                ).format(value=shown(value))
             )
         return value
 
@@ -484,24 +523,28 @@ class NotifyChannel(StrictModel):
     @classmethod
     def _sender(cls, value: str | None) -> str | None:
         if value is not None and not EMAIL_RE.match(value):
-            raise ValueError(f"not an e-mail address: {shown(value)}")
+            raise ValueError(_("not an e-mail address: {value}").format(value=shown(value)))
         return value
 
     @model_validator(mode="after")
     def _keys_of_kind(self) -> NotifyChannel:
         allowed, needed = CHANNEL_KEYS[self.kind]
-        for name in (key for keys, _ in CHANNEL_KEYS.values() for key in keys):
+        for name in (key for keys, _needed in CHANNEL_KEYS.values() for key in keys):
             if name in allowed or name not in self.model_fields_set:
                 continue
-            raise ValueError(f"`{name}:` does not apply to kind: {self.kind.value}")
+            raise ValueError(
+                _("`{key}:` does not apply to kind: {kind}").format(key=name, kind=self.kind.value)
+            )
         missing = [name for name in needed if getattr(self, name) is None]
         if missing:
             raise ValueError(
-                f"kind {self.kind.value} needs " + ", ".join(f"`{m}:`" for m in missing)
+                _("kind {kind} needs {keys}").format(
+                    kind=self.kind.value, keys=", ".join(f"`{m}:`" for m in missing)
+                )
             )
         if self.kind is ChannelKind.EMAIL and self.username and not self.password_env:
             raise ValueError(
-                "`username:` needs `password_env:` (the password stays in the environment)"
+                _("`username:` needs `password_env:` (the password stays in the environment)")
             )
         return self
 
@@ -550,7 +593,7 @@ class NotifySettings(StrictModel):
         ids = [channel.id for channel in self.channels]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
-            raise ValueError(f"duplicate channel id {shown(duplicates[0])}")
+            raise ValueError(_("duplicate channel id {id}").format(id=shown(duplicates[0])))
         return self
 
 
@@ -654,7 +697,9 @@ class ReportSettings(StrictModel):
     @classmethod
     def _site_url(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"^https?://[^\s/]+", value):
-            raise ValueError(f"must be an http:// or https:// URL, got {shown(value)}")
+            raise ValueError(
+                _("must be an http:// or https:// URL, got {value}").format(value=shown(value))
+            )
         return value.rstrip("/") + "/" if value else value
 
 
@@ -706,7 +751,7 @@ class CaseSettings(StrictModel):
 class Config(StrictModel):
     """The whole of config.yaml."""
 
-    jurisdiction: str = Field(min_length=1, description="Shown on reports, e.g. 博爱县.")
+    jurisdiction: str = Field(min_length=1, description=N_("Shown on reports, e.g. 博爱县."))
     timezone: str = Field(LOCAL_TZ_NAME, description="IANA time zone of the ledger.")
     policy: Policy = Field(default_factory=Policy, description="Rule thresholds.")
     store: str = Field("data/govmedia.sqlite3", description="SQLite file path, or a database URL.")
@@ -738,7 +783,11 @@ class Config(StrictModel):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {shown(value)}; use {LOCAL_TZ_NAME}") from None
+            raise ValueError(
+                _("unknown time zone {value}; use {zone}").format(
+                    value=shown(value), zone=LOCAL_TZ_NAME
+                )
+            ) from None
         return value
 
     @property

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import UnionType
@@ -20,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from registry import yamlload
 from registry.constants import (
+    BOOLEAN_WORDS,
     DOC_HENAN_EXCEPTION,
     DOC_ONE_ACCOUNT,
     PLATFORM_ALIASES,
@@ -29,6 +31,7 @@ from registry.constants import (
     Platform,
     Source,
 )
+from registry.i18n import N_, NP_, _, ngettext, pgettext
 from registry.models import (
     CLOSURE_DATES,
     ID_PATTERN,
@@ -60,14 +63,121 @@ def control_message(text: str) -> str | None:
     if match is None:
         return None
     code = ord(match.group())
-    what = (
-        "a noncharacter"
-        if code >= 0xFFFE
-        else "a lone surrogate"
-        if code >= 0xD800
-        else "a control character"
+    if code >= 0xFFFE:
+        message = _("contains a noncharacter (U+{code}) at position {position}; delete it")
+    elif code >= 0xD800:
+        message = _("contains a lone surrogate (U+{code}) at position {position}; delete it")
+    else:
+        message = _("contains a control character (U+{code}) at position {position}; delete it")
+    return message.format(code=f"{code:04X}", position=match.start() + 1)
+
+
+# The units of the number fields (models.bounded), for the catalogue: the range in a message is
+# "between 1 and 365 days", in the reader's language (tests/test_validation_chinese.py checks
+# that every unit of the models is here).
+UNITS = (
+    NP_("unit", "days"),
+    NP_("unit", "seconds"),
+    NP_("unit", "hours"),
+    NP_("unit", "minutes"),
+    NP_("unit", "weeks"),
+    NP_("unit", "working days"),
+    NP_("unit", "posts"),
+    NP_("unit", "pages"),
+    NP_("unit", "requests"),
+    NP_("unit", "retries"),
+    NP_("unit", "answers"),
+    NP_("unit", "observations"),
+    NP_("unit", "messages"),
+    NP_("unit", "attempts"),
+    NP_("unit", "keywords"),
+    NP_("unit", "bytes"),
+    NP_("unit", "files"),
+)
+
+# A date as clerks write it besides YYYY-MM-DD: 2026-11-1, 2026/11/01, 2026.11.1, 2026年11月1日
+# (full-width digits and separators are folded by NFKC first), or 20261101.
+DATE_LIKE_RE = re.compile(
+    r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$|^(\d{4})(\d{2})(\d{2})$"
+)
+
+
+def corrected_date(value: Any) -> dt.date | None:
+    """The day a date written another way means (`2026/11/1` → 2026-11-01), or None."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    match = DATE_LIKE_RE.match(unicodedata.normalize("NFKC", str(value)))
+    if match is None:
+        return None
+    year, month, day = (int(part) for part in match.groups() if part is not None)
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def meant_boolean(value: Any) -> bool | None:
+    """What a yes/no word (是/否, 对/错 …, constants.BOOLEAN_WORDS) means, or None."""
+    if not isinstance(value, str):
+        return None
+    return BOOLEAN_WORDS.get(unicodedata.normalize("NFKC", value).strip().lower())
+
+
+# ---------------------------------------------------------------------------------------------
+# Full-width typing: the likeliest Chinese typo. With a Chinese input method on, `owner：张三`
+# (U+FF1A) or an indent of 　(U+3000) look right but are text to YAML, which then trips over
+# the structure, or the models over the value. Where that happens, the line is named with a hint.
+
+FULLWIDTH_COLON = "\uff1a"
+FULLWIDTH_SPACE = "\u3000"
+# A full-width colon where a key ends: after the indent (and any `- `) or a flow `{`/`,`, before
+# any ASCII colon, quote or comment. `name: 博爱：发布` (a colon inside a value) is not one.
+_KEY_COLON_RE = re.compile(
+    r"(?:^[ \t\u3000]*(?:-[ \t\u3000]+)*|[{,][ \t\u3000]*)[^\s:'\"#{}\[\],][^:'\"#{}\[\],]*?\uff1a"
+)
+# A full-width space where YAML wants an ASCII one: in the indent, or after a colon or a `-`.
+_LINE_SPACE_RE = re.compile(r"^[ \t]*\u3000|[:\uff1a-]\u3000")
+# The same in a value or key the models refused (a plain scalar folds its lines into one).
+_VALUE_COLON_RE = re.compile(r"(?:^|\s)[^\s:'\"]+\uff1a")
+_VALUE_SPACE_RE = re.compile(r"(?:^|[\s:\uff1a-])\u3000")
+
+
+def fullwidth_hint(line: str, *, colon: bool = True, space: bool = True) -> str | None:
+    """What to fix in a line of config.yaml typed with a full-width colon or space where YAML
+    wants an ASCII one, or None."""
+    if colon and FULLWIDTH_COLON in line and _KEY_COLON_RE.search(line):
+        return _(
+            "this line has a full-width colon '：' (U+FF1A); write an ASCII ':' followed by a space"
+        )
+    if space and FULLWIDTH_SPACE in line and _LINE_SPACE_RE.search(line):
+        return _("this line has a full-width space (U+3000); write ASCII spaces instead")
+    return None
+
+
+def fullwidth_in(text: Any) -> tuple[bool, bool]:
+    """(colon, space): whether a key or value the models refused holds a full-width colon or
+    space where an ASCII one was meant."""
+    if not isinstance(text, str):
+        return False, False
+    return (
+        FULLWIDTH_COLON in text and _VALUE_COLON_RE.search(text) is not None,
+        FULLWIDTH_SPACE in text and _VALUE_SPACE_RE.search(text) is not None,
     )
-    return f"contains {what} (U+{code:04X}) at position {match.start() + 1}; delete it"
+
+
+def value_at(loc: Sequence[str | int], data: Any) -> Any:
+    """The value at `loc` in plain data, or None where the path ends."""
+    node = data
+    for part in loc:
+        found = (isinstance(node, Mapping) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        )
+        if not found:
+            return None
+        node = node[part]
+    return node
 
 
 # ---------------------------------------------------------------------------------------------
@@ -129,16 +239,18 @@ def _model_at(loc: Sequence[str | int]) -> type[BaseModel] | None:
 
 
 def _field_description(loc: Sequence[str | int]) -> str | None:
+    """The field's description, in the reader's language (required fields mark theirs N_)."""
     model = _model_at(loc[:-1])
     info = model.model_fields.get(str(loc[-1])) if model else None
     if info is None or not info.description:
         return None
-    text = info.description.rstrip(".")
+    text = _(info.description).rstrip(".。")
     return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
-def _bounds(loc: Sequence[str | int]) -> str | None:
-    """ "0 and 60 seconds": the range of the number field at `loc` (see models.bounded)."""
+def _bounds(loc: Sequence[str | int], got: Any) -> str | None:
+    """ "must be between 0 and 60 seconds, got 61": the range of the number field at `loc`
+    (see models.bounded), or None when it has no two bounds."""
     model = _model_at(loc[:-1]) if loc else None
     info = model.model_fields.get(str(loc[-1])) if model else None
     if info is None:
@@ -149,24 +261,32 @@ def _bounds(loc: Sequence[str | int]) -> str | None:
         return None
     extra = info.json_schema_extra
     unit = extra.get("unit") if isinstance(extra, dict) else None
-    return f"{lo} and {hi}" + (f" {unit}" if unit else "")
+    if unit:
+        return _("must be between {lo} and {hi} {unit}, got {got}").format(
+            lo=lo, hi=hi, unit=pgettext("unit", unit), got=shown(got)
+        )
+    return _("must be between {lo} and {hi}, got {got}").format(lo=lo, hi=hi, got=shown(got))
 
 
 def _pydantic_message(error: Mapping[str, Any]) -> str:
-    """One sentence for one pydantic error, saying what to write instead."""
+    """One sentence for one pydantic error, saying what to write instead, in the reader's
+    language: every kind of error the models can raise has its own; pydantic's English
+    ("Input should be …") is never shown."""
     kind = error["type"]
     loc = error["loc"]
     got = error.get("input")
     ctx = error.get("ctx") or {}
     if kind == "missing":
         about = _field_description(loc)
-        return f"missing; add `{loc[-1]}:`" + (f" ({about})" if about else "")
+        if about:
+            return _("missing; add `{key}:` ({about})").format(key=loc[-1], about=about)
+        return _("missing; add `{key}:`").format(key=loc[-1])
     if kind == "extra_forbidden":
         allowed = _model_fields(_model_at(loc[:-1]) or Config)
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
         if close:
-            return f"unknown key; did you mean `{close[0]}`?"
-        return f"unknown key; allowed here: {', '.join(allowed)}"
+            return _("unknown key; did you mean `{key}`?").format(key=close[0])
+        return _("unknown key; allowed here: {keys}").format(keys=", ".join(allowed))
     if kind in ("enum", "literal_error"):
         options = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
         text = got if isinstance(got, str) else shown(got)
@@ -175,20 +295,33 @@ def _pydantic_message(error: Mapping[str, Any]) -> str:
             close = [alias.value]
         else:
             close = difflib.get_close_matches(text, options, n=1, cutoff=0.5)
-        hint = f"; did you mean {close[0]}?" if close else ""
-        return f"{shown(got)} is not one of {', '.join(options)}{hint}"
+        if close:
+            return _("{got} is not one of {options}; did you mean {close}?").format(
+                got=shown(got), options=", ".join(options), close=close[0]
+            )
+        return _("{got} is not one of {options}").format(got=shown(got), options=", ".join(options))
     if kind.startswith("date_") or kind.startswith("datetime_"):
-        if isinstance(got, str) and re.match(r"^\d{4}-\d{1,2}-\d{1,2}$", got.strip()):
-            return f"{shown(got)} is not a day of the calendar; check the month and the day"
-        return f"not a date: {shown(got)}; write it as YYYY-MM-DD"
+        quoted = got.isoformat(" ") if isinstance(got, dt.datetime) else shown(got)
+        fixed = corrected_date(got)
+        if fixed is not None:
+            return _("not a date: {got}; write {date}").format(got=quoted, date=fixed.isoformat())
+        if isinstance(got, str) and DATE_LIKE_RE.match(unicodedata.normalize("NFKC", got)):
+            return _("{got} is not a day of the calendar; check the month and the day").format(
+                got=quoted
+            )
+        return _("not a date: {got}; write it as YYYY-MM-DD").format(got=quoted)
     if kind == "string_pattern_mismatch":
         if ctx.get("pattern") == ID_PATTERN:
-            return f"{shown(got)}: use lowercase letters, digits and '-' only (e.g. gaj-weibo)"
-        return f"{shown(got)} does not match the pattern {ctx.get('pattern')}"
+            return _("{got}: use lowercase letters, digits and '-' only (e.g. gaj-weibo)").format(
+                got=shown(got)
+            )
+        return _("{got} does not match the pattern {pattern}").format(
+            got=shown(got), pattern=ctx.get("pattern")
+        )
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        bounds = _bounds(loc)
-        if bounds is not None:
-            return f"must be between {bounds}, got {shown(got)}"
+        between = _bounds(loc, got)
+        if between is not None:
+            return between
         sign = {
             "greater_than_equal": "≥",
             "greater_than": ">",
@@ -196,30 +329,40 @@ def _pydantic_message(error: Mapping[str, Any]) -> str:
             "less_than": "<",
         }[kind]
         bound = next(iter(ctx.values()), "")
-        return f"must be {sign} {bound}, got {shown(got)}"
+        return _("must be {sign} {bound}, got {got}").format(sign=sign, bound=bound, got=shown(got))
     if kind == "finite_number":
-        bounds = _bounds(loc)
-        return f"must be between {bounds}, got {shown(got)}" if bounds else "must be a number"
-    if kind in ("int_parsing", "int_type", "int_from_float"):
-        return f"{shown(got)} is not a whole number"
-    if kind in ("float_parsing", "float_type"):
-        return f"{shown(got)} is not a number"
+        return _bounds(loc, got) or _("must be a number")
+    if kind in ("int_parsing", "int_type", "int_from_float", "int_parsing_size"):
+        return _("{got} is not a whole number").format(got=shown(got))
+    if kind in ("float_parsing", "float_type", "float_parsing_size"):
+        return _("{got} is not a number").format(got=shown(got))
     if kind in ("bool_parsing", "bool_type"):
-        return f"{shown(got)} is not true or false"
+        meant = meant_boolean(got)
+        if meant is not None:
+            return _("{got} is not true or false; write {value}").format(
+                got=shown(got), value="true" if meant else "false"
+            )
+        return _("{got} is not true or false").format(got=shown(got))
     if kind == "string_too_short":
-        return "must not be empty"
+        return _("must not be empty")
     if kind == "too_short":
-        return f"needs at least {ctx.get('min_length')} item(s)"
+        n = ctx.get("min_length", 1)
+        return ngettext("needs at least {n} item", "needs at least {n} items", n).format(n=n)
     if kind in ("string_too_long", "too_long"):
-        return f"too long: at most {ctx.get('max_length')}"
-    if kind == "string_type":
-        return f"must be text, got {shown(got)}; put it in quotes"
-    if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return f"must be a mapping (key: value), got {shown(got)}"
-    if kind == "list_type":
-        return f"must be a list (items start with '- '), got {shown(got)}"
-    message = str(error["msg"])
-    return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        return _("too long: at most {n}").format(n=ctx.get("max_length"))
+    if kind in ("string_type", "string_sub_type", "string_unicode"):
+        return _("must be text, got {got}; put it in quotes").format(got=shown(got))
+    if kind in ("model_type", "model_attributes_type", "dict_type", "mapping_type"):
+        return _("must be a mapping (key: value), got {got}").format(got=shown(got))
+    if kind in ("list_type", "tuple_type", "set_type", "iterable_type"):
+        return _("must be a list (items start with '- '), got {got}").format(got=shown(got))
+    if kind == "recursion_loop":
+        return _("this value contains itself (an alias loop); write the values out")
+    if kind in ("value_error", "assertion_error"):
+        # The models' own validators: their messages are already in the reader's language.
+        message = str(error["msg"])
+        return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    return _("{got} is not a valid value here").format(got=shown(got))
 
 
 @dataclass
@@ -289,6 +432,17 @@ def _ledger_problems(config: Config, today: dt.date) -> Iterable[Problem]:
     return _cross_checks(_units(config), config.policy, today)
 
 
+# What a department's or township's own account lacks without `exception_basis:`.
+EXCEPTION_BASIS_NEEDED = {
+    DepartmentLevel.DEPARTMENT: N_(
+        "a department's own account needs `exception_basis:`, why it may run one ({doc})"
+    ),
+    DepartmentLevel.TOWNSHIP: N_(
+        "a township's own account needs `exception_basis:`, why it may run one ({doc})"
+    ),
+}
+
+
 def _cross_checks(units: list[_Unit], policy: Policy, today: dt.date) -> Iterator[Problem]:
     seen_identifiers: dict[tuple[str, str, str], str] = {}
     for unit in units:
@@ -301,23 +455,35 @@ def _cross_checks(units: list[_Unit], policy: Policy, today: dt.date) -> Iterato
                 if account.closure and not account.closure.certificate:
                     yield Problem(
                         (*a_loc, "closure"),
-                        "closed without a certificate number (关停证明); add closure.certificate",
+                        _(
+                            "closed without a certificate number (关停证明); "
+                            "add closure.certificate"
+                        ),
                         "warning",
                     )
                 continue
             key = _identifier_key(account)
             if key is not None:
                 if key in seen_identifiers:
+                    message = (
+                        _(
+                            "{value} is already registered as account {account} "
+                            "(searched by name: add fakeid:); one account, one entry"
+                        )
+                        if key[1] == "name"
+                        else _(
+                            "{value} is already registered as account {account}; "
+                            "one account, one entry"
+                        )
+                    )
                     yield Problem(
                         (*a_loc, key[1]),
-                        f"{shown(key[2])} is already registered as account {shown(seen_identifiers[key])}"
-                        + (" (searched by name: add fakeid:)" if key[1] == "name" else "")
-                        + "; one account, one entry",
+                        message.format(value=shown(key[2]), account=shown(seen_identifiers[key])),
                     )
                 seen_identifiers.setdefault(key, account.id)
             if account.filed_on is None:
                 yield Problem(
-                    (*a_loc, "filed_on"), "not filed yet (未报备登记); add filed_on", "warning"
+                    (*a_loc, "filed_on"), _("not filed yet (未报备登记); add filed_on"), "warning"
                 )
             if (
                 policy.require_exception_basis
@@ -326,15 +492,20 @@ def _cross_checks(units: list[_Unit], policy: Policy, today: dt.date) -> Iterato
             ):
                 yield Problem(
                     (*a_loc, "exception_basis"),
-                    f"a {unit.level.value}'s own account needs `exception_basis:`, "
-                    f"why it may run one ({DOC_HENAN_EXCEPTION})",
+                    _(EXCEPTION_BASIS_NEEDED[unit.level]).format(doc=DOC_HENAN_EXCEPTION),
                 )
             if account.platform in per_platform and policy.one_account_per_platform != "off":
                 yield Problem(
                     (*a_loc, "platform"),
-                    f"{unit.name} already runs {shown(per_platform[account.platform])} on "
-                    f"{account.platform.value} (one unit, one account per platform, "
-                    f"{DOC_ONE_ACCOUNT})",
+                    _(
+                        "{unit} already runs {account} on {platform} "
+                        "(one unit, one account per platform, {doc})"
+                    ).format(
+                        unit=unit.name,
+                        account=shown(per_platform[account.platform]),
+                        platform=account.platform.value,
+                        doc=DOC_ONE_ACCOUNT,
+                    ),
                     "error" if policy.one_account_per_platform == "error" else "warning",
                 )
             per_platform.setdefault(account.platform, account.id)
@@ -353,7 +524,7 @@ def _duplicate_ids(plain: Mapping[str, Any]) -> Iterator[Problem]:
             if d_id in seen_departments:
                 yield Problem(
                     ("departments", d_index, "id"),
-                    f"duplicate department id {shown(d_id)}; ids are unique",
+                    _("duplicate department id {id}; ids are unique").format(id=shown(d_id)),
                 )
             seen_departments.add(d_id)
         accounts = department.get("accounts")
@@ -364,8 +535,10 @@ def _duplicate_ids(plain: Mapping[str, Any]) -> Iterator[Problem]:
             if a_id in seen_accounts:
                 yield Problem(
                     ("departments", d_index, "accounts", a_index, "id"),
-                    f"duplicate account id {shown(a_id)} (also in department "
-                    f"{shown(seen_accounts[a_id])}); ids are unique across the file",
+                    _(
+                        "duplicate account id {id} (also in department {department}); "
+                        "ids are unique across the file"
+                    ).format(id=shown(a_id), department=shown(seen_accounts[a_id])),
                 )
             seen_accounts.setdefault(a_id, d_id if isinstance(d_id, str) else str(d_index))
 
@@ -389,25 +562,35 @@ def _date_problems(
     for path, value in dated:
         if value > today:
             yield Problem(
-                (*a_loc, *path), f"{value} is in the future (today is {today}); fix the date"
+                (*a_loc, *path),
+                _("{date} is in the future (today is {today}); fix the date").format(
+                    date=value, today=today
+                ),
             )
+    before = _("{date} is before {other} ({other_date})")
     if account.opened_on and account.filed_on and account.filed_on < account.opened_on:
         yield Problem(
             (*a_loc, "filed_on"),
-            f"{account.filed_on} is before opened_on ({account.opened_on})",
+            before.format(date=account.filed_on, other="opened_on", other_date=account.opened_on),
         )
     if closure is not None and closure.approved_on is not None:
         if account.opened_on and closure.approved_on < account.opened_on:
             yield Problem(
                 (*a_loc, "closure", "approved_on"),
-                f"{closure.approved_on} is before opened_on ({account.opened_on})",
+                before.format(
+                    date=closure.approved_on, other="opened_on", other_date=account.opened_on
+                ),
             )
         for name in CLOSURE_DATES[1:]:
             value = getattr(closure, name)
             if value is not None and value < closure.approved_on:
                 yield Problem(
                     (*a_loc, "closure", name),
-                    f"{value} is before closure.approved_on ({closure.approved_on})",
+                    before.format(
+                        date=value,
+                        other="closure.approved_on",
+                        other_date=closure.approved_on,
+                    ),
                 )
 
 
@@ -429,7 +612,7 @@ def _control_problems(plain: Any) -> Iterator[Problem]:
             for key, value in node.items():
                 message = control_message(key) if isinstance(key, str) else None
                 if message is not None:
-                    yield Problem((*loc, key), f"the key {message}")
+                    yield Problem((*loc, key), _("the key {message}").format(message=message))
                 else:
                     stack.append(((*loc, key), value))
 
@@ -439,7 +622,7 @@ def _store_problems(plain: Mapping[str, Any]) -> Iterator[Problem]:
     if isinstance(store, str) and re.match(r"^[a-z0-9+]+://[^/@]*:[^/@]*@", store):
         yield Problem(
             ("store",),
-            "remove the password from the URL; set it in the environment (PGPASSWORD) instead",
+            _("remove the password from the URL; set it in the environment (PGPASSWORD) instead"),
         )
 
 
@@ -471,7 +654,7 @@ def display_path(loc: Sequence[str | int], data: Any) -> str:
         else:
             out += f".{cut(str(part))}" if out else cut(str(part))
             node = node.get(part) if isinstance(node, Mapping) else None
-    return out or "(top level)"
+    return out or _("(top level)")
 
 
 def line_of(loc: Sequence[str | int], node: Any) -> int:

@@ -84,7 +84,7 @@ class IsoWeek:
     def back(self, n: int) -> list[IsoWeek]:
         """The `n` weeks ending with this one, oldest first."""
         weeks = [self]
-        for _week in range(n - 1):
+        for _step in range(n - 1):
             weeks.append(weeks[-1].previous())
         return weeks[::-1]
 

@@ -32,6 +32,7 @@ from yaml import MarkedYAMLError
 from yaml import events as ev
 from yaml.reader import ReaderError
 
+from registry.i18n import N_, _
 from registry.models import shown
 
 try:  # the C parser ships in PyYAML's wheels; without it, ruamel.yaml reads everything
@@ -72,12 +73,49 @@ class Unsupported(Exception):
 
 
 class YAMLProblem(Exception):
-    """The text is not well-formed YAML (or repeats a key). `line` is 1-based."""
+    """The text is not well-formed YAML (or repeats a key). `line` is 1-based; `context_line`,
+    where the parser says what it was reading began (a key whose ':' never came), if it says."""
 
-    def __init__(self, line: int, problem: str) -> None:
+    def __init__(self, line: int, problem: str, context_line: int | None = None) -> None:
         super().__init__(f"{line}: {problem}")
         self.line = line
         self.problem = problem
+        self.context_line = context_line
+
+
+# What libyaml (and ruamel.yaml, in its own words) says of malformed text, for the catalogue:
+# `syntax_problem` shows them in the reader's language; any other is shown as it is.
+YAML_SYNTAX_PROBLEMS = (
+    N_("could not find expected ':'"),
+    N_("mapping values are not allowed in this context"),
+    N_("mapping values are not allowed here"),
+    N_("found character that cannot start any token"),
+    N_("found unexpected end of stream"),
+    N_("found unknown escape character"),
+    N_("did not find expected key"),
+    N_("did not find expected '-' indicator"),
+    N_("did not find expected ',' or ']'"),
+    N_("did not find expected ',' or '}'"),
+    N_("did not find expected node content"),
+    N_("did not find expected alphabetic or numeric character"),
+    N_("found a tab character that violates indentation"),
+    N_("found a tab character where an indentation space is expected"),
+    N_("block sequence entries are not allowed in this context"),
+    N_("found unexpected ':'"),
+    N_("invalid YAML"),
+)
+_EXPECTED_RE = re.compile(r"^expected (.+), but found (.+)$")
+
+
+def syntax_problem(problem: str) -> str:
+    """A YAML parser's description of malformed text, in the reader's language."""
+    problem = " ".join(problem.split())
+    match = _EXPECTED_RE.match(problem)
+    if match is not None:
+        return _("expected {expected}, but found {found}").format(
+            expected=match.group(1), found=match.group(2)
+        )
+    return _(problem) if problem in YAML_SYNTAX_PROBLEMS else problem
 
 
 class YAMLLimit(YAMLProblem):
@@ -243,7 +281,10 @@ def load(text: str | bytes) -> tuple[Any, Lines]:
                 continue
             elif cls is alias_event:
                 if event.anchor not in anchors:  # pragma: no cover - libyaml rejects it first
-                    raise YAMLProblem(event.start_mark.line + 1, f"unknown alias *{event.anchor}")
+                    raise YAMLProblem(
+                        event.start_mark.line + 1,
+                        _("unknown alias *{name}").format(name=event.anchor),
+                    )
                 value = anchors[event.anchor]
                 aliased = True
             else:
@@ -252,7 +293,7 @@ def load(text: str | bytes) -> tuple[Any, Lines]:
                     if documents > 1:
                         raise YAMLProblem(
                             event.start_mark.line + 1,
-                            "a second document (---); config.yaml holds one",
+                            _("a second document (---); config.yaml holds one"),
                         )
                 continue
             # A scalar or an alias: a key, a value, an item, or the whole document.
@@ -265,7 +306,9 @@ def load(text: str | bytes) -> tuple[Any, Lines]:
                     if value in container:
                         raise YAMLProblem(
                             event.start_mark.line + 1,
-                            f"duplicate key {shown(value)}; each key appears once in a mapping",
+                            _("duplicate key {key}; each key appears once in a mapping").format(
+                                key=shown(value)
+                            ),
                         )
                     key = value
                     key_line = event.start_mark.line + 1
@@ -280,14 +323,16 @@ def load(text: str | bytes) -> tuple[Any, Lines]:
                 root = value
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
-        raise YAMLProblem(mark.line + 1 if mark is not None else 1, problem) from None
+        problem = syntax_problem(str(exc.problem or exc.context or "invalid YAML"))
+        context = exc.context_mark.line + 1 if exc.context_mark is not None else None
+        raise YAMLProblem(mark.line + 1 if mark is not None else 1, problem, context) from None
     except ReaderError as exc:  # a character YAML does not allow (e.g. U+FFFF)
         before = text[: exc.position]
         line = before.count(b"\n" if isinstance(before, bytes) else "\n") + 1
         code = exc.character if isinstance(exc.character, int) else ord(exc.character)
         raise YAMLProblem(
-            line, f"a character YAML does not allow (U+{code:04X}); delete it"
+            line,
+            _("a character YAML does not allow (U+{code}); delete it").format(code=f"{code:04X}"),
         ) from None
     if isinstance(root, dict):
         first = min(lines.keys[id(root)].values(), default=1)
@@ -317,7 +362,7 @@ def repeat_problem(root: Any) -> tuple[tuple[Any, ...], str] | None:
     # (container, its location, its remaining children, its size so far)
     stack: list[tuple[Any, tuple[Any, ...], Any, list[int]]] = [(root, (), _children(root), [1])]
     while stack:
-        _, loc, children, size = stack[-1]
+        _node, loc, children, size = stack[-1]
         for key, child in children:
             if not isinstance(child, (dict, list)):
                 own += 1
@@ -330,7 +375,7 @@ def repeat_problem(root: Any) -> tuple[tuple[Any, ...], str] | None:
                     biggest = (sizes[id(child)], (*loc, key))
                 continue
             if id(child) in walking:
-                return (*loc, key), (
+                return (*loc, key), _(
                     "this alias is inside the value it names (a loop); write the values out"
                 )
             own += 1
@@ -338,7 +383,7 @@ def repeat_problem(root: Any) -> tuple[tuple[Any, ...], str] | None:
             stack.append((child, (*loc, key), _children(child), [1]))
             break
         else:
-            node, _, _, size = stack.pop()
+            node, _loc, _children_left, size = stack.pop()
             walking.discard(id(node))
             sizes[id(node)] = size[0]
             if stack:
@@ -346,10 +391,10 @@ def repeat_problem(root: Any) -> tuple[tuple[Any, ...], str] | None:
     limit = max(REPEAT_FLOOR, REPEAT_FACTOR * own)
     if repeated <= limit:
         return None
-    return biggest[1], (
-        f"aliases (*name) would repeat {repeated:,} values, more than the {limit:,} allowed "
-        f"(ten times the file's own {own:,}); the biggest is here; write the values out instead"
-    )
+    return biggest[1], _(
+        "aliases (*name) would repeat {repeated} values, more than the {limit} allowed "
+        "(ten times the file's own {own}); the biggest is here; write the values out instead"
+    ).format(repeated=f"{repeated:,}", limit=f"{limit:,}", own=f"{own:,}")
 
 
 def _children(node: Any) -> Any:

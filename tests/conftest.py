@@ -30,6 +30,15 @@ SAMPLE_CONFIG = ROOT / "config.yaml"
 TODAY = dt.date(2026, 11, 28)
 
 
+@pytest.fixture(autouse=True)
+def english_messages() -> None:
+    """Each test starts in English: a Chinese command run by an earlier test leaves the process's
+    language (registry.i18n) behind, and library calls made directly would speak it."""
+    from registry.i18n import use_language
+
+    use_language("en")
+
+
 @pytest.fixture
 def sample_config(tmp_path: Path) -> Path:
     """A copy of the sample ledger in a temporary folder (its store lands there too)."""

@@ -154,7 +154,7 @@ CASES = [
     ),
     pytest.param(
         BASE.replace("opened_on: 2019-03-01", "opened_on: 2019/03/01"),
-        [f"config.yaml:12: {P}.opened_on: not a date: '2019/03/01'; write it as YYYY-MM-DD"],
+        [f"config.yaml:12: {P}.opened_on: not a date: '2019/03/01'; write 2019-03-01"],
         id="date-format",
     ),
     pytest.param(

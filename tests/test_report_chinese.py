@@ -123,7 +123,7 @@ def test_report_errors_are_chinese(report_store):
     config = str(report_store.config_path)
     result = chinese("report", "weekly", "-c", config, "--week", "48", "--now", "2026-11-30T09:00")
     assert result.exit_code == 2
-    assert "'48' 不是 ISO 周；写作 2026-W48" in result.output
+    assert "'48' 不是 ISO 周；请写作 2026-W48" in result.output
     result = chinese(
         "report", "weekly", "-c", config, "--week", "2026-W49", "--now", "2026-11-30T09:00"
     )

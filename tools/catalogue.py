@@ -28,11 +28,42 @@ PACKAGES = ("govmedia", "registry", "reports", "spiders")
 LOCALE = "zh_CN"
 SOURCES = ROOT / "registry" / "locale" / LOCALE / "po"
 COMPILED = ROOT / "registry" / "locale" / LOCALE / "LC_MESSAGES" / "govmedia.mo"
-KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+KEYWORDS = {
+    "_": None,
+    "N_": None,
+    "ngettext": (1, 2),
+    "pgettext": ((1, "c"), 2),
+    "NP_": ((1, "c"), 2),
+}
 # A fixed date, so that compiling the same sources writes the same bytes.
 CATALOGUE_DATE = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
 
-MessageId = str | tuple[str, str]
+
+@dataclass(frozen=True)
+class MessageId:
+    """A message as gettext knows it: its id, its plural id and its context (pgettext)."""
+
+    id: str
+    plural: str | None = None
+    context: str | None = None
+
+    @classmethod
+    def of(cls, message: str | tuple[str, ...] | list[str], context: str | None = None):
+        if isinstance(message, str):
+            return cls(message, None, context or None)
+        return cls(message[0], message[1], context or None)
+
+    @property
+    def key(self) -> str:
+        """gettext's own key: the context, EOT, the id."""
+        return f"{self.context}\x04{self.id}" if self.context else self.id
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return (self.id,) if self.plural is None else (self.id, self.plural)
+
+    def __str__(self) -> str:
+        return f"{self.id!r} (context {self.context})" if self.context else repr(self.id)
 
 
 @dataclass
@@ -49,11 +80,10 @@ def code_messages(wanted: Wanted) -> None:
     from babel.messages.extract import extract_from_dir
 
     for package in PACKAGES:
-        for filename, lineno, message, _comments, _context in extract_from_dir(
+        for filename, lineno, message, _comments, context in extract_from_dir(
             ROOT / package, method_map=[("**.py", "python")], keywords=KEYWORDS, comment_tags=()
         ):
-            msgid = message if isinstance(message, str) else (message[0], message[1])
-            wanted.add(msgid, f"{package}/{filename}:{lineno}")
+            wanted.add(MessageId.of(message, context), f"{package}/{filename}:{lineno}")
 
 
 def help_messages(wanted: Wanted) -> None:
@@ -65,11 +95,12 @@ def help_messages(wanted: Wanted) -> None:
     def walk(command: click.Command, path: str) -> None:
         for text in help_msgids(command):
             if text:
-                wanted.add(text, f"help of `{path}`")
+                wanted.add(MessageId(text), f"help of `{path}`")
         for param in command.params:
             text = param.__dict__.get("help_msgid", getattr(param, "help", None))
             if text:
-                wanted.add(text, f"help of `{path} {param.opts[0] if param.opts else param.name}`")
+                option = param.opts[0] if param.opts else param.name
+                wanted.add(MessageId(text), f"help of `{path} {option}`")
         if isinstance(command, click.Group):
             for name, sub in command.commands.items():
                 walk(sub, f"{path} {name}")
@@ -89,8 +120,7 @@ def click_messages(wanted: Wanted) -> None:
     ):
         if filename.startswith("_winconsole"):
             continue
-        msgid = message if isinstance(message, str) else (message[0], message[1])
-        wanted.add(msgid, f"click/{filename}:{lineno}")
+        wanted.add(MessageId.of(message), f"click/{filename}:{lineno}")
 
 
 def wanted_messages() -> Wanted:
@@ -99,10 +129,6 @@ def wanted_messages() -> Wanted:
     help_messages(wanted)
     click_messages(wanted)
     return wanted
-
-
-def key(msgid: MessageId) -> str:
-    return msgid if isinstance(msgid, str) else msgid[0]
 
 
 @dataclass
@@ -125,18 +151,18 @@ def read_sources(folder: Path = SOURCES) -> Sources:
         for message in catalog:
             if not message.id:
                 continue
-            msgid = message.id if isinstance(message.id, str) else tuple(message.id[:2])
+            msgid = MessageId.of(message.id, message.context)
             text = message.string
             where = path.name
             if message.fuzzy:
-                sources.problems.append(f"{where}: {key(msgid)!r} is marked fuzzy")
-            earlier = sources.translations.get(key(msgid))
+                sources.problems.append(f"{where}: {msgid} is marked fuzzy")
+            earlier = sources.translations.get(msgid.key)
             if earlier is not None and earlier[1] != text:
                 sources.problems.append(
-                    f"{where}: {key(msgid)!r} is translated differently in {earlier[2]}"
+                    f"{where}: {msgid} is translated differently in {earlier[2]}"
                 )
                 continue
-            sources.translations[key(msgid)] = (msgid, text, where)
+            sources.translations[msgid.key] = (msgid, text, where)
     return sources
 
 
@@ -153,26 +179,28 @@ def fields(text: str) -> set[str]:
 def problems(wanted: Wanted, sources: Sources) -> Iterator[str]:
     yield from sources.problems
     for msgid, places in wanted.messages.items():
-        entry = sources.translations.get(key(msgid))
+        entry = sources.translations.get(msgid.key)
         if entry is None:
-            yield f"{places[0]}: no translation of {key(msgid)!r}"
+            yield f"{places[0]}: no translation of {msgid}"
             continue
         texts = entry[1] if isinstance(entry[1], tuple) else (entry[1],)
         if not all(texts):
-            yield f"{entry[2]}: {key(msgid)!r} has an empty translation"
+            yield f"{entry[2]}: {msgid} has an empty translation"
             continue
-        ids = (msgid,) if isinstance(msgid, str) else msgid
+        ids = msgid.ids
         allowed = set().union(*(fields(i) for i in ids))
         needed = fields(ids[-1])
         for text in texts:
             if fields(text) - allowed:
-                yield f"{entry[2]}: translation of {key(msgid)!r} uses unknown fields {sorted(fields(text) - allowed)}"
+                unknown = sorted(fields(text) - allowed)
+                yield f"{entry[2]}: translation of {msgid} uses unknown fields {unknown}"
             if needed - fields(text):
-                yield f"{entry[2]}: translation of {key(msgid)!r} drops fields {sorted(needed - fields(text))}"
-    known = {key(m) for m in wanted.messages}
-    for singular, (_msgid, _text, where) in sorted(sources.translations.items()):
-        if singular not in known:
-            yield f"{where}: {singular!r} is no longer used; delete it"
+                dropped = sorted(needed - fields(text))
+                yield f"{entry[2]}: translation of {msgid} drops fields {dropped}"
+    known = {m.key for m in wanted.messages}
+    for gettext_key, (msgid, _text, where) in sorted(sources.translations.items()):
+        if gettext_key not in known:
+            yield f"{where}: {msgid} is no longer used; delete it"
     if compiled_catalog() != merged_catalog(sources):
         yield f"{COMPILED.relative_to(ROOT)} is not current; run `python -m tools.catalogue compile`"
 
@@ -188,8 +216,8 @@ def build_catalog(sources: Sources):
         revision_date=CATALOGUE_DATE,
         fuzzy=False,
     )
-    for _singular, (msgid, text, _where) in sorted(sources.translations.items()):
-        catalog.add(msgid, text)
+    for _key, (msgid, text, _where) in sorted(sources.translations.items()):
+        catalog.add(msgid.id if msgid.plural is None else msgid.ids, text, context=msgid.context)
     return catalog
 
 
@@ -243,16 +271,20 @@ def print_missing(prefixes: list[str]) -> int:
     sources = read_sources()
     count = 0
     for msgid, places in wanted.messages.items():
-        if key(msgid) in sources.translations:
+        if msgid.key in sources.translations:
             continue
         if prefixes and not any(p.startswith(tuple(prefixes)) for p in places):
             continue
         count += 1
         print("#: " + " ".join(places[:3]))
-        if isinstance(msgid, str):
-            print(f'msgid {po_quote(msgid)}\nmsgstr ""\n')
+        if msgid.context:
+            print(f"msgctxt {po_quote(msgid.context)}")
+        if msgid.plural is None:
+            print(f'msgid {po_quote(msgid.id)}\nmsgstr ""\n')
         else:
-            print(f'msgid {po_quote(msgid[0])}\nmsgid_plural {po_quote(msgid[1])}\nmsgstr[0] ""\n')
+            print(
+                f'msgid {po_quote(msgid.id)}\nmsgid_plural {po_quote(msgid.plural)}\nmsgstr[0] ""\n'
+            )
     print(f"# {count} missing", file=sys.stderr)
     return 0
 
