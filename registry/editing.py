@@ -70,6 +70,14 @@ STATUS_WORDS = (N_("active"), N_("closing"), N_("closed"))
 QUOTED_KEYS = frozenset({"uid", "fakeid", "mid", "url", "phone"})
 
 
+def join_list(items: Any) -> str:
+    """Items as a list a clerk reads: "a, b, c" in English, "a、b、c" in Chinese."""
+    out = ""
+    for item in items:
+        out = _("{items}, {item}").format(items=out, item=item) if out else str(item)
+    return out
+
+
 class EditError(Exception):
     """An edit that cannot be made. `lines` say why, ready to print; nothing was written."""
 
@@ -478,10 +486,10 @@ def unknown_department(config: Config, value: str) -> str:
     close = close_departments(config, value)
     if close:
         return _("no department {value}; did you mean {suggestion}?").format(
-            value=shown(value), suggestion=_(", ").join(department_label(d) for d in close)
+            value=shown(value), suggestion=join_list(department_label(d) for d in close)
         )
     return _("no department {value}; the ledger has: {known}").format(
-        value=shown(value), known=_(", ").join(d.id for d in config.departments)
+        value=shown(value), known=join_list(d.id for d in config.departments)
     )
 
 
@@ -709,7 +717,7 @@ def register_account(
                 _(
                     "missing: {options}; pass them as options (govmedia register --help), or run "
                     "it on a terminal to be asked"
-                ).format(options=_(", ").join(option_name(m) for m in missing))
+                ).format(options=join_list(option_name(m) for m in missing))
             ]
         )
     # The department's own lines; a new department goes after the last one's.
@@ -865,7 +873,7 @@ def close_account(
         waiting = [option_name(k) for k in ("deregistered_on", "filed_on") if merged.get(k) is None]
         summary.append(
             _("{id} becomes closed once these are recorded: {options}").format(
-                id=account_id, options=_(", ").join(waiting)
+                id=account_id, options=join_list(waiting)
             )
         )
     return _finish(doc, summary, today=today, dry_run=dry_run)
@@ -915,7 +923,7 @@ def unknown_account(config: Config, value: str, path: Path | str) -> str:
     """The sentence for an account id the ledger does not hold, with the one meant."""
     close = close_accounts(config, value)
     if close:
-        suggestion = _(", ").join(_("{id} ({name})").format(id=a.id, name=a.name) for a in close)
+        suggestion = join_list(_("{id} ({name})").format(id=a.id, name=a.name) for a in close)
         return _("no account {value} in {path}; did you mean {suggestion}?").format(
             value=shown(value), path=path, suggestion=suggestion
         )

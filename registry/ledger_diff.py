@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from registry.constants import AccountStatus, LedgerChange
+from registry.editing import join_list
 from registry.i18n import N_, _
 from registry.models import Account, Config, Department
 
@@ -231,6 +232,11 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(0, width - _width(text))
 
 
+def _status(value: str | None) -> str:
+    """A ledger state as the clerk reads it (the words are marked in registry/editing.py)."""
+    return _(value) if value else ""
+
+
 def _value(value: Any) -> str:
     if value is None:
         return _("(none)")
@@ -258,7 +264,9 @@ def render_text(diff: LedgerDiff) -> list[str]:
             lines.append(f"{label}{where}{extra}")
             continue
         if change.old_status != change.new_status:
-            where += f": {_(change.old_status or '')} → {_(change.new_status or '')}"
+            where = _("{where}: {old} → {new}").format(
+                where=where, old=_status(change.old_status), new=_status(change.new_status)
+            )
         lines.append(f"{label}{where}")
         for item in change.fields:
             if item.field == "status":
@@ -283,7 +291,7 @@ def render_text(diff: LedgerDiff) -> list[str]:
         )
     counts = {LedgerChange(k): v for k, v in diff.counts().items() if v}
     if counts:
-        lines.append(_(", ").join(_(COUNT_WORDS[kind]).format(n=n) for kind, n in counts.items()))
+        lines.append(join_list(_(COUNT_WORDS[kind]).format(n=n) for kind, n in counts.items()))
     return lines
 
 

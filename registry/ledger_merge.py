@@ -72,6 +72,8 @@ def _check(
     rows: Sequence[tuple[int, LedgerRecord]], current: Mapping[str, LedgerRecord]
 ) -> list[SheetProblem]:
     problems: list[SheetProblem] = []
+    departments = {r.department for r in current.values()}
+    departments_by_name = {r.department_name: r.department for r in current.values()}
     seen: dict[str, int] = {}
     first: dict[str, tuple[int, LedgerRecord]] = {}
     for row, record in rows:
@@ -96,6 +98,19 @@ def _check(
                     ).format(id=record.id, department=old.department),
                 )
             )
+        if old is None and record.department not in departments:
+            same = departments_by_name.get(record.department_name)
+            if same is not None and same != record.department:
+                problems.append(
+                    SheetProblem(
+                        row,
+                        "单位编号",
+                        _(
+                            "{name} is already in the ledger as department {id}; write {id} "
+                            "(a new department needs a name of its own)"
+                        ).format(name=record.department_name, id=same),
+                    )
+                )
         row0, other = first.setdefault(record.department, (row, record))
         for header, name in (("单位名称", "department_name"), ("单位级别", "level")):
             if getattr(record, name) != getattr(other, name):

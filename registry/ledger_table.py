@@ -29,6 +29,7 @@ from registry.constants import (
     Platform,
     Source,
 )
+from registry.editing import join_list
 from registry.i18n import N_, _
 from registry.models import ID_PATTERN, Account, Config, Department
 
@@ -225,7 +226,7 @@ def _labelled(value: str, enum: type[Any], labels: Mapping[Any, str], what: str)
     if hint:
         tail = _("; did you mean {hint}?").format(hint=hint)
     else:
-        tail = _("; one of: {choices}").format(choices=_(", ").join(labels.values()))
+        tail = _("; one of: {choices}").format(choices=join_list(labels.values()))
     raise CellProblem(_(what).format(value=repr(value)) + tail)
 
 
@@ -280,7 +281,9 @@ READERS: dict[str, Callable[[Any], Any]] = {
     "status": lambda v: _maybe(
         v, AccountStatus, ACCOUNT_STATUS_LABELS, N_("{value} is not a ledger state")
     ),
-    "level": lambda v: _maybe(v, DepartmentLevel, DEPARTMENT_LEVEL_LABELS, N_("{value} is not a level")),
+    "level": lambda v: _maybe(
+        v, DepartmentLevel, DEPARTMENT_LEVEL_LABELS, N_("{value} is not a level")
+    ),
 }
 
 

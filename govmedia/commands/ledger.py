@@ -282,8 +282,8 @@ PROMPTS = {
     "owner_email": N_("Their e-mail"),
     "opened_on": N_("Date opened, YYYY-MM-DD (leave empty if unknown)"),
     "filed_on": N_("Date filed (报备登记), YYYY-MM-DD (leave empty if not filed yet)"),
-    "national": N_("Enrolled in the national supervision platform? (y/n)"),
-    "provincial": N_("Enrolled in the provincial supervision platform? (y/n)"),
+    "national": N_("Enrolled in the national supervision platform? (y/n, empty: n)"),
+    "provincial": N_("Enrolled in the provincial supervision platform? (y/n, empty: n)"),
     "exception_basis": N_("Why this unit runs its own account (豫政办明电〔2019〕28号)"),
     "reason": N_("Why is it closed"),
     "approved_on": N_("Date the closure was approved, YYYY-MM-DD"),
@@ -383,9 +383,11 @@ def register(
 ) -> None:
     """Register an account in config.yaml, keeping its comments and layout.
 
-    Every field is an option. On a terminal, missing required fields are asked for; otherwise
-    the command exits 2 naming them. The edited ledger is validated before it replaces the file,
-    so an invalid registration changes nothing.
+    Every field is an option. On a terminal, missing required fields are asked for, each answer
+    checked as it is typed; otherwise the command exits 2 naming them. A department the ledger
+    does not hold is never added from a typo: the ids it resembles are suggested, and a new one
+    needs its full name with --new-department. The edited ledger is validated before it replaces
+    the file, so an invalid registration changes nothing.
 
     \b
     Example:
@@ -513,7 +515,7 @@ def _answer_check(new: Any, name: str, config: Any, convert: Any = None) -> Any:
         problems = answer_problems(new, name, config)
         if problems:
             setattr(new, name, before)
-            raise click.BadParameter(_("; ").join(problems))
+            raise click.BadParameter("\n".join(problems))
         return value
 
     return check
@@ -533,11 +535,26 @@ def _required(check: Any) -> Any:
 
 def _yes_no(text: str) -> bool:
     answer = text.strip().lower()
+    if not answer:
+        return False
     if answer in YES_WORDS:
         return True
     if answer in NO_WORDS:
         return False
     raise click.BadParameter(_("answer y (yes) or n (no)"))
+
+
+def _confirm(question: str, *, default: bool) -> bool:
+    """A yes/no question answered y/n or 是/否 (click.confirm knows only y/n); empty is
+    `default`."""
+
+    def check(text: str) -> bool:
+        return default if not text.strip() else _yes_no(text)
+
+    hint = _("(y/n, empty: y)") if default else _("(y/n, empty: n)")
+    return click.prompt(
+        f"{question} {hint}", default="", show_default=False, value_proc=check, err=True
+    )
 
 
 def _choice(kind: str) -> Any:
@@ -560,7 +577,7 @@ def _ask_department(new: Any, config: Any) -> None:
     """The department, from the list of the ledger's (id — name). An unknown id is answered
     with the ones it resembles and asked again; a new department is added only when the clerk
     types its id again (or one like none of the list) and confirms, then gives its name."""
-    from registry.editing import close_departments, unknown_department
+    from registry.editing import close_departments, join_list, unknown_department
 
     known = {d.id: d for d in config.departments}
     click.echo(_("Departments:"), err=True)
@@ -606,16 +623,15 @@ def _ask_department(new: Any, config: Any) -> None:
         if value in known:
             new.department, new.department_name = value, None
             return
-        if click.confirm(
+        if _confirm(
             _("{id} is not in the ledger (see the list above). Add it as a new department?").format(
                 id=value
             ),
             default=False,
-            err=True,
         ):
             new.department = value
             new.department_name = _ask("department_name", new_name)
-            levels = ", ".join(
+            levels = join_list(
                 f"{level.value} {DEPARTMENT_LEVEL_LABELS[level]}" for level in DepartmentLevel
             )
             click.echo(_("Levels: {levels}").format(levels=levels), err=True)
@@ -626,12 +642,12 @@ def _ask_department(new: Any, config: Any) -> None:
 def _ask_registration(new: Any, config: Any) -> None:
     """Ask for every field of `new` not given as an option, in the order of the ledger's
     columns, checking each answer as it is typed."""
-    from registry.editing import _source_of, department_problems, needed_fields
+    from registry.editing import _source_of, department_problems, join_list, needed_fields
 
     if not new.department or department_problems(new, config):
         _ask_department(new, config)
     if not new.platform:
-        platforms = ", ".join(f"{p.value} {PLATFORM_LABELS[p]}" for p in Platform)
+        platforms = join_list(f"{p.value} {PLATFORM_LABELS[p]}" for p in Platform)
         click.echo(_("Platforms: {platforms}").format(platforms=platforms), err=True)
         new.platform = _ask("platform", _choice("platform"))
     if not new.name:
@@ -667,7 +683,7 @@ def _ask_registration(new: Any, config: Any) -> None:
             )
     for name in ("national", "provincial"):
         if getattr(new, name) is None:
-            setattr(new, name, _ask(name, _yes_no, default=_("n")))
+            setattr(new, name, _ask(name, _yes_no, optional=True))
     if "exception_basis" in needed_fields(new, config):
         new.exception_basis = _ask(
             "exception_basis", _required(_answer_check(new, "exception_basis", config))
@@ -766,7 +782,7 @@ def _ask_closure(account_id: str, update: Any, config: Any) -> bool:
             problems = closure_problems(config, account_id, update, name)
             if problems:
                 setattr(update, name, None)
-                raise click.BadParameter(_("; ").join(problems))
+                raise click.BadParameter("\n".join(problems))
             return value
 
         required = name in ("reason", "approved_on")
@@ -775,10 +791,8 @@ def _ask_closure(account_id: str, update: Any, config: Any) -> bool:
         setattr(update, name, value)
     if not update.given():
         return False
-    return click.confirm(
-        _("Record this closure of {id} in the ledger?").format(id=account_id),
-        default=True,
-        err=True,
+    return _confirm(
+        _("Record this closure of {id} in the ledger?").format(id=account_id), default=True
     )
 
 
