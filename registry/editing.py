@@ -441,7 +441,7 @@ def needed_fields(new: NewAccount, config: Config) -> list[str]:
     for name in ("department", "platform", "name", "id"):
         if not getattr(new, name):
             missing.append(name)
-    source = _source_of(new)
+    source = source_of(new)
     identifier = SOURCE_IDENTIFIER_FIELD[source] if source else None
     if identifier and source is not Source.WECHAT and not getattr(new, identifier):
         missing.append(identifier)
@@ -566,7 +566,7 @@ def answer_problems(
     if field_name != "exception_basis":
         filled.setdefault("exception_basis", "x-pending")
     candidate = NewAccount(**filled)
-    source = _source_of(candidate)
+    source = source_of(candidate)
     needed = SOURCE_IDENTIFIER_FIELD[source] if source else None
     for key in ("uid", "mid", "url"):
         if key != needed and key not in given:
@@ -629,7 +629,8 @@ def _department_plain(department: Department, accounts: list[Any]) -> dict[str, 
     }
 
 
-def _source_of(new: NewAccount) -> Source | None:
+def source_of(new: NewAccount) -> Source | None:
+    """How `new` will be observed: its --source, else its platform's default (None if unknown)."""
     try:
         if new.source:
             return Source(new.source)

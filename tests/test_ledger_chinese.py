@@ -259,7 +259,9 @@ def test_interactive_close_reasks_bad_dates_then_confirms(sample_config: Path):
     result = zh("close", "-c", str(sample_config), "xlz-wechat", "-i",
                 input="\n".join(answers) + "\n")  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "xlz-wechat：许良发布" in result.output or "xlz-wechat：" in result.output
+    assert "xlz-wechat：许良镇发布（微信公众号），部门 xlz（许良镇人民政府）；当前状态：运营中" in (
+        result.output
+    )
     assert "'2026/11/27' 不是日期；写作 2026-11-27" in result.output
     assert result.output.count("停更公告日期") == 2
     assert "是否将 xlz-wechat 的关停情况记入台账？" in result.output

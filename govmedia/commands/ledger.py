@@ -642,7 +642,7 @@ def _ask_department(new: Any, config: Any) -> None:
 def _ask_registration(new: Any, config: Any) -> None:
     """Ask for every field of `new` not given as an option, in the order of the ledger's
     columns, checking each answer as it is typed."""
-    from registry.editing import _source_of, department_problems, join_list, needed_fields
+    from registry.editing import department_problems, join_list, needed_fields, source_of
 
     if not new.department or department_problems(new, config):
         _ask_department(new, config)
@@ -658,7 +658,7 @@ def _ask_registration(new: Any, config: Any) -> None:
             _required(_answer_check(new, "id", config)),
             default=f"{new.department}-{new.platform}",
         )
-    source = _source_of(new)
+    source = source_of(new)
     identifier = SOURCE_IDENTIFIER_FIELD[source] if source else None
     if identifier and not getattr(new, identifier):
         check = _answer_check(new, identifier, config)
