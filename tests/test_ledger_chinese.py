@@ -383,3 +383,15 @@ def test_help_of_the_ledger_commands_is_chinese():
     register = zh("register", "--help").output
     assert "--new-department" in register and "逐项询问" in register
     assert "Ask for every field" in zh("register", "--help", "--lang", "en").output
+
+
+def test_sync_in_chinese(sample_config: Path):
+    first = zh("sync", "-c", str(sample_config))
+    assert first.exit_code == 0, first.output
+    assert first.stdout == (
+        "已同步：新登记 28 个，变更 0 个，状态变化 0 个，删除 0 个，未变 0 个\n"
+    )
+    again = zh("sync", "-c", str(sample_config), "--lang", "en")
+    assert "synced: 0 registered, 0 changed, 0 status changed, 0 removed, 28 unchanged" in (
+        again.stdout
+    )
