@@ -32,13 +32,16 @@ from typing import Any
 from registry.config import ConfigError, LoadedConfig, checked_text, read_file, validate_text
 from registry.constants import (
     DEFAULT_SOURCE,
+    LOCAL_TZ,
     SOURCE_IDENTIFIER_FIELD,
     AccountStatus,
     DepartmentLevel,
     Platform,
     Source,
 )
-from registry.models import CLOSURE_DATES, Config, shown
+from registry.i18n import N_, _
+from registry.models import CLOSURE_DATES, Config, Department, shown
+from registry.problems import find_problems
 
 # Keys of a new account, in the order the sample ledger writes them.
 ACCOUNT_KEY_ORDER = (
@@ -61,8 +64,18 @@ ACCOUNT_KEY_ORDER = (
     "note",
 )
 CLOSURE_KEY_ORDER = ("reason", *CLOSURE_DATES, "certificate")
+# The ledger states, as the clerk reads them in a summary (`_(status.value)`).
+STATUS_WORDS = (N_("active"), N_("closing"), N_("closed"))
 # Values written in double quotes, as the sample does: digits that must stay text, and URLs.
 QUOTED_KEYS = frozenset({"uid", "fakeid", "mid", "url", "phone"})
+
+
+def join_list(items: Any) -> str:
+    """Items as a list a clerk reads: "a, b, c" in English, "a、b、c" in Chinese."""
+    out = ""
+    for item in items:
+        out = _("{items}, {item}").format(items=out, item=item) if out else str(item)
+    return out
 
 
 class EditError(Exception):
@@ -136,7 +149,9 @@ def _open(path: Path, today: dt.date | None, known: LoadedConfig | None = None) 
         raise EditError(
             [
                 *exc.lines,
-                f"{path}: fix these problems first (govmedia validate); nothing was changed",
+                _(
+                    "{path}: fix these problems first (govmedia validate); nothing was changed"
+                ).format(path=path),
             ]
         ) from None
     text = checked.decode("utf-8")
@@ -209,12 +224,16 @@ def _round_trip(path: Path, text: str) -> tuple[Any, Any]:
     yaml.width = 4096  # never re-wrap a long line
     yaml.allow_unicode = True
     try:
-        _, indent, offset = load_yaml_guess_indent(text)
+        _text, indent, offset = load_yaml_guess_indent(text)
         yaml.indent(mapping=2, sequence=indent or 4, offset=offset if offset is not None else 2)
         tree = yaml.load(text)
     except Exception as exc:  # ruamel.yaml refuses what libyaml read: say so, change nothing
         raise EditError(
-            [f"{path}: cannot edit this file safely ({' '.join(str(exc).split())[:200]})"]
+            [
+                _("{path}: cannot edit this file safely ({reason})").format(
+                    path=path, reason=" ".join(str(exc).split())[:200]
+                )
+            ]
         ) from None
     return yaml, tree
 
@@ -225,7 +244,13 @@ def _dump(doc: _Document) -> bytes:
     text = buffer.getvalue()
     if doc.span is not None and doc.lines is not None:
         if not text.startswith(_EXCERPT_HEAD):  # pragma: no cover - ruamel writes the key back
-            raise EditError([f"{doc.path}: cannot edit this file safely (excerpt)"])
+            raise EditError(
+                [
+                    _("{path}: cannot edit this file safely ({reason})").format(
+                        path=doc.path, reason="excerpt"
+                    )
+                ]
+            )
         start, end = doc.span
         text = "".join(doc.lines[:start]) + text[len(_EXCERPT_HEAD) :] + "".join(doc.lines[end:])
     if doc.crlf:
@@ -246,8 +271,10 @@ def _finish(
         raise EditError(
             [
                 *exc.lines,
-                f"{doc.path}: the edit would make the ledger invalid (lines above are those of "
-                "the edited text); nothing was written",
+                _(
+                    "{path}: the edit would make the ledger invalid (lines above are those of "
+                    "the edited text); nothing was written"
+                ).format(path=doc.path),
             ]
         ) from None
     before_warnings = {_strip_line(w) for w in doc.loaded.warnings}
@@ -261,7 +288,7 @@ def _finish(
 
 def _strip_line(problem: str) -> str:
     """A problem without its line number, to compare before and after an edit."""
-    name, _, rest = problem.partition(":")
+    name, _colon, rest = problem.partition(":")
     return name + ":" + rest.partition(":")[2]
 
 
@@ -292,7 +319,11 @@ def write_atomic(path: Path, data: bytes, *, expected: bytes | None = None) -> N
                     os.chown(tmp, old_stat.st_uid, old_stat.st_gid)
         if expected is not None and target.read_bytes() != expected:
             raise EditError(
-                [f"{path}: changed by someone else while editing; run the command again"]
+                [
+                    _(
+                        "{path}: changed by someone else while editing; run the command again"
+                    ).format(path=path)
+                ]
             )
         os.replace(tmp, target)
     except BaseException as exc:
@@ -410,9 +441,7 @@ def needed_fields(new: NewAccount, config: Config) -> list[str]:
     for name in ("department", "platform", "name", "id"):
         if not getattr(new, name):
             missing.append(name)
-    if new.department and department is None and not new.department_name:
-        missing.append("department_name")
-    source = _source_of(new)
+    source = source_of(new)
     identifier = SOURCE_IDENTIFIER_FIELD[source] if source else None
     if identifier and source is not Source.WECHAT and not getattr(new, identifier):
         missing.append(identifier)
@@ -436,7 +465,172 @@ def needed_fields(new: NewAccount, config: Config) -> list[str]:
     return missing
 
 
-def _source_of(new: NewAccount) -> Source | None:
+def close_departments(config: Config, value: str) -> list[Department]:
+    """The departments a clerk who typed `value` probably meant: close ids (a typo), else those
+    whose name holds it (公安 for gaj, 博爱县公安局)."""
+    by_id = {d.id: d for d in config.departments}
+    close = difflib.get_close_matches(value, list(by_id), n=1, cutoff=0.6)
+    if close:
+        return [by_id[i] for i in close]
+    text = value.strip()
+    return [d for d in config.departments if text and (text in d.name or d.name in text)][:3]
+
+
+def department_label(department: Department) -> str:
+    """`gaj (博爱县公安局)`: a department as a clerk recognises it."""
+    return _("{id} ({name})").format(id=department.id, name=department.name)
+
+
+def unknown_department(config: Config, value: str) -> str:
+    """The sentence for a department id the ledger does not hold, with the one meant."""
+    close = close_departments(config, value)
+    if close:
+        return _("no department {value}; did you mean {suggestion}?").format(
+            value=shown(value), suggestion=join_list(department_label(d) for d in close)
+        )
+    return _("no department {value}; the ledger has: {known}").format(
+        value=shown(value), known=join_list(d.id for d in config.departments)
+    )
+
+
+def department_problems(new: NewAccount, config: Config) -> list[str]:
+    """Why `new.department` cannot be used: an unknown id is never added as a new department
+    unless the clerk asked for one by name (`--new-department NAME`), and a new department may
+    not take the name of one the ledger already has (a typo of its id)."""
+    if not new.department:
+        return []
+    known = {d.id: d for d in config.departments}
+    if new.department in known:
+        return []
+    if not new.department_name:
+        return [
+            unknown_department(config, new.department),
+            _(
+                "to add a new department, give its full name: --new-department NAME "
+                "(and --level county|department|township)"
+            ),
+        ]
+    same = next((d for d in config.departments if d.name == new.department_name.strip()), None)
+    if same is not None:
+        return [
+            _("{name} is already in the ledger as department {id}; write --department {id}").format(
+                name=same.name, id=same.id
+            )
+        ]
+    return []
+
+
+# The path of each NewAccount field in an account of config.yaml.
+FIELD_PATHS: dict[str, tuple[str, ...]] = {
+    "owner_name": ("owner", "name"),
+    "owner_phone": ("owner", "phone"),
+    "owner_email": ("owner", "email"),
+    "national": ("supervised", "national"),
+    "provincial": ("supervised", "provincial"),
+}
+# Stand-ins for the fields not answered yet, so that one answer can be checked on its own.
+_STAND_INS: dict[str, Any] = {
+    "id": "x-pending-new-account",
+    "name": "x-pending",
+    "platform": Platform.OTHER.value,
+    "owner_name": "x-pending",
+    "uid": "0",
+    "mid": "0",
+    "url": "https://pending.invalid/",
+}
+
+
+def answer_problems(
+    new: NewAccount, field_name: str, config: Config, today: dt.date | None = None
+) -> list[str]:
+    """What the ledger's own validation (registry/problems.py, as `govmedia validate`) says of
+    one field of `new`, as a clerk types it: the account answered so far, with stand-ins for the
+    fields not asked yet, is checked beside the accounts it could clash with (its department's,
+    and any other with its id, name or identifier); only the problems of `field_name` are kept."""
+    today = today or dt.datetime.now(LOCAL_TZ).date()
+    given = {k: v for k, v in vars(new).items() if v not in (None, "")}
+    filled = dict(given)
+    for key, value in _STAND_INS.items():
+        if key != field_name and key not in filled:
+            filled[key] = value
+    if (
+        "owner_phone" not in filled
+        and "owner_email" not in filled
+        and field_name
+        not in (
+            "owner_phone",
+            "owner_email",
+        )
+    ):
+        filled["owner_phone"] = "13800000000"
+    if field_name != "exception_basis":
+        filled.setdefault("exception_basis", "x-pending")
+    candidate = NewAccount(**filled)
+    source = source_of(candidate)
+    needed = SOURCE_IDENTIFIER_FIELD[source] if source else None
+    for key in ("uid", "mid", "url"):
+        if key != needed and key not in given:
+            setattr(candidate, key, None)
+    account = _plain(_account_map(candidate))
+    identifiers = {getattr(candidate, k) for k in ("uid", "fakeid", "mid", "url")} - {None}
+    others, own = [], None
+    for department in config.departments:
+        if department.id == candidate.department:
+            own = department
+            continue
+        clashing = [
+            a
+            for a in department.accounts
+            if a.id == candidate.id or a.name == candidate.name or a.identifier in identifiers
+        ]
+        if clashing:
+            others.append(_department_plain(department, clashing))
+    if own is not None:
+        target = _department_plain(own, own.accounts)
+    else:
+        target = {
+            "id": candidate.department or "x-pending",
+            "name": candidate.department_name or "x-pending",
+            "level": candidate.level or DepartmentLevel.DEPARTMENT.value,
+            "accounts": [],
+        }
+    target["accounts"].append(account)
+    plain = {
+        "jurisdiction": config.jurisdiction,
+        "policy": config.policy.model_dump(mode="json"),
+        "departments": [*others, target],
+    }
+    where = ("departments", len(others), "accounts", len(target["accounts"]) - 1)
+    path = FIELD_PATHS.get(field_name, (field_name,))
+    wanted = {path, path[:1]} if path[0] == "owner" else {path}
+    _config, problems = find_problems(plain, today)
+    return [
+        p.message
+        for p in problems
+        if p.severity == "error" and p.loc[:4] == where and tuple(p.loc[4:]) in wanted
+    ]
+
+
+def _plain(node: Any) -> Any:
+    """A ruamel.yaml tree as plain dicts and lists."""
+    if isinstance(node, Mapping):
+        return {k: _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return str(node) if isinstance(node, str) else node
+
+
+def _department_plain(department: Department, accounts: list[Any]) -> dict[str, Any]:
+    return {
+        "id": department.id,
+        "name": department.name,
+        "level": department.level.value,
+        "accounts": [a.model_dump(mode="json", exclude_none=True) for a in accounts],
+    }
+
+
+def source_of(new: NewAccount) -> Source | None:
+    """How `new` will be observed: its --source, else its platform's default (None if unknown)."""
     try:
         if new.source:
             return Source(new.source)
@@ -514,12 +708,17 @@ def register_account(
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
     doc = _open(path, today, loaded)
+    problems = department_problems(new, doc.loaded.config)
+    if problems:
+        raise EditError(problems)
     missing = needed_fields(new, doc.loaded.config)
     if missing:
         raise EditError(
             [
-                f"missing: {', '.join(option_name(m) for m in missing)}; pass them as options "
-                "(govmedia register --help), or run it on a terminal to be asked"
+                _(
+                    "missing: {options}; pass them as options (govmedia register --help), or run "
+                    "it on a terminal to be asked"
+                ).format(options=join_list(option_name(m) for m in missing))
             ]
         )
     # The department's own lines; a new department goes after the last one's.
@@ -543,7 +742,9 @@ def register_account(
         department["accounts"] = CommentedSeq([account])
         with _keeping_trailing_comment(tree):
             departments.append(department)
-        summary.append(f"new department {new.department} ({new.department_name})")
+        summary.append(
+            _("new department {id} ({name})").format(id=new.department, name=new.department_name)
+        )
     else:
         accounts = department.get("accounts")
         if not isinstance(accounts, CommentedSeq) or (not accounts and accounts.fa.flow_style()):
@@ -553,7 +754,9 @@ def register_account(
             with _keeping_trailing_comment(department):
                 accounts.append(account)
     summary.append(
-        f"registered {new.id}: {new.name} on {new.platform}, department {new.department}"
+        _("registered {id}: {name} on {platform}, department {department}").format(
+            id=new.id, name=new.name, platform=new.platform, department=new.department
+        )
     )
     return _finish(doc, summary, today=today, dry_run=dry_run)
 
@@ -561,7 +764,9 @@ def register_account(
 def option_name(field_name: str) -> str:
     """The command-line option that gives a NewAccount field."""
     if field_name == "owner_phone":
-        return "--owner-phone or --owner-email"
+        return _("--owner-phone or --owner-email")
+    if field_name == "department_name":
+        return "--new-department"
     return "--" + field_name.replace("_", "-")
 
 
@@ -605,20 +810,19 @@ def close_account(
     try:
         holder, current = config.account(account_id)
     except KeyError:
-        known = [a.id for _, a in config.iter_accounts()]
-        close = difflib.get_close_matches(account_id, known, n=1)
-        hint = f"; did you mean {close[0]}?" if close else "; see govmedia accounts"
-        raise EditError([f"no account {shown(account_id)} in {path}{hint}"]) from None
+        raise EditError([unknown_account(config, account_id, path)]) from None
     given = update.given()
     if not given:
-        raise EditError(["nothing to record: pass --reason and --approved-on, or the later dates"])
+        raise EditError(
+            [_("nothing to record: pass --reason and --approved-on, or the later dates")]
+        )
     existing = current.closure.model_dump(exclude_none=True) if current.closure else {}
     merged = {**existing, **given}
     problems = []
     if not merged.get("reason"):
-        problems.append("add --reason TEXT (why the account is closed)")
+        problems.append(_("add --reason TEXT (why the account is closed)"))
     if not merged.get("approved_on"):
-        problems.append("add --approved-on DATE (the day the closure was approved)")
+        problems.append(_("add --approved-on DATE (the day the closure was approved)"))
     if problems:
         raise EditError([f"{account_id}: {p}" for p in problems])
     closed = merged.get("deregistered_on") is not None and merged.get("filed_on") is not None
@@ -647,21 +851,86 @@ def close_account(
             if old == value:
                 continue
             if old is not None:
-                summary.append(f"{account_id}: closure.{key} {old} → {value}")
+                summary.append(f"{account_id}: closure.{key} {old} → {value}")  # keys, dates
             if key in closure:
                 closure[key] = value
             else:
                 _insert_in_order(closure, key, value, CLOSURE_KEY_ORDER)
     if new_status is not current.status:
-        summary.insert(0, f"{account_id}: {current.status.value} → {new_status.value}")
+        summary.insert(
+            0,
+            _("{id}: {old} → {new}").format(
+                id=account_id, old=_(current.status.value), new=_(new_status.value)
+            ),
+        )
     elif not summary and all(existing.get(k) == v for k, v in given.items()):
-        summary.append(f"{account_id}: already recorded; nothing changed")
+        summary.append(_("{id}: already recorded; nothing changed").format(id=account_id))
     else:
-        summary.insert(0, f"{account_id}: {new_status.value}, closure updated")
+        summary.insert(
+            0,
+            _("{id}: {status}, closure updated").format(id=account_id, status=_(new_status.value)),
+        )
     if new_status is AccountStatus.CLOSING:
         waiting = [option_name(k) for k in ("deregistered_on", "filed_on") if merged.get(k) is None]
-        summary.append(f"{account_id} becomes closed once these are recorded: {', '.join(waiting)}")
+        summary.append(
+            _("{id} becomes closed once these are recorded: {options}").format(
+                id=account_id, options=join_list(waiting)
+            )
+        )
     return _finish(doc, summary, today=today, dry_run=dry_run)
+
+
+def closure_problems(
+    config: Config,
+    account_id: str,
+    update: ClosureUpdate,
+    field_name: str,
+    today: dt.date | None = None,
+) -> list[str]:
+    """What the ledger's own validation says of one closure field of `update`, as a clerk types
+    it (a date in the future, or before the approval or the opening): the account with its
+    closure so far, alone in its department, checked as `govmedia validate` would."""
+    today = today or dt.datetime.now(LOCAL_TZ).date()
+    department, account = config.account(account_id)
+    data = account.model_dump(mode="json", exclude_none=True)
+    closure = {**data.get("closure", {}), **update.given()}
+    closure.setdefault("reason", "x-pending")
+    closure.setdefault(
+        "approved_on", closure.get(field_name) if field_name.endswith("_on") else today
+    )
+    data.update(status=AccountStatus.CLOSING.value, closure=closure)
+    plain = {
+        "jurisdiction": config.jurisdiction,
+        "policy": config.policy.model_dump(mode="json"),
+        "departments": [{**_department_plain(department, []), "accounts": [data]}],
+    }
+    where = ("departments", 0, "accounts", 0, "closure", field_name)
+    _config, problems = find_problems(plain, today)
+    return [p.message for p in problems if p.severity == "error" and tuple(p.loc) == where]
+
+
+def close_accounts(config: Config, value: str) -> list[Any]:
+    """The accounts a clerk who typed `value` probably meant: close ids, else those whose name
+    holds it."""
+    by_id = {a.id: a for _department, a in config.iter_accounts()}
+    close = difflib.get_close_matches(value, list(by_id), n=1, cutoff=0.6)
+    if close:
+        return [by_id[i] for i in close]
+    text = value.strip()
+    return [a for a in by_id.values() if text and text in a.name][:3]
+
+
+def unknown_account(config: Config, value: str, path: Path | str) -> str:
+    """The sentence for an account id the ledger does not hold, with the one meant."""
+    close = close_accounts(config, value)
+    if close:
+        suggestion = join_list(_("{id} ({name})").format(id=a.id, name=a.name) for a in close)
+        return _("no account {value} in {path}; did you mean {suggestion}?").format(
+            value=shown(value), path=path, suggestion=suggestion
+        )
+    return _("no account {value} in {path}; see govmedia accounts").format(
+        value=shown(value), path=path
+    )
 
 
 def _find_account(tree: Any, account_id: str) -> Any:

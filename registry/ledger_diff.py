@@ -9,10 +9,13 @@ the two configs.
 from __future__ import annotations
 
 import json
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from registry.constants import AccountStatus, LedgerChange
+from registry.editing import join_list
+from registry.i18n import N_, _
 from registry.models import Account, Config, Department
 
 
@@ -204,9 +207,39 @@ def diff_ledgers(old: Config, new: Config) -> LedgerDiff:
     return result
 
 
+# The words of the text diff, translated where shown: each account change, then each department's.
+CHANGE_WORDS = {
+    LedgerChange.REGISTERED: N_("registered"),
+    LedgerChange.CHANGED: N_("changed"),
+    LedgerChange.CLOSING: N_("closing"),
+    LedgerChange.CLOSED: N_("closed"),
+    LedgerChange.REOPENED: N_("reopened"),
+    LedgerChange.REMOVED: N_("removed"),
+}
+DEPARTMENT_LINES = {
+    "added": N_("department added: {id} ({name})"),
+    "changed": N_("department changed: {id} ({name})"),
+    "removed": N_("department removed: {id} ({name})"),
+}
+
+
+def _width(text: str) -> int:
+    """Columns `text` takes on a terminal: a Chinese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
+def _status(value: str | None) -> str:
+    """A ledger state as the clerk reads it (the words are marked in registry/editing.py)."""
+    return _(value) if value else ""
+
+
 def _value(value: Any) -> str:
     if value is None:
-        return "(none)"
+        return _("(none)")
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False)
@@ -215,33 +248,59 @@ def _value(value: Any) -> str:
 def render_text(diff: LedgerDiff) -> list[str]:
     """The diff as lines for a terminal: one line per account, then its fields indented."""
     if diff.empty:
-        return ["no change to the ledger"]
+        return [_("no change to the ledger")]
     lines: list[str] = []
+    words = {kind: _(word) for kind, word in CHANGE_WORDS.items()}
+    label_width = max(10, *(_width(w) for w in words.values()))
     width = max((len(a.account) for a in diff.accounts), default=0)
     for change in diff.accounts:
-        label = f"{change.change.value:<10}  {change.account:<{width}}  "
-        where = f"{change.name} ({change.platform}, {change.department})"
+        label = f"{_pad(words[change.change], label_width)}  {change.account:<{width}}  "
+        where = _("{name} ({platform}, {department})").format(
+            name=change.name, platform=change.platform, department=change.department
+        )
         if change.change in (LedgerChange.REGISTERED, LedgerChange.REMOVED):
             status = change.new_status if change.change is LedgerChange.REGISTERED else None
-            extra = f", {status}" if status and status != AccountStatus.ACTIVE.value else ""
+            extra = f", {_(status)}" if status and status != AccountStatus.ACTIVE.value else ""
             lines.append(f"{label}{where}{extra}")
             continue
         if change.old_status != change.new_status:
-            where += f": {change.old_status} → {change.new_status}"
+            where = _("{where}: {old} → {new}").format(
+                where=where, old=_status(change.old_status), new=_status(change.new_status)
+            )
         lines.append(f"{label}{where}")
         for item in change.fields:
             if item.field == "status":
                 continue
             lines.append(
-                f"{'':<{12 + width}}  {item.field}: {_value(item.old)} → {_value(item.new)}"
+                f"{'':<{label_width + 2 + width}}  {item.field}: {_value(item.old)} → "
+                f"{_value(item.new)}"
             )
     for department in diff.departments:
-        lines.append(f"department {department.change}: {department.department} ({department.name})")
+        lines.append(
+            _(DEPARTMENT_LINES[department.change]).format(
+                id=department.department, name=department.name
+            )
+        )
         for item in department.fields:
             lines.append(f"  {item.field}: {_value(item.old)} → {_value(item.new)}")
     for item in diff.settings:
-        lines.append(f"setting {item.field}: {_value(item.old)} → {_value(item.new)}")
-    counts = {k: v for k, v in diff.counts().items() if v}
+        lines.append(
+            _("setting {field}: {old} → {new}").format(
+                field=item.field, old=_value(item.old), new=_value(item.new)
+            )
+        )
+    counts = {LedgerChange(k): v for k, v in diff.counts().items() if v}
     if counts:
-        lines.append(", ".join(f"{n} {kind}" for kind, n in counts.items()))
+        lines.append(join_list(_(COUNT_WORDS[kind]).format(n=n) for kind, n in counts.items()))
     return lines
+
+
+# "1 changed, 1 closed": the count of each kind of change, in the summary line.
+COUNT_WORDS: dict[LedgerChange, str] = {
+    LedgerChange.REGISTERED: N_("{n} registered"),
+    LedgerChange.CHANGED: N_("{n} changed"),
+    LedgerChange.CLOSING: N_("{n} closing"),
+    LedgerChange.CLOSED: N_("{n} closed"),
+    LedgerChange.REOPENED: N_("{n} reopened"),
+    LedgerChange.REMOVED: N_("{n} removed"),
+}

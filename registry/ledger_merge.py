@@ -30,6 +30,7 @@ from registry.editing import (
     _load,
     _open,
 )
+from registry.i18n import _
 from registry.ledger_table import LedgerRecord, changed_fields, ledger_records
 from registry.models import Config
 
@@ -71,12 +72,18 @@ def _check(
     rows: Sequence[tuple[int, LedgerRecord]], current: Mapping[str, LedgerRecord]
 ) -> list[SheetProblem]:
     problems: list[SheetProblem] = []
+    departments = {r.department for r in current.values()}
+    departments_by_name = {r.department_name: r.department for r in current.values()}
     seen: dict[str, int] = {}
     first: dict[str, tuple[int, LedgerRecord]] = {}
     for row, record in rows:
         if record.id in seen:
             problems.append(
-                SheetProblem(row, "账号编号", f"{record.id!r} is also on row {seen[record.id]}")
+                SheetProblem(
+                    row,
+                    "账号编号",
+                    _("{id} is also on row {row}").format(id=repr(record.id), row=seen[record.id]),
+                )
             )
         seen.setdefault(record.id, row)
         old = current.get(record.id)
@@ -85,10 +92,25 @@ def _check(
                 SheetProblem(
                     row,
                     "单位编号",
-                    f"{record.id} belongs to {old.department}; the import does not move "
-                    "accounts between departments (register it anew and close the old one)",
+                    _(
+                        "{id} belongs to {department}; the import does not move accounts "
+                        "between departments (register it anew and close the old one)"
+                    ).format(id=record.id, department=old.department),
                 )
             )
+        if old is None and record.department not in departments:
+            same = departments_by_name.get(record.department_name)
+            if same is not None and same != record.department:
+                problems.append(
+                    SheetProblem(
+                        row,
+                        "单位编号",
+                        _(
+                            "{name} is already in the ledger as department {id}; write {id} "
+                            "(a new department needs a name of its own)"
+                        ).format(name=record.department_name, id=same),
+                    )
+                )
         row0, other = first.setdefault(record.department, (row, record))
         for header, name in (("单位名称", "department_name"), ("单位级别", "level")):
             if getattr(record, name) != getattr(other, name):
@@ -96,8 +118,14 @@ def _check(
                     SheetProblem(
                         row,
                         header,
-                        f"{getattr(record, name)!s} differs from row {row0} "
-                        f"({getattr(other, name)!s}) for department {record.department}",
+                        _(
+                            "{value} differs from row {row} ({other}) for department {department}"
+                        ).format(
+                            value=getattr(record, name),
+                            row=row0,
+                            other=getattr(other, name),
+                            department=record.department,
+                        ),
                     )
                 )
     return problems
@@ -238,7 +266,7 @@ def merge_records(
         for a in (d.get("accounts") or [])
         if isinstance(a, Mapping)
     }
-    for _, record in rows:
+    for _row, record in rows:
         node = by_id.get(record.department)
         if node is None:
             node = CommentedMap()
@@ -249,14 +277,18 @@ def merge_records(
             with _keeping_trailing_comment(tree):
                 departments.append(node)
             by_id[record.department] = node
-            summary.append(f"new department {record.department} ({record.department_name})")
+            summary.append(
+                _("new department {id} ({name})").format(
+                    id=record.department, name=record.department_name
+                )
+            )
             continue
         if node.get("name") != record.department_name:
             node["name"] = record.department_name
         known = levels.get(record.department)
         if known is not None and known is not record.level:
             _set(node, "level", record.level.value, DEPARTMENT_KEY_ORDER)
-    for _, record in rows:
+    for _row, record in rows:
         old = current.get(record.id)
         if old is None:
             department = by_id[record.department]
@@ -268,7 +300,11 @@ def merge_records(
             else:
                 with _keeping_trailing_comment(department):
                     accounts.append(account)
-            summary.append(f"registered {record.id}: {record.name} on {record.platform.value}")
+            summary.append(
+                _("registered {id}: {name} on {platform}").format(
+                    id=record.id, name=record.name, platform=record.platform.value
+                )
+            )
             continue
         changes = set(changed_fields(old, record)) - {"department", "department_name", "level"}
         if not changes:
@@ -276,10 +312,12 @@ def merge_records(
         node = nodes[record.id]
         with _keeping_trailing_comment(node):
             _apply(node, old, record, changes)
-        summary.append(f"changed {record.id}: {', '.join(sorted(changes))}")
+        summary.append(
+            _("changed {id}: {fields}").format(id=record.id, fields=", ".join(sorted(changes)))
+        )
     missing = _missing(rows, current)
     if allow_remove and missing:
-        summary += _remove(tree, departments, set(missing), {r.department for _, r in rows})
+        summary += _remove(tree, departments, set(missing), {r.department for _row, r in rows})
         missing = []
     return MergeResult(_finish(doc, summary, today=today, dry_run=dry_run), missing)
 
@@ -287,7 +325,7 @@ def merge_records(
 def _missing(
     rows: Sequence[tuple[int, LedgerRecord]], current: Mapping[str, LedgerRecord]
 ) -> list[str]:
-    listed = {record.id for _, record in rows}
+    listed = {record.id for _row, record in rows}
     return [account_id for account_id in current if account_id not in listed]
 
 
@@ -296,7 +334,7 @@ def _changes_anything(
 ) -> bool:
     """Whether any row registers an account or changes one (its department's name or level
     included)."""
-    for _, record in rows:
+    for _row, record in rows:
         old = current.get(record.id)
         if old is None or old != record:
             return True
@@ -316,8 +354,8 @@ def _remove(tree: Any, departments: Any, gone: set[str], in_table: set[str]) -> 
             account = accounts[position]
             if isinstance(account, Mapping) and account.get("id") in gone:
                 del accounts[position]
-                summary.append(f"removed {account.get('id')}")
+                summary.append(_("removed {id}").format(id=account.get("id")))
         if not accounts and department.get("id") not in in_table:
             del departments[index]
-            summary.append(f"removed department {department.get('id')}")
+            summary.append(_("removed department {id}").format(id=department.get("id")))
     return summary

@@ -29,6 +29,8 @@ from registry.constants import (
     Platform,
     Source,
 )
+from registry.editing import join_list
+from registry.i18n import N_, _
 from registry.models import ID_PATTERN, Account, Config, Department
 
 SHEET_TITLE = "台账"
@@ -199,12 +201,14 @@ def _text(value: Any) -> str | None:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, (dt.datetime, dt.date)):
-        raise CellProblem(f"{value!s} is a date; this column holds text")
+        raise CellProblem(_("{value} is a date; this column holds text").format(value=value))
     text = str(value).strip()
     return text or None
 
 
 def _labelled(value: str, enum: type[Any], labels: Mapping[Any, str], what: str) -> Any:
+    """The member written as its value or its label; `what` is the message (N_) for another
+    value, "{value} is not a platform"."""
     for member in enum:
         if value == member.value or value == labels[member]:
             return member
@@ -219,8 +223,11 @@ def _labelled(value: str, enum: type[Any], labels: Mapping[Any, str], what: str)
         candidates = [m.value for m in enum] + list(labels.values())
         close = difflib.get_close_matches(value, candidates, n=1, cutoff=0.5)  # as validate
         hint = close[0] if close else None
-    tail = f"; did you mean {hint}?" if hint else f"; one of: {', '.join(labels.values())}"
-    raise CellProblem(f"{value!r} is not {what}{tail}")
+    if hint:
+        tail = _("; did you mean {hint}?").format(hint=hint)
+    else:
+        tail = _("; one of: {choices}").format(choices=join_list(labels.values()))
+    raise CellProblem(_(what).format(value=repr(value)) + tail)
 
 
 def _date(value: Any) -> dt.date | None:
@@ -234,7 +241,9 @@ def _date(value: Any) -> dt.date | None:
     try:
         return dt.date.fromisoformat(text.replace("/", "-").replace(".", "-"))
     except ValueError:
-        raise CellProblem(f"{text!r} is not a date; write it as 2026-11-28") from None
+        raise CellProblem(
+            _("{value} is not a date; write it as 2026-11-28").format(value=repr(text))
+        ) from None
 
 
 def _bool(value: Any) -> bool | None:
@@ -247,7 +256,7 @@ def _bool(value: Any) -> bool | None:
         return True
     if text in (NO, "false", "False", "FALSE", "0"):
         return False
-    raise CellProblem(f"{text!r} is not {YES} or {NO}")
+    raise CellProblem(_("{value} is not {yes} or {no}").format(value=repr(text), yes=YES, no=NO))
 
 
 _ID = re.compile(ID_PATTERN)
@@ -256,7 +265,9 @@ _ID = re.compile(ID_PATTERN)
 def _id(value: Any) -> str | None:
     text = _text(value)
     if text is not None and not _ID.match(text):
-        raise CellProblem(f"{text!r} is not an id: lowercase letters, digits and '-'")
+        raise CellProblem(
+            _("{value} is not an id: lowercase letters, digits and '-'").format(value=repr(text))
+        )
     return text
 
 
@@ -265,10 +276,14 @@ READERS: dict[str, Callable[[Any], Any]] = {
     "id": _id,
     "date": _date,
     "bool": _bool,
-    "platform": lambda v: _maybe(v, Platform, PLATFORM_LABELS, "a platform"),
-    "source": lambda v: _maybe(v, Source, SOURCE_LABELS, "a way of observing"),
-    "status": lambda v: _maybe(v, AccountStatus, ACCOUNT_STATUS_LABELS, "a ledger state"),
-    "level": lambda v: _maybe(v, DepartmentLevel, DEPARTMENT_LEVEL_LABELS, "a level"),
+    "platform": lambda v: _maybe(v, Platform, PLATFORM_LABELS, N_("{value} is not a platform")),
+    "source": lambda v: _maybe(v, Source, SOURCE_LABELS, N_("{value} is not a way of observing")),
+    "status": lambda v: _maybe(
+        v, AccountStatus, ACCOUNT_STATUS_LABELS, N_("{value} is not a ledger state")
+    ),
+    "level": lambda v: _maybe(
+        v, DepartmentLevel, DEPARTMENT_LEVEL_LABELS, N_("{value} is not a level")
+    ),
 }
 
 
@@ -303,7 +318,7 @@ def parse_row(
             problems.append(RowProblem(column.header, str(exc)))
             continue
         if value is None and column.required:
-            problems.append(RowProblem(column.header, "empty; this column is required"))
+            problems.append(RowProblem(column.header, _("empty; this column is required")))
         values[column.field] = value
     if problems:
         return problems
@@ -318,7 +333,14 @@ def parse_row(
         values["status"] = AccountStatus.ACTIVE
     if values["identifier"] and SOURCE_IDENTIFIER_FIELD[values["source"]] is None:
         label = SOURCE_LABELS[values["source"]]
-        return [RowProblem("标识", f"an account observed by {label} has no identifier; clear it")]
+        return [
+            RowProblem(
+                "标识",
+                _("an account observed by {source} has no identifier; clear it").format(
+                    source=label
+                ),
+            )
+        ]
     return LedgerRecord(**values)
 
 

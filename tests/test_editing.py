@@ -243,7 +243,7 @@ def test_a_refused_close_writes_nothing(sample_config: Path, account, update, ex
         assert caught.value.lines == expected
     elif account == "gaj-weibu":
         assert caught.value.lines == [
-            f"no account 'gaj-weibu' in {sample_config}; did you mean gaj-weibo?"
+            f"no account 'gaj-weibu' in {sample_config}; did you mean gaj-weibo (博爱公安)?"
         ]
     else:
         assert "2026-10-01 is before closure.approved_on (2026-11-02)" in caught.value.lines[0]
@@ -358,6 +358,10 @@ def test_register_prompts_on_a_terminal(sample_config: Path):
             (b"Responsible person", "陈静"),
             (b"Their phone", ""),
             (b"Their e-mail", "chenjing@boai.gov.cn"),
+            (b"Date opened", "2026-11-20"),
+            (b"Date filed", ""),  # not filed yet
+            (b"national supervision platform", "y"),
+            (b"provincial supervision platform", ""),  # no
             (b"Why this unit", "公安机关依法开设"),
         ]:
             _read_until(controller, prompt, seen)
@@ -369,6 +373,8 @@ def test_register_prompts_on_a_terminal(sample_config: Path):
     assert b"[gaj-toutiao]" in seen
     _, account = load_config(sample_config, today=TODAY).config.account("gaj-toutiao")
     assert account.owner.email == "chenjing@boai.gov.cn"
+    assert account.opened_on == dt.date(2026, 11, 20) and account.filed_on is None
+    assert (account.supervised.national, account.supervised.provincial) == (True, False)
 
 
 def test_another_layout_is_kept(tmp_path: Path):

@@ -87,4 +87,4 @@ def test_accounts_command(sample_config: Path):
     assert rows[0]["source"] == "weibo" and rows[0]["identifier"] == "6410982231"
     unknown = runner.invoke(main, ["accounts", "-c", str(sample_config), "--department", "gja"])
     assert unknown.exit_code == 2
-    assert "no department 'gja'; did you mean gaj?" in unknown.output
+    assert "no department 'gja'; did you mean gaj (博爱县公安局)?" in unknown.output

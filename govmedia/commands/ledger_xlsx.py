@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from govmedia.cli import EXIT_BAD_CONFIG, config_option, load_or_exit
+from registry.i18n import _, ngettext
 
 # Rows below the accounts that still get the drop-down lists, for accounts a clerk adds.
 SPARE_ROWS = 500
@@ -74,7 +75,7 @@ def export(config_path: Path, target: Path) -> None:
             allow_blank=not column.required,
             showErrorMessage=True,
             errorTitle=column.header,
-            error=f"请从下拉列表中选择：{'、'.join(listed)}",
+            error=f"请从下拉列表中选择：{'、'.join(listed)}",  # the workbook is Chinese
         )
         letter = get_column_letter(index)
         validation.add(f"{letter}2:{letter}{last}")
@@ -82,14 +83,28 @@ def export(config_path: Path, target: Path) -> None:
     sheet.write(display_row(record) for record in records)
     with atomic_path(target) as tmp:
         workbook.save(tmp)
-    click.echo(f"{target}: {len(records)} accounts written")
+    click.echo(
+        ngettext(
+            "{path}: {n} account written", "{path}: {n} accounts written", len(records)
+        ).format(path=target, n=len(records))
+    )
 
 
 def _cell_value(cell: Any) -> tuple[Any, str | None]:
     """A cell's value, or a problem: a formula is refused (its result is not stored)."""
     if getattr(cell, "data_type", None) == "f":
-        return None, "a formula; type the value itself"
+        return None, _("a formula; type the value itself")
     return cell.value, None
+
+
+def cell_problem(
+    path: Path, sheet: str, column: str, row: int | str, header: str | None, problem: str
+) -> str:
+    """A problem of the workbook, naming the sheet, the row and the column (letter and header):
+    `台账.xlsx: 台账!F7 (平台): …` in English, 工作表、行、列 in Chinese."""
+    return _("{path}: {sheet}!{column}{row} ({header}): {problem}").format(
+        path=path, sheet=sheet, column=column, row=row, header=header or "", problem=problem
+    )
 
 
 def read_workbook(
@@ -108,9 +123,17 @@ def read_workbook(
         workbook = load_workbook(path, read_only=True)
     except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
         reason = " ".join(str(exc).split())[:200]
-        return [], [f"{path}: not an Excel workbook (.xlsx) this can read ({reason})"]
+        return [], [
+            _("{path}: not an Excel workbook (.xlsx) this can read ({reason})").format(
+                path=path, reason=reason
+            )
+        ]
     if SHEET_TITLE not in workbook.sheetnames:
-        return [], [f"{path}: no sheet {SHEET_TITLE!r} (sheets: {', '.join(workbook.sheetnames)})"]
+        return [], [
+            _("{path}: no sheet {sheet} (sheets: {sheets})").format(
+                path=path, sheet=repr(SHEET_TITLE), sheets=", ".join(workbook.sheetnames)
+            )
+        ]
     sheet = workbook[SHEET_TITLE]
     rows = sheet.iter_rows()
     header_row = next(rows, ())
@@ -121,7 +144,11 @@ def read_workbook(
             where[text] = index
     absent = [c.header for c in COLUMNS if c.required and c.header not in where]
     if absent:
-        return [], [f"{path}: {SHEET_TITLE}!1: missing column(s) {', '.join(absent)}"]
+        return [], [
+            _("{path}: {sheet}!1: missing column(s) {columns}").format(
+                path=path, sheet=SHEET_TITLE, columns=", ".join(absent)
+            )
+        ]
     records: list[tuple[int, Any]] = []
     problems: list[str] = []
     for number, row in enumerate(rows, start=2):
@@ -134,7 +161,9 @@ def read_workbook(
             value, problem = _cell_value(cell)
             if problem:
                 problems.append(
-                    f"{path}: {SHEET_TITLE}!{get_column_letter(index)}{number} ({header}): {problem}"
+                    cell_problem(
+                        path, SHEET_TITLE, get_column_letter(index), number, header, problem
+                    )
                 )
             cells[header] = value
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in cells.values()):
@@ -144,7 +173,7 @@ def read_workbook(
             for item in parsed:
                 letter = get_column_letter(where[item.header]) if item.header in where else ""
                 problems.append(
-                    f"{path}: {SHEET_TITLE}!{letter}{number} ({item.header}): {item.message}"
+                    cell_problem(path, SHEET_TITLE, letter, number, item.header, item.message)
                 )
             continue
         records.append((number, parsed))
@@ -178,6 +207,7 @@ def import_(config_path: Path, workbook: Path, dry_run: bool, allow_remove: bool
       govmedia ledger import 台账.xlsx
       govmedia ledger import 我县台账.xlsx --allow-remove
     """
+    from govmedia.commands.ledger import edit_state
     from registry.config import validate_text
     from registry.editing import EditError
     from registry.ledger_diff import LedgerDiff, diff_ledgers, render_text
@@ -202,8 +232,14 @@ def import_(config_path: Path, workbook: Path, dry_run: bool, allow_remove: bool
 
             letters = {c.header: get_column_letter(i) for i, c in enumerate(COLUMNS, start=1)}
             problems = [
-                f"{workbook}: {SHEET_TITLE}!{letters.get(p.header or '', '')}{p.row} "
-                f"({p.header}): {p.message}"
+                cell_problem(
+                    workbook,
+                    SHEET_TITLE,
+                    letters.get(p.header or "", ""),
+                    p.row,
+                    p.header,
+                    p.message,
+                )
                 for p in exc.problems
             ]
         except EditError as exc:
@@ -213,7 +249,11 @@ def import_(config_path: Path, workbook: Path, dry_run: bool, allow_remove: bool
             click.echo(line, err=True)
         n = len(problems)
         click.echo(
-            f"{workbook}: {n} problem{'s' if n != 1 else ''}; {config_path} was not changed",
+            ngettext(
+                "{path}: {n} problem; {config} was not changed",
+                "{path}: {n} problems; {config} was not changed",
+                n,
+            ).format(path=workbook, n=n, config=config_path),
             err=True,
         )
         sys.exit(EXIT_BAD_CONFIG)
@@ -228,20 +268,17 @@ def import_(config_path: Path, workbook: Path, dry_run: bool, allow_remove: bool
     for line in render_text(change):
         click.echo(line)
     for line in edit.warnings:
-        click.echo(f"warning: {line}", err=True)
+        click.echo(_("warning: ") + line, err=True)
     if result.missing:
         click.echo(
-            f"warning: {len(result.missing)} account(s) of {config_path} are not in the sheet "
-            f"and were kept (close one with govmedia close): {', '.join(result.missing)}",
+            _("warning: ")
+            + _(
+                "{n} account(s) of {config} are not in the sheet and were kept (close one with "
+                "govmedia close): {ids}"
+            ).format(n=len(result.missing), config=config_path, ids=", ".join(result.missing)),
             err=True,
         )
-    if edit.written:
-        state = "updated"
-    elif dry_run and edit.after != edit.before:
-        state = "not written (--dry-run)"
-    else:
-        state = "unchanged"
-    click.echo(f"{config_path}: {state}")
+    click.echo(edit_state(config_path, edit.written, dry_run and edit.after != edit.before))
 
 
 COMMANDS: list[click.Command] = [ledger]
