@@ -282,7 +282,7 @@ def test_problems_are_chinese_by_default_and_english_on_request(tmp_path: Path):
         "config.yaml:15: policy.require_exception_basis: '也许' 不是 true 或 false；"
         "是写 true，否写 false",
         "config.yaml:15: policy.warn_after_days: 应在 1 到 365 天之间，现为 400",
-        "config.yaml: 5 problems; not valid",
+        "config.yaml：5 个问题，台账无效",
     ]
     code, lines = validate(tmp_path, text, "en")
     assert (
