@@ -64,9 +64,7 @@ def test_every_html_page_declares_a_viewport(report_store) -> None:
     kinds = {p.relative_to(out).parts[0] for p in pages}
     assert {"index.html", "weekly", "accounts", "notices", "annual", "filings"} <= kinds
     assert len([p for p in pages if p.parts[-3:-2] == ("filings",)]) >= 4  # filing documents
-    missing = [
-        str(p.relative_to(out)) for p in pages if not VIEWPORT.search(p.read_text("utf-8"))
-    ]
+    missing = [str(p.relative_to(out)) for p in pages if not VIEWPORT.search(p.read_text("utf-8"))]
     assert missing == []
 
 
@@ -119,9 +117,7 @@ def test_narrow_charts_scale_less_than_the_wide_ones(report_store) -> None:
     """A phone shows the narrow charts: their text (12 units) is drawn in a viewBox at most
     NARROW_WIDTH wide, so it is ≥ 11 px wherever the chart is ≥ 303 px wide, and every week
     label it keeps is at least 48 units from the next."""
-    ctx = build_weekly(
-        report_store.engine, report_store.config, WEEK, now=NOW, store=False
-    ).context
+    ctx = build_weekly(report_store.engine, report_store.config, WEEK, now=NOW, store=False).context
     for svg in (
         charts.trend_svg(ctx.trend, narrow=True),
         charts.department_bars_svg(ctx.departments, narrow=True),
