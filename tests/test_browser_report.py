@@ -113,8 +113,9 @@ def test_weekly_report_in_chromium(browser_ready, report_store, tmp_path: Path) 
     _keep(shot)
 
 
-# Every table of class "stack" (the problem lists, the site index, the filings index): how it is
-# laid out, and each body cell's data-label beside its column's heading and what is drawn before it.
+# Every table of class "stack" (the problem lists, the department tables, the site index, the
+# filings index): how it is laid out, and each body cell's data-label beside its column's heading
+# and what is drawn before it.
 STACKED_TABLES = """() => Array.from(document.querySelectorAll('table.stack')).map(t => {
   const heads = Array.from(t.querySelectorAll('thead th')).map(th => th.textContent.trim());
   const cells = Array.from(t.querySelectorAll('tbody tr')).flatMap(tr =>
@@ -217,9 +218,14 @@ def test_site_at_phone_width_in_chromium(browser_ready, report_store, tmp_path: 
             assert table["cells"], name
             for cell in table["cells"]:
                 assert cell["display"] == "block", (name, cell)
-                assert cell["label"] and cell["label"] == cell["heading"], (name, cell)
-                assert cell["before"] == f'"{cell["label"]}"', (name, cell)
+                # led by its column's heading: from its data-label, or (the department
+                # tables, one row per account) from the stylesheet
+                assert cell["heading"] and cell["before"] == f'"{cell["heading"]}"', (name, cell)
+                assert cell["label"] in ("", cell["heading"]), (name, cell)
                 assert cell["right"] <= PHONE_WIDTH, (name, cell)
+    # the department tables are among them (their labels from the stylesheet)
+    weekly_cells = [c for t in tables["weekly/2026-W48/report.html"] for c in t["cells"]]
+    assert any(c["label"] == "" and c["heading"] == "判定依据" for c in weekly_cells)
     # the narrow charts replace the wide ones, and every text they show is legible
     assert (narrow_charts, wide_charts) == (2, 0)
     assert len(chart_text) > 10
