@@ -168,6 +168,7 @@ def test_site_at_phone_width_in_chromium(browser_ready, report_store, tmp_path: 
         weekly,
         out / "index.html",
         out / "filings" / "index.html",
+        out / "notices" / "2026-11" / "notice.html",
     ]
     required = [
         *carded,
