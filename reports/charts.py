@@ -148,12 +148,26 @@ def trend_svg(
             "</circle>"
         )
         if shown:
+            below = _in_a_dip(points, i) and cy + 18 <= top + plot_h  # clear of the line
+            ty = cy + 18 if below else cy - 8
             parts.append(
-                f'<text x="{cx}" y="{_num(cy - 8)}" text-anchor="middle" '
+                f'<text x="{cx}" y="{_num(ty)}" text-anchor="middle" '
                 f'font-size="{g.value_size}" fill="{COLOR_TEXT}">{value}</text>'
             )
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _in_a_dip(points: Sequence[TrendPoint], i: int) -> bool:
+    """Whether the line reaches point `i` from above on average (its label then goes below
+    the point, where the line is not), counting only the neighbours with a rate."""
+    rate = points[i].pass_rate
+    around = [
+        p.pass_rate
+        for j in (i - 1, i + 1)
+        if 0 <= j < len(points) and (p := points[j]).pass_rate is not None
+    ]
+    return rate is not None and bool(around) and sum(around) / len(around) > rate
 
 
 def _short(name: str, limit: int = 12) -> str:

@@ -14,6 +14,7 @@ from govmedia.cycle import run_cycle
 from registry.config import load_config
 from reports import charts
 from reports.build import build_weekly
+from reports.contexts import TrendPoint
 from reports.filings import render_filings
 from reports.periods import Period
 from reports.publish import render_annual, render_notice, render_weekly
@@ -130,3 +131,26 @@ def test_narrow_charts_scale_less_than_the_wide_ones(report_store) -> None:
     labels = [p.label for p in ctx.trend]
     shown = [label for label in labels if f">{label}</text>" in trend]
     assert labels[-1] in shown and len(shown) < len(labels)
+
+
+def test_a_rate_below_its_neighbours_is_labelled_under_its_point() -> None:
+    """The line reaches a dip from above: the dip's rate is written under the point, not on
+    the line; a peak's above it; a dip at 0% above too (under it are the week labels)."""
+
+    def point(n: int, rate: float) -> TrendPoint:
+        return TrendPoint(week=f"2026-W{n}", label=f"W{n}", pass_rate=rate, checked=8, passed=4)
+
+    for narrow in (False, True):
+        rates = {44: 0.9, 45: 0.5, 46: 0.9, 47: 0.0, 48: 0.8}
+        svg = charts.trend_svg([point(n, r) for n, r in rates.items()], narrow=narrow)
+        found = re.findall(r'<circle cx="[\d.]+" cy="([\d.]+)"[^>]*><title>2026-W(\d+)', svg)
+        cy = {int(week): float(y) for y, week in found}
+        for week, rate in rates.items():
+            value = f"{rate * 100:.1f}%"
+            ys = [
+                float(y) for y in re.findall(rf'y="([\d.]+)"[^>]*>{re.escape(value)}</text>', svg)
+            ]
+            if not ys:  # not labelled in the narrow chart
+                continue
+            below = week == 45
+            assert (min(ys) > cy[week]) == below, (narrow, week, ys, cy[week])
