@@ -404,9 +404,9 @@ def _cycle(
     log.info("checked", extra={"accounts": len(result.verdicts), **result.status_counts()})
     result.queued += _cases(engine, config, result, at)
 
-    _render_due(loaded, engine, result, at=at, weekly=weekly)
-    if filings:
+    if filings:  # first, so that the weekly report rendered next links them
         _render_filings(loaded, engine, result, at=at)
+    _render_due(loaded, engine, result, at=at, weekly=weekly)
 
     for failure in result.failures:
         result.queued += queue_source_failure(

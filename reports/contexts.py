@@ -329,6 +329,10 @@ class IndexContext(Context):
     notices: list[IndexEntry] = Field(description="Notices, newest first.")
     annual: list[IndexEntry] = Field(description="Annual figures, newest first.")
     accounts_href: str | None = Field(description="The account list page, when present.")
+    filings_href: str | None = Field(
+        None, description="The closure filings' index (filings/index.html), when present."
+    )
+    filings_accounts: int = Field(0, description="Accounts with closure filings in that folder.")
     generated_at: dt.datetime = Field(description="When the index was rebuilt (local).")
 
 

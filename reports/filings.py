@@ -22,6 +22,7 @@ from registry.filings import FilingContext, filing_context, needs_filing
 from registry.i18n import _
 from registry.models import Config
 from reports.files import remove_stale_temp_files, write_bytes, write_text
+from reports.site import FILINGS_DIR, rebuild_index
 
 BUILTIN_TEMPLATES = Path(__file__).resolve().parent / "templates" / "filings"
 
@@ -125,8 +126,10 @@ def write_filings(
     out_dir: Path,
     *,
     heading: str,
+    site_index: str | None = None,
 ) -> list[Rendered]:
-    """Render every document of every context into `out_dir`, atomically, plus index.html.
+    """Render every document of every context into `out_dir`, atomically, plus index.html
+    (linking back to the report site's `site_index`, relative to `out_dir`, when given).
     Temporary files a killed run left there are removed first."""
     remove_stale_temp_files(out_dir)
     written: list[Rendered] = []
@@ -150,7 +153,8 @@ def write_filings(
         out_dir / MANIFEST, json.dumps(rows, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
     )
     entries = [_entry(row, out_dir) for row in rows.values()]
-    write_text(out_dir / "index.html", renderer.render_index(entries, heading=heading, out=out_dir))
+    index = renderer.render_index(entries, heading=heading, out=out_dir, site_index=site_index)
+    write_text(out_dir / "index.html", index)
     return written
 
 
@@ -233,6 +237,10 @@ def render_filings(
     still active, or closing). The evidence is each account's verdict at `now` (computed from
     the store unless `verdicts` are given). Returns the paths written, index.html last.
 
+    Into the default folder, the filings are part of the report site: their index links the
+    site's index.html, which is rebuilt to list them (and the weekly reports rendered from then
+    on link them too).
+
     Raises FilingTemplateError for a missing override folder or a template that cannot render.
     """
     from registry.verdicts import evaluate
@@ -258,12 +266,16 @@ def render_filings(
         filing_context(config, department, account, verdicts[account.id], today=today)
         for department, account in selected
     ]
-    target = out or output_root / "filings"
+    target = out or output_root / FILINGS_DIR
+    in_site = target.resolve() == (output_root / FILINGS_DIR).resolve()
     written = write_filings(
         FilingRenderer(override),
         contexts,
         target,
         heading=f"{config.jurisdiction}政务新媒体账号关停材料（{today.isoformat()}）",
+        site_index="../index.html" if in_site else None,
     )
+    if in_site:
+        rebuild_index(output_root, jurisdiction=config.jurisdiction, now=now)
     paths = [path for item in written for path in (item.docx, item.html)]
     return [*paths, target / "index.html"]

@@ -190,13 +190,15 @@ def render_weekly(
             children += [child for child, _ in site_pages.children]
             timings["pages (facts)"] = time.perf_counter() - started
         files: dict[str, Path] = {}
+        filings = site.filings_index(out_dir)
+        filings_href = filings.relative_to(out_dir).as_posix() if filings else None
         for fmt in writers.WEEKLY_FORMATS:
             if fmt not in formats:
                 continue
             started = time.perf_counter()
             target = folder / f"report.{fmt}"
             if fmt == "html":
-                write_text(target, writers.weekly_html(ctx))
+                write_text(target, writers.weekly_html(ctx, filings_href=filings_href))
             elif fmt == "md":
                 write_text(target, writers.weekly_markdown(ctx))
             elif fmt == "csv":

@@ -8,6 +8,7 @@ Layout (relative to `output_dir`):
     annual/2026/annual.html          the annual figures (also annual.json, annual.md)
     accounts/index.html              the account list
     accounts/<id>.html               one page per account: its last 26 weeks
+    filings/index.html               the closure filings (reports/filings.py), one folder per account
 
 The index is rebuilt from the files present, so a folder copied elsewhere, or pruned by hand,
 still lists exactly what it holds.
@@ -57,6 +58,15 @@ MAIN_FILES: dict[ReportKind, str] = {
 
 def report_dir(out_dir: Path, kind: ReportKind, period: str) -> Path:
     return out_dir / KIND_DIRS[kind] / period
+
+
+FILINGS_DIR = "filings"
+
+
+def filings_index(out_dir: Path) -> Path | None:
+    """The closure filings' index under the site root, when `govmedia filings` wrote one."""
+    index = out_dir / FILINGS_DIR / "index.html"
+    return index if index.is_file() else None
 
 
 def account_page(account_id: str) -> str:
@@ -201,12 +211,15 @@ def rebuild_index(out_dir: Path, *, jurisdiction: str, now: dt.datetime) -> Path
         )
         found[kind] = [e for f in folders if (e := _entry(out_dir, kind, f)) is not None]
     accounts_index = out_dir / "accounts" / "index.html"
+    filings = filings_index(out_dir)
     ctx = IndexContext(
         jurisdiction=jurisdiction,
         weekly=found[ReportKind.WEEKLY],
         notices=found[ReportKind.NOTICE],
         annual=found[ReportKind.ANNUAL],
         accounts_href="accounts/index.html" if accounts_index.exists() else None,
+        filings_href=filings.relative_to(out_dir).as_posix() if filings else None,
+        filings_accounts=sum(1 for p in filings.parent.iterdir() if p.is_dir()) if filings else 0,
         generated_at=now.astimezone(LOCAL_TZ),
     )
     return write_text(out_dir / "index.html", render("index.html.j2", ctx))

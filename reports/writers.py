@@ -198,8 +198,12 @@ def account_rows(ctx: WeeklyContext) -> Iterable[AccountRow]:
 # Formats
 
 
-def weekly_html(ctx: WeeklyContext, *, root: str = "../../") -> str:
-    return render("weekly.html.j2", ctx, root=root)
+def weekly_html(
+    ctx: WeeklyContext, *, root: str = "../../", filings_href: str | None = None
+) -> str:
+    """The weekly report's page; `filings_href` (relative to the site root) links the closure
+    filings' index when there is one."""
+    return render("weekly.html.j2", ctx, root=root, filings_href=filings_href)
 
 
 def weekly_markdown(ctx: WeeklyContext) -> str:

@@ -258,7 +258,13 @@ def test_html_parses_and_names_each_section(rendered):
     doc = lxml_html.parse(str(rendered.files["html"])).getroot()
     ids = {el.get("id") for el in doc.iter() if el.get("id")}
     assert {"summary", "charts", "lists", "ledger", "departments", "notes"} <= ids
-    assert len(doc.findall(".//svg")) == 2
+    # two charts, each drawn for a wide page (screen, A4) and for a phone
+    assert sorted(svg.get("class") for svg in doc.findall(".//svg")) == [
+        "chart bars narrow",
+        "chart bars wide",
+        "chart trend narrow",
+        "chart trend wide",
+    ]
     assert "50.0%" in doc.text_content()
 
 
