@@ -57,10 +57,10 @@ def crawl(
     network_error. Failures are outcomes, not errors: the exit status is 0 whenever the crawl
     ran and stored every observation; 1 when the store refused some (the line says which), 2 for
     a bad config, 143 when SIGTERM stopped it (130 for Ctrl-C). The ledger is synced into the
-    store first. Closed and closing accounts are crawled too, so that one which posts again is
-    caught as relaunched (违规复开). Skipped (counted on the `skipped:` line): manual-source
-    accounts, left to `govmedia observe`, and the accounts of a source switched off
-    (`sources.<name>.enabled: false`). Secrets come from GOVMEDIA_WEIBO_COOKIE,
+    store first. Closed accounts are crawled too, so that one which posts again is caught as
+    relaunched (违规复开), and so are closing ones. Skipped (counted on the `skipped:` line):
+    manual-source accounts, left to `govmedia observe`, and the accounts of a source switched
+    off (`sources.<name>.enabled: false`). Secrets come from GOVMEDIA_WEIBO_COOKIE,
     GOVMEDIA_WECHAT_TOKEN and GOVMEDIA_WECHAT_COOKIE.
 
     \b
