@@ -111,9 +111,12 @@ def discover(
 def _print_sweep(result: Any) -> None:
     searched = len(result.rows)
     click.echo(
-        ngettext("{n} search", "{n} searches", searched).format(n=searched)
-        + ", "
-        + ngettext("{n} request", "{n} requests", result.requests).format(n=result.requests)
+        _("{searches}, {requests}").format(
+            searches=ngettext("{n} search", "{n} searches", searched).format(n=searched),
+            requests=ngettext("{n} request", "{n} requests", result.requests).format(
+                n=result.requests
+            ),
+        )
     )
     for row in result.failed:
         click.echo(
