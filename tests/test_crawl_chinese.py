@@ -190,9 +190,12 @@ def test_simulate_speaks_chinese_and_stops_on_sigterm(tmp_path, sample_config):
     first = child.stdout.readline()
     assert first.startswith("模拟平台地址：http://127.0.0.1:"), first
     assert "（时钟：2026-11-28T09:00:00+08:00）" in first
+    lines = [first]
+    while lines[-1] and not lines[-1].startswith("或扫码登录"):  # the accounts, how to log in
+        lines.append(child.stdout.readline())
+    assert lines[-1].startswith("或扫码登录：运行 govmedia login wechat -c CONFIG，再打开 "), lines
     child.send_signal(signal.SIGTERM)
-    out, err = child.communicate(timeout=30)
-    assert "或扫码登录：运行 govmedia login wechat" in out
+    _out, err = child.communicate(timeout=30)
     assert "已停止" in err
 
 
