@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from registry.i18n import _
+
 
 @dataclass
 class CrawlProgress:
@@ -65,9 +67,14 @@ class CrawlProgress:
         expected = self.expected_requests()
         total = f"~{expected}" if expected is not None else "?"
         eta = self.eta()
-        return (
-            f"{self.requests_done}/{total} requests · accounts {self.accounts_done}/"
-            f"{self.accounts_total} · ETA {eta if eta is not None else '--:--'}"
+        return _(
+            "{done}/{total} requests · accounts {accounts_done}/{accounts_total} · ETA {eta}"
+        ).format(
+            done=self.requests_done,
+            total=total,
+            accounts_done=self.accounts_done,
+            accounts_total=self.accounts_total,
+            eta=eta if eta is not None else "--:--",
         )
 
 

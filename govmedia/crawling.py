@@ -32,6 +32,7 @@ from registry.bulk import long_lived_heap
 from registry.config import LoadedConfig, store_url
 from registry.constants import LOCAL_TZ, Outcome, Source
 from registry.credentials import credentials_path
+from registry.i18n import _
 from registry.models import Config
 
 log = logging.getLogger("govmedia.crawl")
@@ -93,12 +94,12 @@ class CrawlRun:
         observed = len(self.unstored) + sum(
             1 for r in self.results if not r.detail.startswith(("not observed", "not stored"))
         )
-        reason = self.store_error or "the store did not take them"
-        return (
-            f"{reason}; {len(self.unstored)} of {observed} observations were not stored "
-            f"(nothing was recorded for {', '.join(self.unstored[:5])}"
-            f"{', …' if len(self.unstored) > 5 else ''})"
-        )
+        reason = self.store_error or _("the store did not take them")
+        accounts = ", ".join(self.unstored[:5]) + (", …" if len(self.unstored) > 5 else "")
+        return _(
+            "{reason}; {n} of {observed} observations were not stored "
+            "(nothing was recorded for {accounts})"
+        ).format(reason=reason, n=len(self.unstored), observed=observed, accounts=accounts)
 
 
 class CrawlSelectionError(ValueError):
@@ -128,8 +129,9 @@ def select_targets(
     unknown = [account_id for account_id in only if account_id not in known]
     if unknown:
         raise CrawlSelectionError(
-            f"no account {', '.join(repr(u) for u in unknown)} in the ledger; "
-            "see `govmedia accounts` for the ids"
+            _("no account {ids} in the ledger; see `govmedia accounts` for the ids").format(
+                ids=", ".join(repr(u) for u in unknown)
+            )
         )
     wanted = set(only)
     targets: list[AccountTarget] = []
@@ -144,11 +146,13 @@ def select_targets(
         # that posts again has been relaunched (违规复开), which only a crawl can see.
         reason = None
         if account_source is Source.MANUAL:
-            reason = "manual source: record what a person saw with `govmedia observe`"
+            reason = _("manual source: record what a person saw with `govmedia observe`")
         elif not config.sources.for_source(account_source).enabled:
-            reason = f"source {account_source.value} is switched off (sources.{account_source.value}.enabled)"
+            reason = _("source {source} is switched off (sources.{source}.enabled)").format(
+                source=account_source.value
+            )
         elif account_source not in SPIDERS:
-            reason = f"no spider observes source {account_source.value} yet"
+            reason = _("no spider observes source {source} yet").format(source=account_source.value)
         if reason:
             skipped.append(Skipped(account.id, reason))
             continue
@@ -702,12 +706,15 @@ def crawl_in_subprocess(
         relayer = threading.Thread(target=relay, name="crawl-log-relay", daemon=True)
         relayer.start()
     try:
-        stdout, _ = process.communicate(timeout=timeout)
+        stdout, _stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         process.kill()
         process.communicate()
         raise CrawlFailed(
-            -9, f"the crawl took longer than {(timeout or 0) / 60:.0f} min; stopped"
+            -9,
+            _("the crawl took longer than {minutes} min; stopped").format(
+                minutes=f"{(timeout or 0) / 60:.0f}"
+            ),
         ) from None
     except BaseException:  # we were interrupted (SIGTERM): the child stops with us
         stop_child(process)
@@ -717,12 +724,15 @@ def crawl_in_subprocess(
             relayer.join(timeout=10)
     if process.returncode != 0:
         raise CrawlFailed(
-            process.returncode, f"govmedia crawl exited {process.returncode}; see its log"
+            process.returncode,
+            _("govmedia crawl exited {code}; see its log").format(code=process.returncode),
         )
     try:
         return parse_results(stdout)
     except (ValueError, KeyError, TypeError) as exc:
-        raise CrawlFailed(0, f"govmedia crawl printed no valid JSON ({exc})") from None
+        raise CrawlFailed(
+            0, _("govmedia crawl printed no valid JSON ({error})").format(error=exc)
+        ) from None
 
 
 def stop_child(process: subprocess.Popen[Any], *, grace: float = 10.0) -> None:

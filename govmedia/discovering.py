@@ -35,6 +35,7 @@ from registry.constants import (
     VerifyStatus,
 )
 from registry.discovery import Finding, SearchHit, derive_keywords, findings, normalize, verify
+from registry.i18n import _
 
 log = logging.getLogger("govmedia.discover")
 
@@ -289,7 +290,9 @@ def run_verify(
     sync_ledger(engine, config, now=started)
     sweep_id = new_sweep_id(started)
     by_source = verify_targets(loaded, only)
-    items, _ = run_searches(loaded, by_source, sweep_id=sweep_id, now=now, log_level=log_level)
+    items, _interrupted = run_searches(
+        loaded, by_source, sweep_id=sweep_id, now=now, log_level=log_level
+    )
     accounts = {a.id: a for _, a in config.iter_accounts()}
     out = []
     for source, targets in by_source.items():
@@ -356,6 +359,7 @@ def discover_in_subprocess(
         return json.loads(done.stdout)
     except ValueError:
         raise RuntimeError(
-            f"govmedia discover exited {done.returncode} without its JSON: "
-            f"{done.stderr.strip()[-300:]}"
+            _("govmedia discover exited {code} without its JSON: {stderr}").format(
+                code=done.returncode, stderr=done.stderr.strip()[-300:]
+            )
         ) from None

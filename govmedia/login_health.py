@@ -22,6 +22,7 @@ from urllib.parse import urlencode, urlsplit
 from registry import credentials
 from registry.config import LoadedConfig, store_url
 from registry.constants import LOCAL_TZ, Source
+from registry.i18n import _
 
 WECHAT_TOKEN_ENV = "GOVMEDIA_WECHAT_TOKEN"
 WECHAT_COOKIE_ENV = "GOVMEDIA_WECHAT_COOKIE"
@@ -80,13 +81,14 @@ def source_credentials(
     env = os.environ if environ is None else environ
     path = credentials_file(loaded)
     stored = credentials.load(path)
-    where = f"stored ({path})"
+    where = _("stored ({path})").format(path=path)
+    run_login = _("run `{command}`").format(command=LOGIN_COMMAND)
     out: list[Credential] = []
     if env.get(WECHAT_TOKEN_ENV) and env.get(WECHAT_COOKIE_ENV):
         out.append(
             Credential(
                 Source.WECHAT,
-                f"environment ({WECHAT_TOKEN_ENV}, {WECHAT_COOKIE_ENV})",
+                _("environment ({names})").format(names=f"{WECHAT_TOKEN_ENV}, {WECHAT_COOKIE_ENV}"),
                 "",
                 None,
                 None,
@@ -105,22 +107,20 @@ def source_credentials(
                     session.logged_in_at,
                     session.expires_at,
                     state=EXPIRED if expired else UNTESTED,
-                    detail=f"run `{LOGIN_COMMAND}`" if expired else "",
+                    detail=run_login if expired else "",
                     token=session.token,
                     cookie=session.cookie,
                 )
             )
     else:
         out.append(
-            Credential(
-                Source.WECHAT, "none", "", None, None, state=NONE, detail=f"run `{LOGIN_COMMAND}`"
-            )
+            Credential(Source.WECHAT, _("none"), "", None, None, state=NONE, detail=run_login)
         )
     if env.get(WEIBO_COOKIE_ENV):
         out.append(
             Credential(
                 Source.WEIBO,
-                f"environment ({WEIBO_COOKIE_ENV})",
+                _("environment ({names})").format(names=WEIBO_COOKIE_ENV),
                 "",
                 None,
                 None,
@@ -133,12 +133,12 @@ def source_credentials(
         out.append(
             Credential(
                 Source.WEIBO,
-                f"{where}, visitor cookies",
+                _("{where}, visitor cookies").format(where=where),
                 "visitor",
                 visitor.obtained_at,
                 visitor.expires_at,
                 state=UNTESTED if valid else EXPIRED,
-                detail="" if valid else "new visitor cookies are fetched at the next crawl",
+                detail="" if valid else _("new visitor cookies are fetched at the next crawl"),
                 cookie=visitor.cookie,
             )
         )
@@ -146,12 +146,12 @@ def source_credentials(
         out.append(
             Credential(
                 Source.WEIBO,
-                "none",
+                _("none"),
                 "",
                 None,
                 None,
                 state=UNTESTED,  # not a fault: the crawl gets visitor cookies itself
-                detail="visitor cookies are fetched at the next crawl",
+                detail=_("visitor cookies are fetched at the next crawl"),
             )
         )
     return out
@@ -167,7 +167,8 @@ def live_test(loaded: LoadedConfig, credential: Credential, timeout: float = 15.
     base = (config.sources.for_source(credential.source).base_url or "").rstrip("/")
     base = base or DEFAULT_BASE[credential.source]
     sample = next(
-        (a for _, a in config.iter_accounts() if a.effective_source is credential.source), None
+        (a for _department, a in config.iter_accounts() if a.effective_source is credential.source),
+        None,
     )
     if credential.source is Source.WECHAT:
         if not credential.token:
@@ -188,7 +189,9 @@ def live_test(loaded: LoadedConfig, credential: Credential, timeout: float = 15.
         if not credential.cookie:
             return  # the crawl gets visitor cookies itself
         if sample is None or not sample.identifier:
-            credential.detail = credential.detail or "no Weibo account in the ledger to test with"
+            credential.detail = credential.detail or _(
+                "no Weibo account in the ledger to test with"
+            )
             return
         url = f"{base}/api/container/getIndex?{urlencode({'type': 'uid', 'value': sample.identifier})}"
     headers = {"User-Agent": config.crawl.user_agent, "Accept": "application/json"}
@@ -217,10 +220,10 @@ def _get(url: str, headers: dict[str, str], timeout: float) -> tuple[int, bytes,
 
 def _judge(source: Source, status: int, body: bytes, location: str) -> tuple[str, str]:
     if status == 0:
-        return ERROR, f"no answer ({body.decode('utf-8', 'replace')})"
+        return ERROR, _("no answer ({reason})").format(reason=body.decode("utf-8", "replace"))
     if 300 <= status < 400:
         host = urlsplit(location).hostname or ""
-        return EXPIRED, f"redirected to the login page ({host})"
+        return EXPIRED, _("redirected to the login page ({host})").format(host=host)
     if status in (403, 412, 418, 429, 432):
         return BLOCKED, f"HTTP {status}"
     if status != 200:
@@ -228,7 +231,7 @@ def _judge(source: Source, status: int, body: bytes, location: str) -> tuple[str
     try:
         payload = json.loads(body)
     except ValueError:
-        return ERROR, "the answer is not JSON"
+        return ERROR, _("the answer is not JSON")
     if source is Source.WECHAT:
         ret = (payload.get("base_resp") or {}).get("ret")
         if ret == 0:
@@ -236,11 +239,11 @@ def _judge(source: Source, status: int, body: bytes, location: str) -> tuple[str
         if ret == 200013:
             return BLOCKED, "base_resp.ret 200013 (freq control)"
         if ret == 200003:
-            return EXPIRED, f"base_resp.ret 200003: run `{LOGIN_COMMAND}`"
+            return EXPIRED, _("base_resp.ret 200003: run `{command}`").format(command=LOGIN_COMMAND)
         return ERROR, f"base_resp.ret {ret}"
     ok = payload.get("ok")
     if ok == -100:
-        return EXPIRED, "ok: -100 (Weibo wants a login)"
+        return EXPIRED, _("ok: -100 (Weibo wants a login)")
     return OK, ""
 
 

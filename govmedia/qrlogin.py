@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from registry.credentials import WechatSession, set_cookies
+from registry.i18n import _
 
 STATUS_WAITING = 0
 STATUS_CONFIRMED = 1
@@ -80,7 +81,9 @@ class QrLogin:
             raise LoginFailed(f"{path}: HTTP {exc.code}") from None
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
-            raise LoginFailed(f"cannot reach {urlsplit(url).netloc}: {reason}") from None
+            raise LoginFailed(
+                _("cannot reach {host}: {reason}").format(host=urlsplit(url).netloc, reason=reason)
+            ) from None
         # Expiry is read against the platform's clock (its Date header), as a browser would.
         now = _http_date(date) or dt.datetime.now(dt.UTC)
         for header in received:  # a cookie being deleted leaves the jar
@@ -93,14 +96,16 @@ class QrLogin:
         return body, content_type
 
     def _json(self, path: str, params: dict[str, str], form: dict[str, str] | None = None) -> Any:
-        body, _ = self._request(path, params, form)
+        body, _content_type = self._request(path, params, form)
         try:
             payload = json.loads(body)
         except ValueError:
-            raise LoginFailed(f"{path}: the answer is not JSON") from None
+            raise LoginFailed(_("{path}: the answer is not JSON").format(path=path)) from None
         ret = (payload.get("base_resp") or {}).get("ret") if isinstance(payload, dict) else None
         if ret != 0:
-            raise LoginFailed(f"{path}: the platform refused (base_resp.ret {ret})")
+            raise LoginFailed(
+                _("{path}: the platform refused (base_resp.ret {ret})").format(path=path, ret=ret)
+            )
         return payload
 
     def start(self) -> None:
@@ -117,7 +122,7 @@ class QrLogin:
             {"action": "getqrcode", "random": str(int(time.time() * 1000))},
         )
         if not body:
-            raise LoginFailed("the platform sent no QR code")
+            raise LoginFailed(_("the platform sent no QR code"))
         return body, content_type
 
     def ask(self) -> int:
@@ -126,7 +131,7 @@ class QrLogin:
         )
         status = payload.get("status")
         if not isinstance(status, int):
-            raise LoginFailed("the platform's scan status is not a number")
+            raise LoginFailed(_("the platform's scan status is not a number"))
         return status
 
     def wait(
@@ -144,16 +149,20 @@ class QrLogin:
             if status == STATUS_CONFIRMED:
                 return
             if status == STATUS_EXPIRED:
-                raise LoginFailed("the QR code expired before it was confirmed; run it again")
+                raise LoginFailed(_("the QR code expired before it was confirmed; run it again"))
             if status == STATUS_CANCELLED:
-                raise LoginFailed("the login was cancelled on the phone")
+                raise LoginFailed(_("the login was cancelled on the phone"))
             if status in STATUS_SCANNED and not told:
                 told = True
                 on_scanned()
             elif status != STATUS_WAITING and status not in STATUS_SCANNED:
-                raise LoginFailed(f"the platform refused the login (status {status})")
+                raise LoginFailed(
+                    _("the platform refused the login (status {status})").format(status=status)
+                )
             if time.monotonic() >= deadline:
-                raise LoginFailed(f"no confirmation within {timeout:.0f} s")
+                raise LoginFailed(
+                    _("no confirmation within {seconds} s").format(seconds=f"{timeout:.0f}")
+                )
             time.sleep(poll)
 
     def finish(self, now: dt.datetime) -> WechatSession:
@@ -172,11 +181,11 @@ class QrLogin:
         redirect = str(payload.get("redirect_url") or "")
         token = (parse_qs(urlsplit(redirect).query).get("token") or [""])[0]
         if not token:
-            raise LoginFailed("the platform's redirect_url holds no token")
+            raise LoginFailed(_("the platform's redirect_url holds no token"))
         self.cookies.pop("uuid", None)
         user = self.cookies.get("slave_user")
         if user is None or "slave_sid" not in self.cookies:
-            raise LoginFailed("the platform set no session cookies (slave_user, slave_sid)")
+            raise LoginFailed(_("the platform set no session cookies (slave_user, slave_sid)"))
         cookie = "; ".join(f"{k}={v}" for k, (v, _) in self.cookies.items())
         account = self.nickname(token) or user[0]
         return WechatSession(
@@ -186,7 +195,7 @@ class QrLogin:
     def nickname(self, token: str) -> str:
         """Who logged in, from the home page's script (best effort: "" when not found)."""
         try:
-            body, _ = self._request(
+            body, _content_type = self._request(
                 "/cgi-bin/home", {"t": "home/index", "lang": "zh_CN", "token": token}
             )
         except LoginFailed:

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from registry.constants import CandidateKind, CandidateState, Outcome, SweepKind, VerifyStatus
 from registry.discovery import Finding
+from registry.i18n import _
 from registry.store import candidate_events, candidates, sweeps, verifications
 
 
@@ -220,7 +221,9 @@ def get_candidate(conn: Connection, candidate_id: int) -> Candidate:
         if candidate.id == candidate_id:
             return candidate
     raise CandidateError(
-        f"no candidate {candidate_id}; see `govmedia discover --list` for the candidates"
+        _("no candidate {id}; see `govmedia discover --list` for the candidates").format(
+            id=candidate_id
+        )
     )
 
 
@@ -237,9 +240,12 @@ def change_state(
     with engine.begin() as conn:
         candidate = get_candidate(conn, candidate_id)
         if candidate.state is not CandidateState.NEW:
+            if candidate.state_by:
+                message = _("candidate {id} is already {state} (by {by})")
+            else:
+                message = _("candidate {id} is already {state}")
             raise CandidateError(
-                f"candidate {candidate_id} is already {candidate.state.value}"
-                + (f" (by {candidate.state_by})" if candidate.state_by else "")
+                message.format(id=candidate_id, state=candidate.state.value, by=candidate.state_by)
             )
         conn.execute(
             candidate_events.insert().values(

@@ -24,6 +24,7 @@ from typing import Any
 
 from filelock import FileLock
 
+from registry.i18n import _
 from registry.secrets import REDACTOR
 
 FILE_NAME = "credentials.json"
@@ -95,7 +96,9 @@ def load(path: Path) -> Credentials:
     except FileNotFoundError:
         return Credentials()
     except OSError as exc:
-        raise CredentialsError(f"{path}: cannot read ({exc.strerror})") from None
+        raise CredentialsError(
+            _("{path}: cannot read ({reason})").format(path=path, reason=exc.strerror)
+        ) from None
     try:
         data = json.loads(raw)
         creds = Credentials(
@@ -119,7 +122,11 @@ def load(path: Path) -> Credentials:
             )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         # never quote the file: it holds secrets
-        raise CredentialsError(f"{path}: not a credentials file ({type(exc).__name__})") from None
+        raise CredentialsError(
+            _("{path}: not a credentials file ({error})").format(
+                path=path, error=type(exc).__name__
+            )
+        ) from None
     REDACTOR.add_values(creds.secrets())
     return creds
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from registry.constants import LOCAL_TZ, AccountStatus, Outcome, Source
+from registry.i18n import _
 from registry.models import Config
 from registry.store import observations
 from registry.weeks import IsoWeek
@@ -61,9 +62,11 @@ class ManualObservation:
 
 def suggest_account(config: Config, account_id: str) -> str:
     """' (did you mean x?)' for an unknown account id, or '' when nothing is close."""
-    known = [account.id for _, account in config.iter_accounts()]
+    known = [account.id for _department, account in config.iter_accounts()]
     close = difflib.get_close_matches(account_id, known, n=1, cutoff=0.6)
-    return f"; did you mean {close[0]}?" if close else "; see `govmedia accounts`"
+    if close:
+        return _("; did you mean {id}?").format(id=close[0])
+    return _("; see `govmedia accounts`")
 
 
 def check_manual(
@@ -77,49 +80,65 @@ def check_manual(
     (违规复开) is noticed, so the report must not be refused.
     """
     try:
-        _, account = config.account(report.account_id)
+        _department, account = config.account(report.account_id)
     except KeyError:
         raise ObservationError(
-            f"no account {report.account_id!r} in the ledger"
+            _("no account {id!r} in the ledger").format(id=report.account_id)
             + suggest_account(config, report.account_id)
         ) from None
     if not report.recorded_by.strip():
-        raise ObservationError("say who looked: --by NAME")
+        raise ObservationError(_("say who looked: --by NAME"))
     if report.at > now + CLOCK_SKEW:
         raise ObservationError(
-            f"--at {_local(report.at)} is in the future (now {_local(now)}); give the time you looked"
+            _("--at {at} is in the future (now {now}); give the time you looked").format(
+                at=_local(report.at), now=_local(now)
+            )
         )
     if report.last_post_at > report.at:
         raise ObservationError(
-            f"--last-post {_local(report.last_post_at)} is after --at {_local(report.at)}: "
-            "nobody can see a post before it is published"
+            _(
+                "--last-post {last_post} is after --at {at}: "
+                "nobody can see a post before it is published"
+            ).format(last_post=_local(report.last_post_at), at=_local(report.at))
         )
     if report.posts_this_week is not None:
         if report.posts_this_week < 0:
-            raise ObservationError("--posts-this-week must be 0 or more")
+            raise ObservationError(_("--posts-this-week must be 0 or more"))
         week = IsoWeek.containing(report.at)
         in_week = report.last_post_at >= week.start()
         if report.posts_this_week > 0 and not in_week:
             raise ObservationError(
-                f"--posts-this-week {report.posts_this_week} but the last post "
-                f"({_local(report.last_post_at)}) is before this week ({week}, from "
-                f"{week.monday()}); one of them is wrong"
+                _(
+                    "--posts-this-week {n} but the last post ({last_post}) is before this week "
+                    "({week}, from {monday}); one of them is wrong"
+                ).format(
+                    n=report.posts_this_week,
+                    last_post=_local(report.last_post_at),
+                    week=week,
+                    monday=week.monday(),
+                )
             )
         if report.posts_this_week == 0 and in_week:
             raise ObservationError(
-                f"--posts-this-week 0 but the last post ({_local(report.last_post_at)}) is in "
-                f"this week ({week}); count it, or correct --last-post"
+                _(
+                    "--posts-this-week 0 but the last post ({last_post}) is in "
+                    "this week ({week}); count it, or correct --last-post"
+                ).format(last_post=_local(report.last_post_at), week=week)
             )
     warnings, notes = [], []
     if account.status is AccountStatus.CLOSED:
         warnings.append(
-            f"{account.id} is closed in the ledger; recorded anyway. A post after its closure "
-            "is a relaunch (违规复开) and will be reported"
+            _(
+                "{id} is closed in the ledger; recorded anyway. A post after its closure "
+                "is a relaunch (违规复开) and will be reported"
+            ).format(id=account.id)
         )
     if account.effective_source is not Source.MANUAL:
         notes.append(
-            f"{account.id} is normally observed by the {account.effective_source.value} spider; "
-            "this manual observation counts beside its crawls"
+            _(
+                "{id} is normally observed by the {source} spider; "
+                "this manual observation counts beside its crawls"
+            ).format(id=account.id, source=account.effective_source.value)
         )
     return warnings, notes
 

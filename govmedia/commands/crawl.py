@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import signal
 import sys
 import threading
@@ -15,6 +16,7 @@ import click
 
 from govmedia.cli import config_option, load_or_exit, parse_instant
 from registry.constants import OUTCOME_LABELS, Outcome, Source
+from registry.i18n import _
 
 CRAWLED_SOURCES = [s.value for s in Source if s is not Source.MANUAL]
 
@@ -56,8 +58,10 @@ def crawl(
     ran and stored every observation; 1 when the store refused some (the line says which), 2 for
     a bad config, 143 when SIGTERM stopped it (130 for Ctrl-C). The ledger is synced into the
     store first. Closed accounts are crawled too, so that one which posts again is caught as
-    relaunched (违规复开); manual-source accounts are left to `govmedia observe`. Secrets come
-    from GOVMEDIA_WEIBO_COOKIE, GOVMEDIA_WECHAT_TOKEN and GOVMEDIA_WECHAT_COOKIE.
+    relaunched (违规复开), and so are closing ones. Skipped (counted on the `skipped:` line):
+    manual-source accounts, left to `govmedia observe`, and the accounts of a source switched
+    off (`sources.<name>.enabled: false`). Secrets come from GOVMEDIA_WEIBO_COOKIE,
+    GOVMEDIA_WECHAT_TOKEN and GOVMEDIA_WECHAT_COOKIE.
 
     \b
     Example:
@@ -112,7 +116,7 @@ def crawl(
         counts.append(CrawlProgress(total))
         if progress is not None:
             progress.start()
-            task.append(progress.add_task("crawling", total=1000, line=counts[0].line()))
+            task.append(progress.add_task(_("crawling"), total=1000, line=counts[0].line()))
 
     def on_request() -> None:
         if counts:
@@ -153,12 +157,14 @@ def _exit_for(run: Any) -> None:
 
     line = run.store_line()
     if line:
-        click.echo(f"error: {line}", err=True)
+        click.echo(_("error: {error}").format(error=line), err=True)
     if run.interrupted is not None:
         name = signal.Signals(run.interrupted).name
         click.echo(
-            f"interrupted by {name}: the crawl stopped; accounts not observed keep their "
-            "previous observations",
+            _(
+                "interrupted by {signal}: the crawl stopped; accounts not observed keep their "
+                "previous observations"
+            ).format(signal=name),
             err=True,
         )
     if run.exit_code:
@@ -190,9 +196,9 @@ def _print_summary(run: Any) -> None:
     counts: dict[str, Counter[Outcome]] = {}
     for result in run.results:
         counts.setdefault(result.source.value, Counter())[result.outcome] += 1
-    table = Table(title=f"crawl {run.crawl_id}")
-    table.add_column("source")
-    table.add_column("accounts", justify="right")
+    table = Table(title=_("crawl {crawl_id}").format(crawl_id=run.crawl_id))
+    table.add_column(_("source"))
+    table.add_column(_("accounts"), justify="right")
     for outcome in outcomes:
         table.add_column(outcome.value, justify="right")
     for name, counter in counts.items():
@@ -204,8 +210,8 @@ def _print_summary(run: Any) -> None:
     console.print(table)
     problems = [r for r in run.results if r.outcome is not Outcome.OK]
     if problems:
-        detail = Table(title="not ok (unknown, never inactive)")
-        for heading in ("account", "outcome", "detail"):
+        detail = Table(title=_("not ok (unknown, never inactive)"))
+        for heading in (_("account"), _("outcome"), _("detail")):
             detail.add_column(heading)
         for result in problems:
             detail.add_row(
@@ -215,11 +221,13 @@ def _print_summary(run: Any) -> None:
             )
         console.print(detail)
     if run.skipped:
-        reasons = Counter(s.reason.split(":")[0] for s in run.skipped)
+        reasons = Counter(re.split("[:：]", s.reason)[0] for s in run.skipped)
         listed = ", ".join(f"{n} {reason}" for reason, n in reasons.items())
-        console.print(f"skipped: {listed}")
+        console.print(_("skipped: {reasons}").format(reasons=listed))
     if run.evidence_pruned:
-        console.print(f"evidence older than the retention period dropped: {run.evidence_pruned}")
+        console.print(
+            _("evidence older than the retention period dropped: {n}").format(n=run.evidence_pruned)
+        )
 
 
 @click.command()
@@ -270,7 +278,11 @@ def simulate(
     try:
         sim = start_simulator(world, host=host, port=port, now=now)
     except OSError as exc:
-        raise click.BadParameter(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        raise click.BadParameter(
+            _("cannot listen on {host}:{port}: {reason}").format(
+                host=host, port=port, reason=exc.strerror
+            )
+        ) from None
     if not now_text:
         sim.set_now(None)  # follow the system clock
     # Stop cleanly from the moment anyone can know we are listening (a signal sent right after
@@ -278,25 +290,30 @@ def simulate(
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    click.echo(f"simulated platforms at {sim.url}  (clock: {now_text or 'system time'})")
+    clock = now_text or _("system time")
+    click.echo(_("simulated platforms at {url}  (clock: {clock})").format(url=sim.url, clock=clock))
     for account_id, source, identifier, profile in world.mapping():
         click.echo(f"  {account_id:<18} {source:<9} {profile:<13} {identifier}")
     if write_config is not None:
         data = point_config_at(to_plain(read_yaml(config_path)), sim.url)
         _write_yaml(write_config, data)
-        click.echo(f"wrote {write_config} (sources pointed at {sim.url})")
+        click.echo(
+            _("wrote {path} (sources pointed at {url})").format(path=write_config, url=sim.url)
+        )
     click.echo(
         f"export GOVMEDIA_WECHAT_TOKEN={SIMULATOR_WECHAT_TOKEN} "
         f"GOVMEDIA_WECHAT_COOKIE='{SIMULATOR_WECHAT_COOKIE}'"
     )
     click.echo(
-        f"or a QR login: govmedia login wechat -c CONFIG, then open {sim.url}/simulator/scan "
-        "to scan and confirm (?action=cancel to refuse)"
+        _(
+            "or a QR login: govmedia login wechat -c CONFIG, then open {url}/simulator/scan "
+            "to scan and confirm (?action=cancel to refuse)"
+        ).format(url=sim.url)
     )
     sys.stdout.flush()
     stop.wait()
     sim.stop()
-    click.echo("stopped", err=True)
+    click.echo(_("stopped"), err=True)
 
 
 def _write_yaml(path: Path, data: dict[str, Any]) -> None:

@@ -19,6 +19,7 @@ from registry.constants import (
     Platform,
     Source,
 )
+from registry.i18n import _, ngettext
 
 SEARCHED = [s.value for s in SEARCH_SOURCES]
 MANUAL_PLATFORMS = [p.value for p in Platform if p.value not in SEARCHED]
@@ -91,8 +92,9 @@ def discover(
     wrong = [s for s in sources if s not in SEARCHED]
     if wrong:
         raise click.BadParameter(
-            f"cannot search {', '.join(wrong)}; use {', '.join(SEARCHED)}, or record a person's "
-            "sweep with --manual",
+            _(
+                "cannot search {wrong}; use {searched}, or record a person's sweep with --manual"
+            ).format(wrong=", ".join(wrong), searched=", ".join(SEARCHED)),
             param_hint="--source",
         )
     from govmedia.discovering import run_discover
@@ -108,24 +110,51 @@ def discover(
 
 def _print_sweep(result: Any) -> None:
     searched = len(result.rows)
-    click.echo(f"{searched} searches, {result.requests} requests")
+    click.echo(
+        _("{searches}, {requests}").format(
+            searches=ngettext("{n} search", "{n} searches", searched).format(n=searched),
+            requests=ngettext("{n} request", "{n} requests", result.requests).format(
+                n=result.requests
+            ),
+        )
+    )
     for row in result.failed:
-        click.echo(f"not searched: {row.source} {row.keyword!r}: {row.outcome.value}: {row.detail}")
+        click.echo(
+            _("not searched: {source} {keyword!r}: {outcome}: {detail}").format(
+                source=row.source, keyword=row.keyword, outcome=row.outcome.value, detail=row.detail
+            )
+        )
     stored = result.stored
     for finding, keyword in result.found:
         click.echo(
-            f"{CANDIDATE_KIND_LABELS[finding.kind]} {finding.hit.source.value} "
-            f"{finding.hit.identifier} {finding.hit.name} (keyword {keyword}): {finding.reason}"
+            _("{kind} {source} {identifier} {name} (keyword {keyword}): {reason}").format(
+                kind=CANDIDATE_KIND_LABELS[finding.kind],
+                source=finding.hit.source.value,
+                identifier=finding.hit.identifier,
+                name=finding.hit.name,
+                keyword=keyword,
+                reason=finding.reason,
+            )
         )
     if stored is not None:
         click.echo(
-            f"{len(stored.new)} new candidates, {len(stored.seen_again)} seen again, "
-            f"{len(stored.dismissed_seen)} dismissed before (not listed)"
+            _(
+                "{new} new candidates, {seen} seen again, {dismissed} dismissed before (not listed)"
+            ).format(
+                new=len(stored.new),
+                seen=len(stored.seen_again),
+                dismissed=len(stored.dismissed_seen),
+            )
         )
     if result.failed:
         click.echo(
-            f"{len(result.failed)} searches were not answered: this sweep is incomplete, "
-            "not a proof that no account is missing",
+            ngettext(
+                "{n} search was not answered: this sweep is incomplete, "
+                "not a proof that no account is missing",
+                "{n} searches were not answered: this sweep is incomplete, "
+                "not a proof that no account is missing",
+                len(result.failed),
+            ).format(n=len(result.failed)),
             err=True,
         )
 
@@ -140,12 +169,14 @@ def _list(loaded: Any, as_json: bool, show_all: bool) -> None:
         click.echo(json.dumps([c.to_json() for c in found], ensure_ascii=False, indent=2))
         return
     if not found:
-        click.echo("no candidates" + ("" if show_all else " waiting for a decision"))
+        click.echo(_("no candidates") if show_all else _("no candidates waiting for a decision"))
         return
     for c in found:
-        decided = "" if c.state is CandidateState.NEW else f" [{c.state.value}"
-        if decided:
-            decided += f" by {c.state_by}]" if c.state_by else "]"
+        decided = ""
+        if c.state is not CandidateState.NEW and c.state_by:
+            decided = _(" [{state} by {by}]").format(state=c.state.value, by=c.state_by)
+        elif c.state is not CandidateState.NEW:
+            decided = f" [{c.state.value}]"
         click.echo(
             f"{c.id:>4}  {c.source:<8} {c.identifier:<16} {c.name}  "
             f"{CANDIDATE_KIND_LABELS[c.kind]}{decided}: {c.reason}"
@@ -163,24 +194,31 @@ def _manual(
 
     if len(sources) != 1:
         raise click.BadParameter(
-            "name the platform swept, e.g. --source douyin", param_hint="--source"
+            _("name the platform swept, e.g. --source douyin"), param_hint="--source"
         )
     platform = sources[0]
     if platform not in [p.value for p in Platform]:
         raise click.BadParameter(
-            f"unknown platform {platform!r}; use one of {', '.join(p.value for p in Platform)}",
+            _("unknown platform {platform!r}; use one of {platforms}").format(
+                platform=platform, platforms=", ".join(p.value for p in Platform)
+            ),
             param_hint="--source",
         )
     if not by or not by.strip():
-        raise click.BadParameter("say who swept, e.g. --by 李娜", param_hint="--by")
+        raise click.BadParameter(_("say who swept, e.g. --by 李娜"), param_hint="--by")
     if not note or not note.strip():
         raise click.BadParameter(
-            'say what was searched and found, e.g. --note "搜索博爱县，无新增"', param_hint="--note"
+            _('say what was searched and found, e.g. --note "搜索博爱县，无新增"'),
+            param_hint="--note",
         )
     sweep_id = record_manual_check(
         loaded, platform=platform, by=by.strip(), note=note.strip(), now=now
     )
-    click.echo(f"recorded: {platform} swept by {by.strip()} ({sweep_id})")
+    click.echo(
+        _("recorded: {platform} swept by {by} ({sweep_id})").format(
+            platform=platform, by=by.strip(), sweep_id=sweep_id
+        )
+    )
 
 
 @discover.command()
@@ -200,7 +238,7 @@ def dismiss(config_path: Path, candidate_id: int, reason: str, by: str | None) -
     from registry.candidates import CandidateError, change_state
 
     if not reason.strip():
-        raise click.BadParameter("say why, e.g. --reason 个人账号", param_hint="--reason")
+        raise click.BadParameter(_("say why, e.g. --reason 个人账号"), param_hint="--reason")
     loaded = load_or_exit(config_path)
     who = (by or "").strip() or getpass.getuser()
     try:
@@ -213,9 +251,13 @@ def dismiss(config_path: Path, candidate_id: int, reason: str, by: str | None) -
             now=dt.datetime.now(dt.UTC),
         )
     except CandidateError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(_("error: {error}").format(error=exc), err=True)
         sys.exit(EXIT_PARTIAL)
-    click.echo(f"dismissed candidate {candidate.id} ({candidate.name}) by {who}: {reason.strip()}")
+    click.echo(
+        _("dismissed candidate {id} ({name}) by {by}: {reason}").format(
+            id=candidate.id, name=candidate.name, by=who, reason=reason.strip()
+        )
+    )
 
 
 def candidate_fields(loaded: Any, candidate_id: int) -> tuple[Any, dict[str, Any]]:
@@ -229,18 +271,22 @@ def candidate_fields(loaded: Any, candidate_id: int) -> tuple[Any, dict[str, Any
         with _engine(loaded).connect() as conn:
             candidate = get_candidate(conn, candidate_id)
     except CandidateError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(_("error: {error}").format(error=exc), err=True)
         sys.exit(EXIT_PARTIAL)
     if candidate.state is not CandidateState.NEW:
         click.echo(
-            f"error: candidate {candidate_id} is already {candidate.state.value}; nothing to do",
+            _("error: candidate {id} is already {state}; nothing to do").format(
+                id=candidate_id, state=candidate.state.value
+            ),
             err=True,
         )
         sys.exit(EXIT_PARTIAL)
     if candidate.kind is CandidateKind.RELAUNCH:
         click.echo(
-            f"error: candidate {candidate_id} is the closed account {candidate.account_id} "
-            "still on its platform; have it deregistered, or dismiss the candidate",
+            _(
+                "error: candidate {id} is the closed account {account} still on its platform; "
+                "have it deregistered, or dismiss the candidate"
+            ).format(id=candidate_id, account=candidate.account_id),
             err=True,
         )
         sys.exit(EXIT_PARTIAL)
@@ -268,7 +314,9 @@ def mark_registered(loaded: Any, candidate: Any, account_id: str | None) -> None
         reason=f"registered as {account_id}",
         now=dt.datetime.now(dt.UTC),
     )
-    click.echo(f"candidate {candidate.id} registered as {account_id}")
+    click.echo(
+        _("candidate {id} registered as {account}").format(id=candidate.id, account=account_id)
+    )
 
 
 COMMANDS: list[click.Command] = [discover]

@@ -11,6 +11,7 @@ import click
 
 from govmedia.cli import EXIT_PARTIAL, config_option, load_or_exit, parse_instant
 from registry.constants import LOCAL_TZ, Source
+from registry.i18n import _
 
 
 @click.group()
@@ -25,7 +26,7 @@ def login() -> None:
 
 
 def _when(value: dt.datetime | None) -> str:
-    return f"{value.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}" if value else "unknown"
+    return f"{value.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}" if value else _("unknown")
 
 
 @login.command("wechat")
@@ -74,23 +75,28 @@ def login_wechat(
         drawn = terminal_qr(image)
         if drawn:
             click.echo(drawn)
-        click.echo(f"QR code written to {target}")
-        click.echo(f"Scan it with WeChat (an administrator of the account) within {timeout:.0f} s.")
+        click.echo(_("QR code written to {path}").format(path=target))
+        click.echo(
+            _("Scan it with WeChat (an administrator of the account) within {seconds} s.").format(
+                seconds=f"{timeout:.0f}"
+            )
+        )
         sys.stdout.flush()
         client.wait(
             timeout=timeout,
             poll=poll,
-            on_scanned=lambda: click.echo("scanned: confirm the login on the phone"),
+            on_scanned=lambda: click.echo(_("scanned: confirm the login on the phone")),
         )
         now = parse_instant(now_text, option="--now") if now_text else dt.datetime.now(dt.UTC)
         session = client.finish(now)
     except LoginFailed as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(_("error: {error}").format(error=exc), err=True)
         sys.exit(EXIT_PARTIAL)
     credentials.store_wechat(store, session)
     click.echo(
-        f"logged in as {session.account}; session stored in {store} "
-        f"(expires {_when(session.expires_at)} Asia/Shanghai)"
+        _(
+            "logged in as {account}; session stored in {path} (expires {expires} Asia/Shanghai)"
+        ).format(account=session.account, path=store, expires=_when(session.expires_at))
     )
 
 
@@ -119,7 +125,7 @@ def login_status(config_path: Path, as_json: bool, no_test: bool, now_text: str 
     try:
         found = source_credentials(loaded, now)
     except CredentialsError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(_("error: {error}").format(error=exc), err=True)
         sys.exit(EXIT_PARTIAL)
     for credential in found:
         if not no_test and credential.state == UNTESTED:
@@ -129,10 +135,14 @@ def login_status(config_path: Path, as_json: bool, no_test: bool, now_text: str 
     else:
         for c in found:
             who = f" {c.account}" if c.account else ""
-            click.echo(
-                f"{c.source.value:<7} {c.state:<8}{who}  from {c.origin}; "
-                f"expires {_when(c.expires_at)}" + (f"; {c.detail}" if c.detail else "")
+            line = _("{source} {state}{who}  from {origin}; expires {expires}").format(
+                source=f"{c.source.value:<7}",
+                state=f"{c.state:<8}",
+                who=who,
+                origin=c.origin,
+                expires=_when(c.expires_at),
             )
+            click.echo(line + (_("; {detail}").format(detail=c.detail) if c.detail else ""))
     if any(c.state not in (OK, UNTESTED) for c in found):
         sys.exit(EXIT_PARTIAL)
 

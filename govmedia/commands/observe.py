@@ -13,6 +13,7 @@ import click
 from govmedia.cli import EXIT_BAD_CONFIG, config_option, load_or_exit, parse_instant
 from registry.config import store_url
 from registry.constants import LOCAL_TZ
+from registry.i18n import _
 
 
 def _default_observer() -> str | None:
@@ -77,9 +78,9 @@ def observe(
     observer = (recorded_by or "").strip() or _default_observer()
     if not observer:
         if sys.stdin.isatty():
-            observer = click.prompt("Who looked (name)").strip()
+            observer = click.prompt(_("Who looked (name)")).strip()
         if not observer:
-            raise click.UsageError("say who looked: --by NAME")
+            raise click.UsageError(_("say who looked: --by NAME"))
     report = ManualObservation(
         account_id=account_id,
         last_post_at=last_post_at,
@@ -91,18 +92,28 @@ def observe(
     try:
         warnings, notes = check_manual(loaded.config, report, now=now)
     except ObservationError as exc:
-        click.echo(f"error: {exc}; nothing was recorded.", err=True)
+        click.echo(_("error: {error}; nothing was recorded.").format(error=exc), err=True)
         sys.exit(EXIT_BAD_CONFIG)
     for line in warnings:
-        click.echo(f"warning: {line}", err=True)
+        click.echo(_("warning: {warning}").format(warning=line), err=True)
     for line in notes:
-        click.echo(f"note: {line}", err=True)
+        click.echo(_("note: {note}").format(note=line), err=True)
     observation_id = record_manual(open_store(store_url(loaded)), report)
-    week = f", {posts_this_week} posts this week" if posts_this_week is not None else ""
+    week = (
+        _(", {n} posts this week").format(n=posts_this_week) if posts_this_week is not None else ""
+    )
     click.echo(
-        f"recorded observation {observation_id}: {account_id} last post "
-        f"{last_post_at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}{week}, seen "
-        f"{looked_at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M} by {observer}"
+        _(
+            "recorded observation {id}: {account} last post {last_post}{week}, seen {seen} by "
+            "{observer}"
+        ).format(
+            id=observation_id,
+            account=account_id,
+            last_post=f"{last_post_at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}",
+            week=week,
+            seen=f"{looked_at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}",
+            observer=observer,
+        )
     )
 
 
