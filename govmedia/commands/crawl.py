@@ -300,10 +300,11 @@ def simulate(
         click.echo(
             _("wrote {path} (sources pointed at {url})").format(path=write_config, url=sim.url)
         )
-    click.echo(
+    shell_line = (  # a command to paste, in no language
         f"export GOVMEDIA_WECHAT_TOKEN={SIMULATOR_WECHAT_TOKEN} "
         f"GOVMEDIA_WECHAT_COOKIE='{SIMULATOR_WECHAT_COOKIE}'"
     )
+    click.echo(shell_line)
     click.echo(
         _(
             "or a QR login: govmedia login wechat -c CONFIG, then open {url}/simulator/scan "
