@@ -532,7 +532,8 @@ def _print_demo(loaded: Any, result: Any) -> None:
     order = {status: i for i, status in enumerate(VERDICT_SEVERITY)}
     table = Table(title=f"{config.jurisdiction}政务新媒体监测 {result.now:%Y-%m-%d %H:%M}")
     for heading in DEMO_HEADINGS:
-        table.add_column(_(heading), no_wrap=heading != DEMO_HEADINGS[0])
+        # The account id is what a reader looks up: whole; a long crawl outcome may wrap.
+        table.add_column(_(heading), no_wrap=heading != DEMO_HEADINGS[2], overflow="fold")
     for verdict in sorted(result.verdicts, key=lambda v: (order[v.status], v.account_id)):
         account = accounts.get(verdict.account_id)
         outcome = outcomes.get(verdict.account_id)
