@@ -113,10 +113,21 @@ def die_with_parent() -> None:
         os._exit(exit_code(signal.SIGTERM))
 
 
-# Errors of the operating system that say a write was refused, not that our input was wrong.
+# Errors of the operating system that say a write was refused, not that our input was wrong;
+# EEXIST and ENOTDIR: a file stands where a folder of ours (the store's, the output's) should be.
 _WRITE_ERRNOS = frozenset(
     getattr(errno_module, name)
-    for name in ("ENOSPC", "EFBIG", "EDQUOT", "EROFS", "EACCES", "EPERM", "EIO")
+    for name in (
+        "ENOSPC",
+        "EFBIG",
+        "EDQUOT",
+        "EROFS",
+        "EACCES",
+        "EPERM",
+        "EIO",
+        "EEXIST",
+        "ENOTDIR",
+    )
     if hasattr(errno_module, name)
 )
 _FULL_ERRNOS = frozenset(
@@ -142,6 +153,8 @@ _OS_REASONS = frozenset(
         N_("Permission denied"),
         N_("Operation not permitted"),
         N_("Input/output error"),
+        N_("File exists"),
+        N_("Not a directory"),
     }
 )
 

@@ -107,6 +107,22 @@ def test_a_store_from_a_newer_govmedia_is_one_chinese_line_and_exit_2(tmp_path):
     )
 
 
+def test_a_store_that_cannot_be_opened_is_one_chinese_line_and_exit_1(tmp_path):
+    """A file stands where the store's folder should be: one line naming it, no traceback."""
+    config = write_ledger(tmp_path, ledger_data(store="blocked/govmedia.sqlite3"))
+    (tmp_path / "blocked").write_text("not a folder")
+    done = govmedia("run", "--skip-crawl", "-c", str(config), env={"LANG": ""})
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.splitlines()[-1] == (
+        f"错误：无法访问 {tmp_path / 'blocked'}：已有同名文件（此处应是目录）；命令在此停止"
+    )
+    english = govmedia("run", "--skip-crawl", "-c", str(config))
+    assert english.stderr.splitlines()[-1] == (
+        f"error: cannot access {tmp_path / 'blocked'}: File exists; the command stopped there"
+    )
+
+
 def dt_utc(text: str):
     import datetime as dt
 
