@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from registry.i18n import _
+
 BEGIN = "# BEGIN govmedia "
 END = "# END govmedia "
 
@@ -48,8 +50,10 @@ def without_block(existing: bytes, config: str) -> tuple[bytes, bool]:
         kept.append(line)
     if inside:
         raise CrontabError(
-            f"crontab line {start}: '{begin.decode()}' has no matching "
-            f"'{end.decode()}'; fix it with crontab -e, then run this again"
+            _(
+                "crontab line {line}: '{begin}' has no matching '{end}'; fix it with "
+                "crontab -e, then run this again"
+            ).format(line=start, begin=begin.decode(), end=end.decode())
         )
     return b"".join(kept), found
 
@@ -69,13 +73,17 @@ def read_crontab() -> bytes:
     try:
         done = subprocess.run(["crontab", "-l"], capture_output=True, timeout=30, check=False)
     except FileNotFoundError:
-        raise CrontabError("no crontab program on PATH; install cron (cronie)") from None
+        raise CrontabError(_("no crontab program on PATH; install cron (cronie)")) from None
     if done.returncode == 0:
         return done.stdout
     message = done.stderr.decode("utf-8", "replace").strip()
     if "no crontab" in message.lower():
         return b""
-    raise CrontabError(f"crontab -l failed (exit {done.returncode}): {message[:300]}")
+    raise CrontabError(
+        _("crontab -l failed (exit {code}): {message}").format(
+            code=done.returncode, message=message[:300]
+        )
+    )
 
 
 def write_crontab(data: bytes) -> None:
@@ -83,7 +91,11 @@ def write_crontab(data: bytes) -> None:
     done = subprocess.run(["crontab", "-"], input=data, capture_output=True, timeout=30)
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip()
-        raise CrontabError(f"crontab - refused the new table (exit {done.returncode}): {message}")
+        raise CrontabError(
+            _("crontab - refused the new table (exit {code}): {message}").format(
+                code=done.returncode, message=message
+            )
+        )
 
 
 def machine_zone_name() -> str:
@@ -111,10 +123,10 @@ def zone_warning(tz_name: str, *, year: int | None = None) -> str | None:
         instant = dt.datetime(year, month, 1, 12, tzinfo=dt.UTC)
         local = time.localtime(instant.timestamp()).tm_gmtoff
         if local != int(instant.astimezone(ledger).utcoffset().total_seconds()):
-            return (
-                f"this machine's time zone ({machine_zone_name()}) is not the ledger's "
-                f"({tz_name}): the lines carry CRON_TZ={tz_name}, which cronie honours; a cron "
-                f"without CRON_TZ (Debian's) runs them at the machine's clock instead — set it "
-                f"with `timedatectl set-timezone {tz_name}`, or use `govmedia schedule`"
-            )
+            return _(
+                "this machine's time zone ({machine}) is not the ledger's ({zone}): the lines "
+                "carry CRON_TZ={zone}, which cronie honours; a cron without CRON_TZ (Debian's) "
+                "runs them at the machine's clock instead — set it with `timedatectl "
+                "set-timezone {zone}`, or use `govmedia schedule`"
+            ).format(machine=machine_zone_name(), zone=tz_name)
     return None

@@ -39,7 +39,8 @@ from sqlalchemy import Engine, select
 
 from govmedia.login_health import credentials_file
 from registry.config import LoadedConfig, output_dir, store_url
-from registry.constants import AlertKind, Outcome, ReportKind, Source
+from registry.constants import AlertKind, Outcome, ReportKind, Source, VerdictStatus
+from registry.i18n import N_, _, ngettext
 from registry.models import NoticeAt, WeeklyAt
 from registry.weeks import IsoWeek
 
@@ -500,7 +501,7 @@ def _render_due(
     )
 
     def publish(kind: ReportKind, alert: AlertKind, name: str, period: Any, render: Any) -> None:
-        rendered = _step(result, f"{name} {period}", render)
+        rendered = _step(result, name, render, period=str(period))
         if rendered is None:
             return
         path = rendered.main
@@ -521,7 +522,7 @@ def _render_due(
         publish(
             ReportKind.WEEKLY,
             AlertKind.WEEKLY_SUMMARY,
-            "weekly report",
+            N_("weekly report {period}"),
             week,
             lambda w=week: _render_week(loaded, engine, w, at),
         )
@@ -532,27 +533,31 @@ def _render_due(
         publish(
             ReportKind.NOTICE,
             AlertKind.NOTICE_READY,
-            "notice",
+            N_("notice {period}"),
             period,
             lambda p=period: _render_notice(loaded, engine, p, at),
         )
 
 
-def _step(result: CycleResult, what: str, func: Callable[[], Any]) -> Any:
-    """Run one rendering step; a failure is logged and recorded, and the cycle goes on. A
-    refused write (a full disk) is one line naming the file, not a traceback."""
+def _step(
+    result: CycleResult, step: str, func: Callable[[], Any], *, period: str | None = None
+) -> Any:
+    """Run one rendering step (`step`: an English message id, with `{period}`); a failure is
+    logged (in English) and recorded for the reader, and the cycle goes on. A refused write (a
+    full disk) is one line naming the file, not a traceback."""
     from govmedia.interrupt import write_failure
 
+    what = step.format(period=period)
     try:
         path = func()
     except Exception as exc:
         line = write_failure(exc)
         if line is not None:
-            log.error("%s failed: %s", what, line)
-            result.errors.append(f"{what}: {line}")
+            log.error("%s failed: %s", what, write_failure(exc, for_log=True))
         else:
             log.exception("%s failed", what)
-            result.errors.append(f"{what}: {type(exc).__name__}: {exc}")
+            line = f"{type(exc).__name__}: {exc}"
+        result.errors.append(_step_error(_(step).format(period=period), line))
         return None
     log.info(
         "rendered", extra={"what": what, "path": str(path) if isinstance(path, Path) else None}
@@ -573,9 +578,14 @@ def _cases(engine: Engine, config: Any, result: CycleResult, at: dt.datetime) ->
         if line is None:
             log.exception("cases failed")
         else:
-            log.error("cases failed: %s", line)
-        result.errors.append(f"cases: {line or f'{type(exc).__name__}: {exc}'}")
+            log.error("cases failed: %s", write_failure(exc, for_log=True))
+        result.errors.append(_step_error(_("cases"), line or f"{type(exc).__name__}: {exc}"))
         return 0
+
+
+def _step_error(what: str, error: str) -> str:
+    """A failed step as the reader sees it (summary, `--json`): what, and why."""
+    return _("{what}: {error}").format(what=what, error=error)
 
 
 def _render_week(loaded: LoadedConfig, engine: Engine, week: IsoWeek, at: dt.datetime) -> Any:
@@ -611,48 +621,97 @@ def _render_filings(
             base_dir=loaded.base_dir,
         )
 
-    paths = _step(result, "filings", render)
+    paths = _step(result, N_("filings"), render)
     if paths:
         result.filings.extend(paths)
 
 
+# The terminal's words for crawl outcomes and verdicts; the placeholder's name keeps each
+# message apart from the same English word elsewhere (an outcome's "ok" is not a verdict's).
+_OUTCOME_COUNT = {
+    Outcome.OK: N_("ok {crawled}"),
+    Outcome.NOT_FOUND: N_("not_found {crawled}"),
+    Outcome.BLOCKED: N_("blocked {crawled}"),
+    Outcome.AUTH_EXPIRED: N_("auth_expired {crawled}"),
+    Outcome.MALFORMED: N_("malformed {crawled}"),
+    Outcome.NETWORK_ERROR: N_("network_error {crawled}"),
+}
+_STATUS_COUNT = {
+    VerdictStatus.OK: N_("ok {checked}"),
+    VerdictStatus.WARNING: N_("warning {checked}"),
+    VerdictStatus.VETO: N_("veto {checked}"),
+    VerdictStatus.ZOMBIE: N_("zombie {checked}"),
+    VerdictStatus.UNKNOWN: N_("unknown {checked}"),
+    VerdictStatus.EXEMPT: N_("exempt {checked}"),
+}
+REPORT_LINE = {
+    ReportKind.WEEKLY: N_("weekly {period}: {path}"),
+    ReportKind.NOTICE: N_("notice {period}: {path}"),
+    ReportKind.ANNUAL: N_("annual {period}: {path}"),
+}
+
+
 def summary_text(result: CycleResult) -> str:
-    """A few lines for the terminal (the log has the details)."""
+    """A few lines for the terminal (the log has the details), in the reader's language."""
     data = result.to_json()
-    lines = [f"cycle at {result.now:%Y-%m-%d %H:%M %Z}: exit {result.exit_code}"]
+    lines = [
+        _("cycle at {at}: exit {code}").format(
+            at=f"{result.now:%Y-%m-%d %H:%M %Z}", code=result.exit_code
+        )
+    ]
     if result.crawled:
-        outcomes = ", ".join(f"{k} {v}" for k, v in sorted(data["outcomes"].items()))
-        lines.append(f"  crawl: {outcomes or 'nothing crawled'}")
+        outcomes = _(", ").join(
+            _(_OUTCOME_COUNT[Outcome(k)]).format(crawled=v)
+            for k, v in sorted(data["outcomes"].items())
+        )
+        lines.append(
+            "  " + _("crawl: {outcomes}").format(outcomes=outcomes or _("nothing crawled"))
+        )
         if result.crawl.error:
-            lines.append(f"  crawl error: {result.crawl.error}")
+            lines.append("  " + _("crawl error: {error}").format(error=result.crawl.error))
         for failure in result.failures:
             lines.append(
-                f"  source failed: {failure.source.value} ({failure.outcome.value}, "
-                f"{failure.accounts} accounts)"
+                "  "
+                + ngettext(
+                    "source failed: {source} ({outcome}, {n} account)",
+                    "source failed: {source} ({outcome}, {n} accounts)",
+                    failure.accounts,
+                ).format(
+                    source=failure.source.value,
+                    outcome=failure.outcome.value,
+                    n=failure.accounts,
+                )
             )
     sweep = data["sweep"]
     if sweep is not None:
         if sweep["error"]:
-            lines.append(f"  sweep failed: {sweep['error']}")
+            lines.append("  " + _("sweep failed: {error}").format(error=sweep["error"]))
         else:
             lines.append(
-                f"  sweep: {sweep['searches']} searches, {len(sweep['failed'])} refused, "
-                f"{sweep['new']} new candidates"
+                "  "
+                + _("sweep: {searches} searches, {refused} refused, {new} new candidates").format(
+                    searches=sweep["searches"], refused=len(sweep["failed"]), new=sweep["new"]
+                )
             )
-    statuses = ", ".join(f"{k} {v}" for k, v in sorted(data["statuses"].items()))
-    lines.append(f"  check: {statuses}")
+    statuses = _(", ").join(
+        _(_STATUS_COUNT[VerdictStatus(k)]).format(checked=v)
+        for k, v in sorted(data["statuses"].items())
+    )
+    lines.append("  " + _("check: {statuses}").format(statuses=statuses))
     for report in result.rendered:
-        lines.append(f"  {report.kind.value} {report.period}: {report.path}")
-    notifications = data["notifications"]
-    lines.append(
-        "  notifications: {queued} queued, {sent} sent, {failed} failed, {waiting} waiting".format(
-            **notifications
+        lines.append(
+            "  " + _(REPORT_LINE[report.kind]).format(period=report.period, path=report.path)
         )
+    lines.append(
+        "  "
+        + _(
+            "notifications: {queued} queued, {sent} sent, {failed} failed, {waiting} waiting"
+        ).format(**data["notifications"])
     )
     for subject in data["login_reminders"]:
-        lines.append(f"  login reminder: {subject}")
+        lines.append("  " + _("login reminder: {subject}").format(subject=subject))
     for error in result.errors:
-        lines.append(f"  error: {error}")
+        lines.append("  " + _("error: {error}").format(error=error))
     return "\n".join(lines)
 
 

@@ -19,9 +19,11 @@ import errno as errno_module
 import os
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
+
+from registry.i18n import N_, _
 
 EXIT_WRITE_FAILED = 1  # like a partial run: something was not done; the line says what
 
@@ -111,10 +113,21 @@ def die_with_parent() -> None:
         os._exit(exit_code(signal.SIGTERM))
 
 
-# Errors of the operating system that say a write was refused, not that our input was wrong.
+# Errors of the operating system that say a write was refused, not that our input was wrong;
+# EEXIST and ENOTDIR: a file stands where a folder of ours (the store's, the output's) should be.
 _WRITE_ERRNOS = frozenset(
     getattr(errno_module, name)
-    for name in ("ENOSPC", "EFBIG", "EDQUOT", "EROFS", "EACCES", "EPERM", "EIO")
+    for name in (
+        "ENOSPC",
+        "EFBIG",
+        "EDQUOT",
+        "EROFS",
+        "EACCES",
+        "EPERM",
+        "EIO",
+        "EEXIST",
+        "ENOTDIR",
+    )
     if hasattr(errno_module, name)
 )
 _FULL_ERRNOS = frozenset(
@@ -124,30 +137,61 @@ _FULL_ERRNOS = frozenset(
 )
 # SQLite's words for the same (it reports them as OperationalError, without the path).
 _SQLITE_WRITE_ERRORS = (
-    "database or disk is full",
-    "disk i/o error",
-    "attempt to write a readonly database",
-    "unable to open database file",
+    N_("database or disk is full"),
+    N_("disk i/o error"),
+    N_("attempt to write a readonly database"),
+    N_("unable to open database file"),
+)
+# The operating system's words (glibc's strerror) for the refusals above, so that a reader of
+# Chinese reads them in Chinese; any other text is shown as the system gave it.
+_OS_REASONS = frozenset(
+    {
+        N_("No space left on device"),
+        N_("File too large"),
+        N_("Disk quota exceeded"),
+        N_("Read-only file system"),
+        N_("Permission denied"),
+        N_("Operation not permitted"),
+        N_("Input/output error"),
+        N_("File exists"),
+        N_("Not a directory"),
+    }
 )
 
 
-def write_failure(exc: BaseException, store: str | None = None) -> str | None:
+def write_failure(
+    exc: BaseException, store: str | None = None, *, for_log: bool = False
+) -> str | None:
     """`cannot write PATH: reason` when `exc` is a refused write (to a file, or to the SQLite
-    store at `store`); None for any other error."""
+    store at `store`); None for any other error. In the reader's language, or in English with
+    `for_log` (logs stay English)."""
+    shown = str if for_log else _
     if isinstance(exc, WriteFailed):
         return str(exc)
     if isinstance(exc, OSError) and exc.errno in _WRITE_ERRNOS:
-        where = exc.filename if exc.filename is not None else "a file"
+        where = exc.filename if exc.filename is not None else shown(N_("a file"))
+        reason = os_reason(exc, shown)
         # A full disk is surely a write; a refused permission may have been a read.
-        verb = "write" if exc.errno in _FULL_ERRNOS else "access"
-        return f"cannot {verb} {_final(str(where))}: {exc.strerror or exc}"
+        if exc.errno in _FULL_ERRNOS:
+            line = shown(N_("cannot write {path}: {reason}"))
+        else:
+            line = shown(N_("cannot access {path}: {reason}"))
+        return line.format(path=_final(str(where)), reason=reason)
     orig = getattr(exc, "orig", None)  # a SQLAlchemy error wraps the driver's
     text = str(orig if orig is not None else exc).lower()
     if type(exc).__name__ in {"OperationalError", "DatabaseError"} or orig is not None:
         for words in _SQLITE_WRITE_ERRORS:
             if words in text:
-                return f"cannot write {store_path(store)}: {words}"
+                return shown(N_("cannot write {path}: {reason}")).format(
+                    path=store_path(store, for_log=for_log), reason=shown(words)
+                )
     return None
+
+
+def os_reason(exc: OSError, shown: Callable[[str], str] = _) -> str:
+    """Why the operating system refused, in the reader's language when we know its words."""
+    reason = exc.strerror or str(exc)
+    return shown(reason) if reason in _OS_REASONS else reason
 
 
 def _final(path: str) -> str:
@@ -159,10 +203,10 @@ def _final(path: str) -> str:
     return path
 
 
-def store_path(url: str | None) -> str:
+def store_path(url: str | None, *, for_log: bool = False) -> str:
     """The store's file for a SQLite URL, else the URL without its password."""
     if not url:
-        return "the store"
+        return N_("the store") if for_log else _("the store")
     if url.startswith("sqlite:///"):
         return url.removeprefix("sqlite:///")
     from registry.secrets import redact

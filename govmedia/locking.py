@@ -19,12 +19,13 @@ import os
 import re
 import socket
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from registry.constants import LOCAL_TZ
+from registry.i18n import N_, _
 
 log = logging.getLogger("govmedia.lock")
 
@@ -41,16 +42,34 @@ class Holder:
     command: str
     started: str  # ISO instant, local time
 
-    def describe(self) -> str:
+    def describe(self, shown: Callable[[str], str] = str) -> str:
+        """Who and since when; `shown` is `_` for a reader, English (the default) for logs."""
         started = dt.datetime.fromisoformat(self.started).astimezone(LOCAL_TZ)
-        return (
-            f"pid {self.pid} on {self.host} (`govmedia {self.command}`), "
-            f"started {started:%Y-%m-%d %H:%M:%S} {LOCAL_TZ.key}"
+        return shown(N_("pid {pid} on {host} (`govmedia {command}`), started {started}")).format(
+            pid=self.pid,
+            host=self.host,
+            command=self.command,
+            started=f"{started:%Y-%m-%d %H:%M:%S} {LOCAL_TZ.key}",
         )
 
 
+BUSY = N_(
+    "another govmedia cycle is running: {who}. This run did nothing; let that one finish "
+    "(the next scheduled run will go on)."
+)
+BUSY_FILE = N_(
+    "another govmedia cycle is running: {who}; lock file {path}. This run did nothing; let "
+    "that one finish (the next scheduled run will go on)."
+)
+
+
 class LockHeld(Exception):
-    """Another cycle runs: the message names it and says what to do."""
+    """Another cycle runs: the message names it and says what to do. `str()` is English (for
+    the log); `shown` is the same in the reader's language."""
+
+    def __init__(self, english: str, shown: str) -> None:
+        super().__init__(english)
+        self.shown = shown
 
 
 def _me(command: str, now: dt.datetime | None = None) -> Holder:
@@ -103,11 +122,12 @@ def file_lock(path: Path, *, command: str) -> Iterator[Holder]:
         lock.acquire()
     except Timeout:
         holder = _read_holder(_read_text(path))
-        who = holder.describe() if holder else "another process"
-        raise LockHeld(
-            f"another govmedia cycle is running: {who}; lock file {path}. "
-            "This run did nothing; let that one finish (the next scheduled run will go on)."
-        ) from None
+
+        def busy(shown: Callable[[str], str]) -> str:
+            who = holder.describe(shown) if holder else shown(N_("another process"))
+            return shown(BUSY_FILE).format(who=who, path=path)
+
+        raise LockHeld(busy(str), busy(_)) from None
     try:
         previous = _read_holder(_read_text(path))
         if previous is not None and not (previous.pid == os.getpid() or _pid_alive(previous.pid)):
@@ -160,9 +180,9 @@ def advisory_lock(url: str, *, command: str) -> Iterator[Holder]:
                 text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_KEY}
             ).scalar()
             if not got:
+                row = _pg_holder(conn)
                 raise LockHeld(
-                    f"another govmedia cycle is running: {_pg_holder(conn)}. "
-                    "This run did nothing; let that one finish (the next scheduled run will go on)."
+                    BUSY.format(who=_pg_who(row, str)), _(BUSY).format(who=_pg_who(row, _))
                 )
             try:
                 yield me
@@ -173,11 +193,11 @@ def advisory_lock(url: str, *, command: str) -> Iterator[Holder]:
         engine.dispose()
 
 
-def _pg_holder(conn: object) -> str:
-    """Who holds our advisory lock, from pg_locks and pg_stat_activity."""
+def _pg_holder(conn: object) -> object:
+    """The session holding our advisory lock (pg_locks, pg_stat_activity), or None."""
     from sqlalchemy import text
 
-    row = conn.execute(  # type: ignore[attr-defined]
+    return conn.execute(  # type: ignore[attr-defined]
         text(
             "SELECT a.pid, a.backend_start, a.application_name, a.client_addr "
             "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
@@ -186,19 +206,32 @@ def _pg_holder(conn: object) -> str:
         ),
         {"hi": ADVISORY_KEY >> 32, "lo": ADVISORY_KEY & 0xFFFFFFFF},
     ).first()
+
+
+def _pg_who(row: object, shown: Callable[[str], str]) -> str:
+    """Who holds our advisory lock, from `_pg_holder`'s row; `shown` as in `Holder.describe`."""
     if row is None:
-        return "another session (it may have just finished)"
-    started = row.backend_start.astimezone(LOCAL_TZ)
-    match = re.match(r"^govmedia (\S+) pid (\d+) on (\S+)", row.application_name or "")
-    who = (
-        f"pid {match.group(2)} on {match.group(3)} (`govmedia {match.group(1)}`)"
-        if match
-        else f"session {row.application_name or '(no name)'}"
+        return shown(N_("another session (it may have just finished)"))
+    started = row.backend_start.astimezone(LOCAL_TZ)  # type: ignore[attr-defined]
+    name = row.application_name or ""  # type: ignore[attr-defined]
+    match = re.match(r"^govmedia (\S+) pid (\d+) on (\S+)", name)
+    if match:
+        who = shown(N_("pid {pid} on {host} (`govmedia {command}`)")).format(
+            pid=match.group(2), host=match.group(3), command=match.group(1)
+        )
+    else:
+        who = shown(N_("session {name}")).format(name=name or shown(N_("(no name)")))
+    address = row.client_addr  # type: ignore[attr-defined]
+    template = (
+        N_("{who}, connected from {address} at {started} (server backend {pid})")
+        if address
+        else N_("{who}, connected at {started} (server backend {pid})")
     )
-    where = f" from {row.client_addr}" if row.client_addr else ""
-    return (
-        f"{who}, connected{where} at {started:%Y-%m-%d %H:%M:%S} {LOCAL_TZ.key} "
-        f"(server backend {row.pid})"
+    return shown(template).format(
+        who=who,
+        address=address,
+        started=f"{started:%Y-%m-%d %H:%M:%S} {LOCAL_TZ.key}",
+        pid=row.pid,  # type: ignore[attr-defined]
     )
 
 

@@ -25,6 +25,7 @@ from typing import Any, TextIO
 
 from registry.config import LoadedConfig
 from registry.constants import LOCAL_TZ
+from registry.i18n import _
 from registry.models import LoggingSettings
 from registry.secrets import REDACTOR, Redactor
 
@@ -183,7 +184,14 @@ def configure_logging(
                 )
             )
         except OSError as exc:
-            print(f"warning: cannot write the log file {path}: {exc.strerror}", file=sys.stderr)
+            from govmedia.interrupt import os_reason
+
+            print(
+                _("warning: cannot write the log file {path}: {reason}").format(
+                    path=path, reason=os_reason(exc)
+                ),
+                file=sys.stderr,
+            )
             path = None
     for handler in handlers:
         if handler is not console:
@@ -208,10 +216,15 @@ class _LogFile(logging.handlers.RotatingFileHandler):
             super().handleError(record)
             return
         if _LogFile.failed is None:
-            _LogFile.failed = (
-                f"cannot write the log file {self.baseFilename}: {exc.strerror or exc}"
+            from govmedia.interrupt import os_reason
+
+            _LogFile.failed = _("cannot write the log file {path}: {reason}").format(
+                path=self.baseFilename, reason=os_reason(exc)
             )
-            print(f"error: {_LogFile.failed}; logging to stderr only", file=sys.stderr)
+            print(
+                _("error: {line}; logging to stderr only").format(line=_LogFile.failed),
+                file=sys.stderr,
+            )
         logging.getLogger().removeHandler(self)
         with contextlib.suppress(OSError):
             self.close()

@@ -30,12 +30,31 @@ from zoneinfo import ZoneInfo
 import schedule
 
 from registry.constants import JobKind
+from registry.i18n import N_, _
 from registry.models import WEEKDAYS, ScheduleSettings
 
 log = logging.getLogger("govmedia.schedule")
 
 _CRON_DOW = {day: (i + 1) % 7 for i, day in enumerate(WEEKDAYS)}  # cron: Sunday is 0
 QUARTER_MONTHS = (1, 4, 7, 10)
+# How an entry reads, in English (logs) or in the reader's language (the crontab's comments).
+_EVERY_WEEKDAY = {
+    "monday": N_("every monday at {at}"),
+    "tuesday": N_("every tuesday at {at}"),
+    "wednesday": N_("every wednesday at {at}"),
+    "thursday": N_("every thursday at {at}"),
+    "friday": N_("every friday at {at}"),
+    "saturday": N_("every saturday at {at}"),
+    "sunday": N_("every sunday at {at}"),
+}
+_EVERY_MONTH = N_("day {day} of every month at {at}")
+_EVERY_QUARTER = N_("day {day} of every quarter (Jan, Apr, Jul, Oct) at {at}")
+_EVERY_DAY = N_("every day at {at}")
+_JOB_COMMENT = {
+    JobKind.CYCLE: N_("# cycle: {when}"),
+    JobKind.WEEKLY: N_("# weekly: {when}"),
+    JobKind.NOTICE: N_("# notice: {when}"),
+}
 
 
 @dataclass(frozen=True)
@@ -48,14 +67,15 @@ class Entry:
     month_day: int | None = None  # notice job: day of the month
     months: tuple[int, ...] | None = None  # notice job: months it runs in (None: every month)
 
-    def describe(self, tz_name: str) -> str:
+    def describe(self, tz_name: str, shown: Callable[[str], str] = str) -> str:
+        """When it runs; `shown` is `_` for a reader, English (the default) for the log."""
         if self.weekday:
-            when = f"every {self.weekday} at {self.at}"
+            template = _EVERY_WEEKDAY[self.weekday]
         elif self.month_day:
-            every = "month" if self.months is None else "quarter (Jan, Apr, Jul, Oct)"
-            when = f"day {self.month_day} of every {every} at {self.at}"
+            template = _EVERY_MONTH if self.months is None else _EVERY_QUARTER
         else:
-            when = f"every day at {self.at}"
+            template = _EVERY_DAY
+        when = shown(template).format(at=self.at, day=self.month_day)
         return f"{when} {tz_name}"
 
     def cron_fields(self) -> str:
@@ -92,13 +112,13 @@ def job_args(job: JobKind) -> list[str]:
 def crontab(entries: list[Entry], *, tz_name: str, executable: str, config: str) -> list[str]:
     """The timetable as crontab lines, running `executable` (govmedia) on `config`."""
     lines = [
-        f"# govmedia timetable, from config `schedule:` (times in {tz_name}).",
-        "# Secrets (GOVMEDIA_SMTP_PASSWORD, …) must be in cron's environment; see README.md.",
+        _("# govmedia timetable, from config `schedule:` (times in {zone}).").format(zone=tz_name),
+        _("# Secrets (GOVMEDIA_SMTP_PASSWORD, …) must be in cron's environment; see README.md."),
         f"CRON_TZ={tz_name}",
     ]
     for entry in entries:
         args = " ".join(job_args(entry.job))
-        lines.append(f"# {entry.job.value}: {entry.describe(tz_name)}")
+        lines.append(_(_JOB_COMMENT[entry.job]).format(when=entry.describe(tz_name, _)))
         lines.append(f"{entry.cron_fields()} {executable} {args} -c {config} --quiet")
     return lines
 
@@ -114,7 +134,7 @@ def guarded(name: str, func: Callable[[], Any]) -> Callable[[], None]:
         except (Exception, SystemExit) as exc:  # SystemExit: a command helper exited
             from govmedia.interrupt import write_failure
 
-            refused = write_failure(exc)  # a full disk: its one line, not a traceback
+            refused = write_failure(exc, for_log=True)  # a full disk: its one line, not a traceback
             log.error(
                 "job failed; the loop goes on",
                 exc_info=not isinstance(exc, SystemExit) and refused is None,

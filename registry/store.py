@@ -47,6 +47,7 @@ from sqlalchemy.dialects.sqlite import DATETIME as SQLITE_DATETIME
 
 from registry.bulk import bulk_allocation
 from registry.constants import AccountStatus, EventKind
+from registry.i18n import _
 from registry.models import Config
 
 
@@ -489,8 +490,10 @@ def migrate(engine: Engine, *, now: dt.datetime | None = None) -> list[int]:
         current = schema_version(conn)
     if current > known:
         raise StoreError(
-            f"the store is at schema version {current}, newer than this govmedia knows "
-            f"({known}); upgrade govmedia"
+            _(
+                "the store is at schema version {version}, newer than this govmedia knows "
+                "({known}); upgrade govmedia"
+            ).format(version=current, known=known)
         )
     for version, name, step in MIGRATIONS:
         with engine.begin() as conn:

@@ -16,6 +16,7 @@ import click
 
 from govmedia.cli import (
     DEFAULT_CONFIG,
+    EXIT_BAD_CONFIG,
     EXIT_PARTIAL,
     SAMPLE_LEDGER,
     config_option,
@@ -23,6 +24,8 @@ from govmedia.cli import (
     parse_instant,
     store_of,
 )
+from registry.constants import ReportKind, VerdictStatus
+from registry.i18n import N_, _, ngettext
 
 log = logging.getLogger("govmedia.cycle")
 
@@ -66,6 +69,7 @@ def run(
     from govmedia.interrupt import write_failure
     from govmedia.locking import LockHeld
     from govmedia.logging_setup import configure_logging
+    from registry.store import StoreError
 
     loaded = load_or_exit(config_path, quiet_warnings=quiet or as_json)
     now = parse_instant(now_text, option="--now") if now_text else None
@@ -73,8 +77,11 @@ def run(
     try:
         result = run_cycle(loaded, now=now, crawl=not skip_crawl)
     except LockHeld as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(_("error: {error}").format(error=exc.shown), err=True)
         sys.exit(EXIT_PARTIAL)
+    except StoreError as exc:  # e.g. a store written by a newer govmedia: nothing was done
+        click.echo(_("error: {error}").format(error=exc), err=True)
+        sys.exit(EXIT_BAD_CONFIG)
     except Exception as exc:
         if write_failure(exc, store_of()) is not None:
             raise  # a refused write: one line naming the path (govmedia.cli), exit 1
@@ -179,10 +186,15 @@ def cron(config_path: Path, install: bool, uninstall: bool) -> None:
     from govmedia.scheduler import crontab, timetable
 
     if install and uninstall:
-        raise click.UsageError("give --install or --uninstall, not both")
+        raise click.UsageError(_("give --install or --uninstall, not both"))
     resolved = str(config_path.resolve())
     if uninstall:
-        _change_crontab(lambda table: _without(table, resolved), resolved, "removed")
+        _change_crontab(
+            lambda table: _without(table, resolved),
+            resolved,
+            done=N_("crontab: govmedia block for {config}: removed"),
+            unchanged=N_("crontab: govmedia block for {config}: not there; nothing changed"),
+        )
         return
     loaded = load_or_exit(config_path, quiet_warnings=True)
     lines = crontab(
@@ -198,8 +210,13 @@ def cron(config_path: Path, install: bool, uninstall: bool) -> None:
 
     warning = zone_warning(loaded.config.timezone)
     if warning:
-        click.echo(f"warning: {warning}", err=True)
-    _change_crontab(lambda table: with_block(table, resolved, lines), resolved, "installed")
+        click.echo(_("warning: ") + warning, err=True)
+    _change_crontab(
+        lambda table: with_block(table, resolved, lines),
+        resolved,
+        done=N_("crontab: govmedia block for {config}: installed"),
+        unchanged=N_("crontab: govmedia block for {config}: already up to date"),
+    )
 
 
 def _without(table: bytes, config: str) -> bytes:
@@ -208,8 +225,9 @@ def _without(table: bytes, config: str) -> bytes:
     return without_block(table, config)[0]
 
 
-def _change_crontab(change: Any, config: str, done: str) -> None:
-    """Read the crontab, change it, write it back only if it changed; errors exit 1."""
+def _change_crontab(change: Any, config: str, *, done: str, unchanged: str) -> None:
+    """Read the crontab, change it, write it back only if it changed; errors exit 1. `done` and
+    `unchanged` are the message ids that say which happened."""
     from govmedia.crontab_install import CrontabError, read_crontab, write_crontab
 
     try:
@@ -218,11 +236,9 @@ def _change_crontab(change: Any, config: str, done: str) -> None:
         if after != before:
             write_crontab(after)
     except CrontabError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(_("error: {error}").format(error=exc), err=True)
         sys.exit(EXIT_PARTIAL)
-    unchanged = "already up to date" if done == "installed" else "not there; nothing changed"
-    state = done if after != before else unchanged
-    click.echo(f"crontab: govmedia block for {config}: {state}")
+    click.echo(_(done if after != before else unchanged).format(config=config))
 
 
 def _executable() -> str:
@@ -269,7 +285,12 @@ def demo(config_path: Path, folder: Path | None, now_text: str | None) -> None:
     given = click.get_current_context().get_parameter_source("config_path")
     if given is click.core.ParameterSource.DEFAULT and not config_path.exists():
         config_path = SAMPLE_LEDGER  # not in a ledger's folder: the sample shipped with govmedia
-        click.echo(f"no {DEFAULT_CONFIG} here: using the sample ledger {config_path}", err=True)
+        click.echo(
+            _("no {name} here: using the sample ledger {path}").format(
+                name=DEFAULT_CONFIG, path=config_path
+            ),
+            err=True,
+        )
     sample = load_or_exit(config_path, quiet_warnings=True)
     now = parse_instant(now_text, option="--now").astimezone(sample.config.tz)
     folder = Path(folder or tempfile.mkdtemp(prefix="govmedia-demo-")).resolve()
@@ -299,10 +320,14 @@ def demo(config_path: Path, folder: Path | None, now_text: str | None) -> None:
             loaded = load_config(demo_config)
         except ConfigError as exc:  # the sample itself is broken: say where
             for line in exc.lines:
-                click.echo(f"error: {line}", err=True)
-            sys.exit(2)
+                click.echo(_("error: {error}").format(error=line), err=True)
+            sys.exit(EXIT_BAD_CONFIG)
         log_file = configure_logging(loaded, stderr_level="WARNING")
-        click.echo(f"simulated platforms at {sim.url}; demo folder {folder}")
+        click.echo(
+            _("simulated platforms at {url}; demo folder {folder}").format(
+                url=sim.url, folder=folder
+            )
+        )
         # The WeChat login is the stored one (`govmedia login wechat`'s QR flow, scanned on the
         # simulator), ending within notify.login_warn_hours: the cycle reminds the operator.
         # The variables are set empty so that a shell's own do not win over it.
@@ -320,16 +345,19 @@ def demo(config_path: Path, folder: Path | None, now_text: str | None) -> None:
         )
         _print_demo(loaded, result)
         for text in result.login_reminders:  # notify: no channel, so shown here
-            click.echo(f"\nreminder to the operator ({DEMO_OPERATOR['name']}):\n{text}")
+            heading = _("reminder to the operator ({name}):").format(name=DEMO_OPERATOR["name"])
+            click.echo(f"\n{heading}\n{text}")
         if sweep is not None:
             click.echo(
-                f"discovery sweep: {sweep['searches']} searches, {len(sweep['candidates'])} "
-                "candidates (疑似未报备账号, in the weekly report; `govmedia discover --list`)"
+                _(
+                    "discovery sweep: {searches} searches, {candidates} candidates "
+                    "(疑似未报备账号, in the weekly report; `govmedia discover --list`)"
+                ).format(searches=sweep["searches"], candidates=len(sweep["candidates"]))
             )
         later = _demo_cases(loaded, sim, world, now, env=env)
     index = output_dir(loaded) / "index.html"
-    click.echo(f"\nlog: {log_file}")
-    click.echo(f"report: {index}")
+    click.echo("\n" + _("log: {path}").format(path=log_file))
+    click.echo(_("report: {path}").format(path=index))
     if result.errors or later.errors or not index.exists():
         sys.exit(EXIT_PARTIAL)
 
@@ -342,7 +370,7 @@ def _demo_sweep(config_path: Path, env: dict[str, str], now: dt.datetime) -> Any
     try:
         return discover_in_subprocess(config_path, env=env, now=now, timeout=300)
     except (RuntimeError, subprocess.TimeoutExpired) as exc:
-        click.echo(f"error: discovery sweep: {exc}", err=True)
+        click.echo(_("error: discovery sweep: {error}").format(error=exc), err=True)
         return None
 
 
@@ -372,9 +400,11 @@ def _demo_login(loaded: Any, world: Any, now: dt.datetime, *, hours: float) -> N
     credentials.store_wechat(credentials_file(loaded), session)
     ends = session.expires_at.astimezone(config.tz) if session.expires_at else None
     click.echo(
-        f"WeChat login stored (QR login as {session.account}), expires {ends:%Y-%m-%d %H:%M}"
+        _("WeChat login stored (QR login as {account}), expires {ends}").format(
+            account=session.account, ends=f"{ends:%Y-%m-%d %H:%M}"
+        )
         if ends
-        else "WeChat login stored"
+        else _("WeChat login stored")
     )
 
 
@@ -411,11 +441,18 @@ def _demo_cases(loaded: Any, sim: Any, world: Any, now: dt.datetime, *, env: Any
             answered.id,
             lambda case: respond(case, note=note, by=owner, now=now + dt.timedelta(hours=2)),
         )
-        click.echo(f"\ncase {answered.id} answered by {owner}: {note}")
+        click.echo(
+            "\n"
+            + _("case {id} answered by {owner}: {note}").format(
+                id=answered.id, owner=owner, note=note
+            )
+        )
         for key, sim_account in list(world.accounts.items()):
             if sim_account.account_id == DEMO_POSTS_AGAIN:
                 world.accounts[key] = replace(sim_account, profile=Profile.DAILY)
-        click.echo(f"{DEMO_POSTS_AGAIN} posts again on the simulated platform")
+        click.echo(
+            _("{account} posts again on the simulated platform").format(account=DEMO_POSTS_AGAIN)
+        )
 
         later = now + DEMO_LATER
         sim.set_now(later)
@@ -435,22 +472,28 @@ def _demo_cases(loaded: Any, sim: Any, world: Any, now: dt.datetime, *, env: Any
                 for e in c.events
                 if e.at == later.astimezone(dt.UTC)
             ]
-        click.echo(f"cycle at {later:%Y-%m-%d %H:%M}:")
+        click.echo(_("cycle at {at}:").format(at=f"{later:%Y-%m-%d %H:%M}"))
         for event, case in events:
             label = CASE_KIND_LABELS[case.kind]
             if event.action is CaseAction.CLOSED:
-                proved = (
-                    f", verdict {event.verdict_status} at "
-                    f"{event.verdict_at.astimezone(tz):%Y-%m-%d %H:%M}"
+                proved = _(VERDICT_AT[VerdictStatus(event.verdict_status)]).format(
+                    at=f"{event.verdict_at.astimezone(tz):%Y-%m-%d %H:%M}"
                 )
-                click.echo(f"  case {case.id} closed itself ({label}): {event.note}{proved}")
+                click.echo(
+                    "  "
+                    + _("case {id} closed itself ({label}): {note}, {proved}").format(
+                        id=case.id, label=label, note=event.note, proved=proved
+                    )
+                )
             elif event.action is CaseAction.OVERDUE:
                 click.echo(
-                    f"  case {case.id} overdue ({label}, deadline {case.deadline}): escalated "
-                    "to the unit and the supervisors (the demo sends no messages)"
+                    "  "
+                    + _(
+                        "case {id} overdue ({label}, deadline {deadline}): escalated to the "
+                        "unit and the supervisors (the demo sends no messages)"
+                    ).format(id=case.id, label=label, deadline=case.deadline)
                 )
-        for report in result.rendered:
-            click.echo(f"{report.kind.value} report {report.period}: {report.path}")
+        _print_reports(result)
 
         # The new year: the weekly reports due and the notice of December, whose 整改率 is
         # computed from the cases.
@@ -462,9 +505,8 @@ def _demo_cases(loaded: Any, sim: Any, world: Any, now: dt.datetime, *, env: Any
         sim.set_now(notice_at)
         _demo_login(loaded, world, notice_at, hours=world.logins.mp_hours)
         final = run_cycle(loaded, now=notice_at, env=env, command="demo")
-        click.echo(f"cycle at {notice_at:%Y-%m-%d %H:%M}:")
-        for report in final.rendered:
-            click.echo(f"{report.kind.value} report {report.period}: {report.path}")
+        click.echo(_("cycle at {at}:").format(at=f"{notice_at:%Y-%m-%d %H:%M}"))
+        _print_reports(final)
         final.errors[:0] = result.errors
         return final
     finally:
@@ -477,24 +519,32 @@ def _print_demo(loaded: Any, result: Any) -> None:
 
     from registry.compliance import whole_days
     from registry.config import output_dir
-    from registry.constants import PLATFORM_LABELS, VERDICT_LABELS, VERDICT_SEVERITY
+    from registry.constants import (
+        OUTCOME_LABELS,
+        PLATFORM_LABELS,
+        VERDICT_LABELS,
+        VERDICT_SEVERITY,
+    )
 
     config = loaded.config
     outcomes = {r.account: r.outcome for r in result.crawl.results}
     accounts = {a.id: a for _, a in config.iter_accounts()}
     order = {status: i for i, status in enumerate(VERDICT_SEVERITY)}
     table = Table(title=f"{config.jurisdiction}政务新媒体监测 {result.now:%Y-%m-%d %H:%M}")
-    for heading in ("account", "platform", "crawl", "status", "silent", "flagged"):
-        table.add_column(heading, no_wrap=heading != "account")
+    for heading in DEMO_HEADINGS:
+        # The account id is what a reader looks up: whole; a long crawl outcome may wrap.
+        table.add_column(_(heading), no_wrap=heading != DEMO_HEADINGS[2], overflow="fold")
     for verdict in sorted(result.verdicts, key=lambda v: (order[v.status], v.account_id)):
         account = accounts.get(verdict.account_id)
         outcome = outcomes.get(verdict.account_id)
         table.add_row(
             verdict.account_id,
             PLATFORM_LABELS[account.platform] if account else "",
-            "—" if outcome is None else outcome.value,
+            "—" if outcome is None else OUTCOME_LABELS[outcome],
             VERDICT_LABELS[verdict.status],
-            "" if verdict.days_silent is None else f"{whole_days(verdict.days_silent)}d",
+            ""
+            if verdict.days_silent is None
+            else _("{days}d").format(days=whole_days(verdict.days_silent)),
             "应申请关停" if verdict.flag_shutdown else "",
         )
     console = Console()
@@ -507,13 +557,48 @@ def _print_demo(loaded: Any, result: Any) -> None:
             if counts[status.value]
         )
     )
-    for report in result.rendered:
-        click.echo(f"{report.kind.value} report {report.period}: {report.path}")
+    _print_reports(result)
     if result.filings:
         index = output_dir(loaded) / "filings" / "index.html"
-        click.echo(f"closure documents for flagged accounts: {len(result.filings)} files, {index}")
+        n = len(result.filings)
+        click.echo(
+            ngettext(
+                "closure documents for flagged accounts: {n} file, {index}",
+                "closure documents for flagged accounts: {n} files, {index}",
+                n,
+            ).format(n=n, index=index)
+        )
     for error in result.errors:
-        click.echo(f"error: {error}", err=True)
+        click.echo(_("error: {error}").format(error=error), err=True)
+
+
+# What the demo prints, in the reader's language.
+DEMO_HEADINGS = (
+    N_("account"),
+    N_("platform"),
+    N_("crawl"),
+    N_("status"),
+    N_("silent"),
+    N_("flagged"),
+)
+REPORT_DONE = {
+    ReportKind.WEEKLY: N_("weekly report {period}: {path}"),
+    ReportKind.NOTICE: N_("notice report {period}: {path}"),
+    ReportKind.ANNUAL: N_("annual report {period}: {path}"),
+}
+VERDICT_AT = {
+    VerdictStatus.OK: N_("verdict ok at {at}"),
+    VerdictStatus.WARNING: N_("verdict warning at {at}"),
+    VerdictStatus.VETO: N_("verdict veto at {at}"),
+    VerdictStatus.ZOMBIE: N_("verdict zombie at {at}"),
+    VerdictStatus.UNKNOWN: N_("verdict unknown at {at}"),
+    VerdictStatus.EXEMPT: N_("verdict exempt at {at}"),
+}
+
+
+def _print_reports(result: Any) -> None:
+    for report in result.rendered:
+        click.echo(_(REPORT_DONE[report.kind]).format(period=report.period, path=report.path))
 
 
 def _iso(value: dt.datetime) -> str:
