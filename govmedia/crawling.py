@@ -378,7 +378,7 @@ class _StoreErrors:
         class Filter(logging.Filter):
             def filter(self, record: logging.LogRecord) -> bool:
                 exc = record.exc_info[1] if record.exc_info else None
-                line = write_failure(exc, catcher.url) if exc is not None else None
+                line = write_failure(exc, catcher.url, for_log=True) if exc is not None else None
                 if line is not None and exc is not None:
                     catcher.note(exc)
                     record.msg = f"{record.getMessage()}: {line}"

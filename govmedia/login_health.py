@@ -391,4 +391,6 @@ def cycle_step(loaded: LoadedConfig, engine: Any, result: Any, *, now: dt.dateti
         result.queued += queue_login_reminders(loaded, engine, due, now=now)
     except Exception as exc:
         logging.getLogger("govmedia.login").exception("login health check failed")
-        result.errors.append(f"login health: {type(exc).__name__}: {exc}")
+        result.errors.append(
+            _("login health: {error}").format(error=f"{type(exc).__name__}: {exc}")
+        )
