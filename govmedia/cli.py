@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import click
 
-from govmedia import __version__
+from govmedia import __version__, help_format
 from registry.config import ConfigError, LoadedConfig, load_config
 from registry.constants import LOCAL_TZ
 from registry.i18n import _, ngettext, pick_language, use_language
@@ -188,6 +188,7 @@ def translate_help(command: click.Command) -> None:
     else:
         command.short_help = None
     command._help_option = None  # click builds --help once, with its text in that language
+    command.context_class = help_format.Context  # wraps Chinese by columns
     for param in command.params:
         help_msgid = param.__dict__.setdefault("help_msgid", getattr(param, "help", None))
         if help_msgid:

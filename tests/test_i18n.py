@@ -128,3 +128,19 @@ def untranslated_calls(folder: Path):
 
 def test_the_command_line_passes_its_messages_through_gettext():
     assert list(untranslated_calls(ROOT / "govmedia")) == []
+
+
+def test_chinese_help_is_wrapped_by_columns_never_inside_a_word():
+    from govmedia.help_format import columns
+
+    runner = CliRunner()
+    for args in (["--help"], ["schedule", "--help"], ["cron", "--help"], ["crawl", "--help"]):
+        result = runner.invoke(main, args, env={**CHINESE, "COLUMNS": "60"}, terminal_width=60)
+        assert result.exit_code == 0
+        lines = result.output.splitlines()
+        prose = [line for line in lines if not line.startswith("    govmedia ")]  # not examples
+        too_wide = [line for line in prose if columns(line) > 60]
+        assert too_wide == [], args
+        assert not any(line.rstrip().endswith("（") for line in lines), args
+        assert not any(line.strip().startswith(("，", "。", "）")) for line in lines), args
+    assert "Asia/Shanghai" in runner.invoke(main, ["schedule", "--help"], env=CHINESE).output
