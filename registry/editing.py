@@ -119,7 +119,12 @@ _ITEM_RE = re.compile(r"( *)- ")
 
 
 @dataclass
-class _Document:
+class Document:
+    """An edit in progress: the file as read, its validation, and the round-trip tree of what the
+    edit changes. The edit API (`open_document`, `load_tree`, `finish_edit`, `account_node`,
+    `insert_in_order`, `keeping_trailing_comment`) serves register/close here and the table
+    merge in registry/ledger_merge.py."""
+
     path: Path
     raw: bytes  # exactly as on disk
     loaded: LoadedConfig
@@ -134,8 +139,8 @@ class _Document:
     span: tuple[int, int] | None = None
 
 
-def _open(path: Path, today: dt.date | None, known: LoadedConfig | None = None) -> _Document:
-    """Read and validate the ledger; `_load` then reads what the edit changes. `known`, the
+def open_document(path: Path, today: dt.date | None, known: LoadedConfig | None = None) -> Document:
+    """Read and validate the ledger; `load_tree` then reads what the edit changes. `known`, the
     caller's own validation of the file (for the same `today`), is reused if the file still
     holds the text it read."""
     try:
@@ -157,10 +162,10 @@ def _open(path: Path, today: dt.date | None, known: LoadedConfig | None = None) 
     text = checked.decode("utf-8")
     crlf = "\r\n" in text
     bom = raw.startswith(b"\xef\xbb\xbf")
-    return _Document(path, raw, loaded, None, None, bom, crlf, text.replace("\r\n", "\n"))
+    return Document(path, raw, loaded, None, None, bom, crlf, text.replace("\r\n", "\n"))
 
 
-def _load(doc: _Document, department: int | None) -> None:
+def load_tree(doc: Document, department: int | None) -> None:
     """Load for editing either the whole text or, given a department's position, only that
     department's lines (as `{"departments": [it]}`).
 
@@ -238,7 +243,7 @@ def _round_trip(path: Path, text: str) -> tuple[Any, Any]:
     return yaml, tree
 
 
-def _dump(doc: _Document) -> bytes:
+def _dump(doc: Document) -> bytes:
     buffer = io.StringIO()
     doc.yaml.dump(doc.tree, buffer)
     text = buffer.getvalue()
@@ -258,8 +263,8 @@ def _dump(doc: _Document) -> bytes:
     return (b"\xef\xbb\xbf" if doc.bom else b"") + text.encode("utf-8")
 
 
-def _finish(
-    doc: _Document, summary: list[str], *, today: dt.date | None, dry_run: bool
+def finish_edit(
+    doc: Document, summary: list[str], *, today: dt.date | None, dry_run: bool
 ) -> EditResult:
     """Validate the edited text as it would be read from disk, then write it atomically."""
     after = _dump(doc)
@@ -365,7 +370,7 @@ def _last_entry(node: Any) -> tuple[Any, Any, int] | None:
 
 
 @contextmanager
-def _keeping_trailing_comment(node: Any) -> Iterator[None]:
+def keeping_trailing_comment(node: Any) -> Iterator[None]:
     """Detach the blank lines and comment lines that follow `node`'s last entry, let the caller
     add entries at its end, then re-attach them after the new last entry."""
     from ruamel.yaml.error import CommentMark
@@ -571,7 +576,7 @@ def answer_problems(
     for key in ("uid", "mid", "url"):
         if key != needed and key not in given:
             setattr(candidate, key, None)
-    account = _plain(_account_map(candidate))
+    account = _plain(account_node(candidate))
     identifiers = {getattr(candidate, k) for k in ("uid", "fakeid", "mid", "url")} - {None}
     others, own = [], None
     for department in config.departments:
@@ -646,7 +651,8 @@ def _level(value: str) -> DepartmentLevel | None:
         return None
 
 
-def _account_map(new: NewAccount) -> Any:
+def account_node(new: NewAccount) -> Any:
+    """The round-trip mapping of a new account, keys in ledger order."""
     from ruamel.yaml.comments import CommentedMap
     from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
@@ -707,7 +713,7 @@ def register_account(
     validation of the file, reused if the file is unchanged."""
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-    doc = _open(path, today, loaded)
+    doc = open_document(path, today, loaded)
     problems = department_problems(new, doc.loaded.config)
     if problems:
         raise EditError(problems)
@@ -723,7 +729,7 @@ def register_account(
         )
     # The department's own lines; a new department goes after the last one's.
     positions = {d.id: i for i, d in enumerate(doc.loaded.config.departments)}
-    _load(doc, positions.get(new.department, len(positions) - 1) if positions else None)
+    load_tree(doc, positions.get(new.department, len(positions) - 1) if positions else None)
     tree = doc.tree
     summary: list[str] = []
     departments = tree.get("departments")
@@ -733,14 +739,14 @@ def register_account(
         (d for d in departments if isinstance(d, Mapping) and d.get("id") == new.department),
         None,
     )
-    account = _account_map(new)
+    account = account_node(new)
     if department is None:
         department = CommentedMap()
         department["id"] = new.department
         department["name"] = new.department_name
         department["level"] = new.level or DepartmentLevel.DEPARTMENT.value
         department["accounts"] = CommentedSeq([account])
-        with _keeping_trailing_comment(tree):
+        with keeping_trailing_comment(tree):
             departments.append(department)
         summary.append(
             _("new department {id} ({name})").format(id=new.department, name=new.department_name)
@@ -748,17 +754,17 @@ def register_account(
     else:
         accounts = department.get("accounts")
         if not isinstance(accounts, CommentedSeq) or (not accounts and accounts.fa.flow_style()):
-            with _keeping_trailing_comment(department):
+            with keeping_trailing_comment(department):
                 department["accounts"] = CommentedSeq([account])
         else:
-            with _keeping_trailing_comment(department):
+            with keeping_trailing_comment(department):
                 accounts.append(account)
     summary.append(
         _("registered {id}: {name} on {platform}, department {department}").format(
             id=new.id, name=new.name, platform=new.platform, department=new.department
         )
     )
-    return _finish(doc, summary, today=today, dry_run=dry_run)
+    return finish_edit(doc, summary, today=today, dry_run=dry_run)
 
 
 def option_name(field_name: str) -> str:
@@ -805,7 +811,7 @@ def close_account(
     """
     from ruamel.yaml.comments import CommentedMap
 
-    doc = _open(path, today, loaded)
+    doc = open_document(path, today, loaded)
     config = doc.loaded.config
     try:
         holder, current = config.account(account_id)
@@ -830,19 +836,19 @@ def close_account(
     if current.status is AccountStatus.CLOSED:
         new_status = AccountStatus.CLOSED
 
-    _load(doc, next(i for i, d in enumerate(config.departments) if d is holder))
+    load_tree(doc, next(i for i, d in enumerate(config.departments) if d is holder))
     node = _find_account(doc.tree, account_id)
     summary = []
-    with _keeping_trailing_comment(node):
+    with keeping_trailing_comment(node):
         if new_status is not current.status:
             if "status" in node:
                 node["status"] = new_status.value
             else:
-                _insert_in_order(node, "status", new_status.value, ACCOUNT_KEY_ORDER)
+                insert_in_order(node, "status", new_status.value, ACCOUNT_KEY_ORDER)
         closure = node.get("closure")
         if not isinstance(closure, CommentedMap):
             closure = CommentedMap()
-            _insert_in_order(node, "closure", closure, ACCOUNT_KEY_ORDER)
+            insert_in_order(node, "closure", closure, ACCOUNT_KEY_ORDER)
         for key in CLOSURE_KEY_ORDER:
             if key not in given:
                 continue
@@ -855,7 +861,7 @@ def close_account(
             if key in closure:
                 closure[key] = value
             else:
-                _insert_in_order(closure, key, value, CLOSURE_KEY_ORDER)
+                insert_in_order(closure, key, value, CLOSURE_KEY_ORDER)
     if new_status is not current.status:
         summary.insert(
             0,
@@ -877,7 +883,7 @@ def close_account(
                 id=account_id, options=join_list(waiting)
             )
         )
-    return _finish(doc, summary, today=today, dry_run=dry_run)
+    return finish_edit(doc, summary, today=today, dry_run=dry_run)
 
 
 def closure_problems(
@@ -941,7 +947,7 @@ def _find_account(tree: Any, account_id: str) -> Any:
     raise KeyError(account_id)  # pragma: no cover - the validated config has it
 
 
-def _insert_in_order(mapping: Any, key: str, value: Any, order: tuple[str, ...]) -> None:
+def insert_in_order(mapping: Any, key: str, value: Any, order: tuple[str, ...]) -> None:
     """Insert `key` after the last key that precedes it in `order` (unknown keys stay put)."""
     rank = order.index(key)
     position = 0

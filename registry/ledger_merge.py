@@ -23,12 +23,12 @@ from registry.editing import (
     QUOTED_KEYS,
     EditResult,
     NewAccount,
-    _account_map,
-    _finish,
-    _insert_in_order,
-    _keeping_trailing_comment,
-    _load,
-    _open,
+    account_node,
+    finish_edit,
+    insert_in_order,
+    keeping_trailing_comment,
+    load_tree,
+    open_document,
 )
 from registry.i18n import _
 from registry.ledger_table import LedgerRecord, changed_fields, ledger_records
@@ -144,7 +144,7 @@ def _set(mapping: Any, key: str, value: Any, order: tuple[str, ...]) -> None:
     if key in mapping:
         mapping[key] = value
     else:
-        _insert_in_order(mapping, key, value, order)
+        insert_in_order(mapping, key, value, order)
 
 
 def _apply(node: Any, old: LedgerRecord | None, new: LedgerRecord, changes: set[str]) -> None:
@@ -214,7 +214,7 @@ def _new_account(record: LedgerRecord) -> Any:
     )
     if id_field and record.identifier:
         setattr(new, id_field, record.identifier)
-    node = _account_map(new)
+    node = account_node(new)
     later = {"status"} | set(CLOSURE_FIELDS.values())
     _apply(node, None, record, {f for f in later if getattr(record, f) is not None})
     return node
@@ -247,8 +247,8 @@ def merge_records(
         if not _changes_anything(rows, current) and not (allow_remove and missing):
             raw = path.read_bytes()
             return MergeResult(EditResult(path, raw, raw, []), missing)
-    doc = _open(path, today)
-    _load(doc, None)  # a sheet may touch any department: edit the whole text
+    doc = open_document(path, today)
+    load_tree(doc, None)  # a sheet may touch any department: edit the whole text
     current = {r.id: r for r in ledger_records(doc.loaded.config)}
     problems = _check(rows, current)
     if problems:
@@ -274,7 +274,7 @@ def merge_records(
             node["name"] = record.department_name
             node["level"] = record.level.value
             node["accounts"] = CommentedSeq()
-            with _keeping_trailing_comment(tree):
+            with keeping_trailing_comment(tree):
                 departments.append(node)
             by_id[record.department] = node
             summary.append(
@@ -295,10 +295,10 @@ def merge_records(
             accounts = department.get("accounts")
             account = _new_account(record)
             if not isinstance(accounts, CommentedSeq) or not accounts:
-                with _keeping_trailing_comment(department):
+                with keeping_trailing_comment(department):
                     department["accounts"] = CommentedSeq([account])
             else:
-                with _keeping_trailing_comment(department):
+                with keeping_trailing_comment(department):
                     accounts.append(account)
             summary.append(
                 _("registered {id}: {name} on {platform}").format(
@@ -310,7 +310,7 @@ def merge_records(
         if not changes:
             continue
         node = nodes[record.id]
-        with _keeping_trailing_comment(node):
+        with keeping_trailing_comment(node):
             _apply(node, old, record, changes)
         summary.append(
             _("changed {id}: {fields}").format(id=record.id, fields=", ".join(sorted(changes)))
@@ -319,7 +319,7 @@ def merge_records(
     if allow_remove and missing:
         summary += _remove(tree, departments, set(missing), {r.department for _row, r in rows})
         missing = []
-    return MergeResult(_finish(doc, summary, today=today, dry_run=dry_run), missing)
+    return MergeResult(finish_edit(doc, summary, today=today, dry_run=dry_run), missing)
 
 
 def _missing(
