@@ -9,13 +9,14 @@ in one run: retype a tag rather than editing part of it) or copy this folder and
 config.yaml under `filings: {templates: FOLDER}`.
 
 Layout: the GB/T 9704 page, fonts and title of reports/gongwen.py. Each document fits one A4 page
-with room for the seal (盖章), the signature (签字) and the date: the body is 仿宋 四号 on 22 pt
+with room for the seal (盖章), the signature (签字) and the date: the body is 仿宋 四号 on 20 pt
 lines (三号 would push the written report onto a second page), the forms 小四. Nothing on them
 names the tool that made them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from docx import Document
@@ -114,7 +115,7 @@ FormRow = list[tuple[str, str]]
 FORM_WIDTHS = [32, 46, 32, 46]  # mm: label, value, label, value (156 in all)
 
 
-def form(doc: Document, rows: list[FormRow], approvals: list[str] = ()) -> None:  # noqa: ANN001
+def form(doc: Document, rows: list[FormRow], approvals: Sequence[str] = ()) -> None:
     """A grid form of label and value cells (黑体 labels, 仿宋 values, 小四), then one row per
     approval in `approvals` (its label): room for the opinion and the seal, the signature and the
     date at its foot."""
