@@ -46,22 +46,38 @@ from registry.constants import (
     VERDICT_LABELS,
     AccountStatus,
     FilingStage,
-    Source,
+    Platform,
 )
 from registry.models import Account, Config, Department
 
 BLANK = "＿＿＿＿"
 BLANK_DATE = "＿＿＿＿年＿＿月＿＿日"
 
-# How each source's identifier is named on a form.
-IDENTIFIER_LABELS: dict[Source, str] = {
-    Source.WEIBO: "微博UID",
-    Source.WECHAT: "公众号fakeid",
-    Source.BILIBILI: "哔哩哔哩UID",
-    Source.FEED: "订阅地址",
-    Source.WEB: "栏目地址",
-    Source.MANUAL: "人工核查",
+# How a reader finds an account on its platform, by the ledger's key that is public there (the
+# UID in a Weibo or Bilibili profile's address, a site column's address). WeChat's fakeid and a
+# feed bridge's address are ours, not the public's: without a public key a form names the
+# account by its name (a 公众号's name, a 微博昵称), labelled for its platform.
+PUBLIC_IDENTIFIERS: dict[Platform, tuple[str, str]] = {
+    Platform.WEIBO: ("uid", "微博UID"),
+    Platform.BILIBILI: ("mid", "哔哩哔哩UID"),
+    Platform.WEBSITE: ("url", "栏目地址"),
 }
+NAME_LABELS: dict[Platform, str] = {
+    Platform.WECHAT: "公众号名称",
+    Platform.WEIBO: "微博昵称",
+    Platform.BILIBILI: "哔哩哔哩昵称",
+    Platform.WEBSITE: "网站栏目",
+}
+
+
+def public_identifier(account: Account) -> str:
+    """The account as a form identifies it: `微博UID：2803301701`, `公众号名称：博爱发布`;
+    never an internal id (fakeid, a feed's address, the ledger's account id)."""
+    key, label = PUBLIC_IDENTIFIERS.get(account.platform, ("", ""))
+    value = getattr(account, key) if key else None
+    if value:
+        return f"{label}：{value}"
+    return f"{NAME_LABELS.get(account.platform, '账号名称')}：{account.name}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -84,7 +100,7 @@ class AccountView:
     opened_on: str
     filed_on: str
     owner: str  # 姓名（电话）
-    supervised: str  # 国家监管平台：是；省级监管平台：是
+    supervised: str  # 已纳入国家、省级监管平台
     status: str  # ledger status label
 
 
@@ -119,7 +135,7 @@ class FilingContext:
     supervisor: str
     generated_on: str
     at: str
-    number: str
+    number: str  # 20261128-002: the date, then the account's place in the ledger
     stage: str
     department: DepartmentView
     account: AccountView
@@ -166,11 +182,6 @@ def filing_context(
     tz = config.tz
     closure = account.closure
     platform = PLATFORM_LABELS[account.platform]
-    source = account.effective_source
-    identifier = account.identifier
-    identifier_text = (
-        f"{IDENTIFIER_LABELS[source]}：{identifier}" if identifier else IDENTIFIER_LABELS[source]
-    )
     contact = department.contact
     days = whole_days(verdict.days_silent)
     evidence = EvidenceView(
@@ -183,9 +194,7 @@ def filing_context(
         basis=verdict.basis,
         flag_reason=verdict.flag_reason or "",
     )
-    reason = (closure.reason if closure and closure.reason else None) or _derived_reason(
-        verdict, evidence
-    )
+    reason = (closure.reason if closure and closure.reason else None) or _derived_reason(verdict)
     closure_view = ClosureView(
         reason=reason,
         approved_on=cn_date(closure.approved_on if closure else None),
@@ -201,7 +210,7 @@ def filing_context(
         supervisor=supervisor,
         generated_on=cn_date(today),
         at=cn_instant(verdict.at, tz),
-        number=f"{today:%Y%m%d}-{account.id}",
+        number=f"{today:%Y%m%d}-{ledger_position(config, account):03d}",
         stage=ACCOUNT_STATUS_LABELS[account.status],
         department=DepartmentView(
             id=department.id,
@@ -212,14 +221,11 @@ def filing_context(
             id=account.id,
             name=account.name,
             platform=platform,
-            identifier=identifier_text,
+            identifier=public_identifier(account),
             opened_on=cn_date(account.opened_on),
             filed_on=cn_date(account.filed_on, "未报备登记"),
             owner=_person(account.owner.name, account.owner.phone, account.owner.email),
-            supervised=(
-                f"国家监管平台：{'是' if account.supervised.national else '否'}；"
-                f"省级监管平台：{'是' if account.supervised.provincial else '否'}"
-            ),
+            supervised=_supervised(account.supervised.national, account.supervised.provincial),
             status=ACCOUNT_STATUS_LABELS[account.status],
         ),
         evidence=evidence,
@@ -232,15 +238,32 @@ def filing_context(
     )
 
 
-def _derived_reason(verdict: Verdict, evidence: EvidenceView) -> str:
-    """Why to close, from the evidence, when the ledger records no reason yet."""
-    facts = f"该账号最近一次更新时间：{evidence.last_post_at}"
-    if verdict.days_silent is not None:
-        facts += f"，已连续{evidence.days_silent}未更新"
-    if verdict.missed_weeks:
-        facts += f"，连续{evidence.missed_weeks}未达到每周更新要求"
-    because = verdict.flag_reason or f"{verdict.rule}（{verdict.basis}）"
-    return f"{facts}；{because}。经研究，本单位确属无力维护，申请予以关停下线。"
+def _supervised(national: bool, provincial: bool) -> str:
+    """已纳入国家、省级监管平台, or which of the two it is not in."""
+    if national and provincial:
+        return "已纳入国家、省级监管平台"
+    if not (national or provincial):
+        return "未纳入国家、省级监管平台"
+    yes, no = ("国家", "省级") if national else ("省级", "国家")
+    return f"已纳入{yes}监管平台，未纳入{no}监管平台"
+
+
+def ledger_position(config: Config, account: Account) -> int:
+    """The account's place in the ledger, from 1: the application's number shows it (with the
+    date) rather than the ledger's internal id."""
+    for position, (_, item) in enumerate(config.iter_accounts(), start=1):
+        if item.id == account.id:
+            return position
+    return 0
+
+
+def _derived_reason(verdict: Verdict) -> str:
+    """Why to close when the ledger records no reason yet: the flag's reason, if any, and the
+    conclusion. The evidence itself (last post, rule, document) stands beside it on every form."""
+    conclusion = "经研究，本单位确属无力维护，申请予以关停下线。"
+    return (
+        f"{verdict.flag_reason.rstrip('。')}。{conclusion}" if verdict.flag_reason else conclusion
+    )
 
 
 def _measures(account: Account) -> list[str]:

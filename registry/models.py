@@ -776,6 +776,10 @@ class Config(StrictModel):
     cases: CaseSettings = Field(
         default_factory=CaseSettings, description="Cases (整改跟踪) and their deadlines."
     )
+    notice: NoticeSettings = Field(
+        default_factory=lambda: NoticeSettings(),
+        description="The notice's 版头: 发文机关标志 and 发文字号 (GB/T 9704).",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -840,4 +844,40 @@ DEFAULT_GOVERNMENT_WORDS: tuple[str, ...] = (
 )  # fmt: skip
 
 
-Config.model_rebuild()  # `discover` is defined after Config (appended, to keep hunks small)
+# The placeholders a notice's number_format may use (filled in by reports.notice).
+NOTICE_NUMBER_FIELDS = ("year", "seq", "short", "jurisdiction")
+
+
+class NoticeSettings(StrictModel):
+    """`notice:`: the notice's 版头 (GB/T 9704): the 发文机关标志 in red and the 发文字号 below it."""
+
+    issuing_authority: str | None = Field(
+        None,
+        min_length=1,
+        description="发文机关标志, printed in red above the notice, e.g. 博爱县人民政府办公室文件; "
+        "default: reports.issuer.",
+    )
+    number_format: str = Field(
+        "{short}政办〔{year}〕{seq}号",
+        min_length=1,
+        description="发文字号: {year} the period's year, {seq} its month (1–12) or quarter (1–4), "
+        "{short} the jurisdiction's first character, {jurisdiction} its name.",
+    )
+
+    @field_validator("number_format")
+    @classmethod
+    def _number_format(cls, value: str) -> str:
+        import string
+
+        try:
+            names = [name for _, name, _, _ in string.Formatter().parse(value) if name is not None]
+        except ValueError as exc:
+            raise ValueError(f"{shown(value)}: {exc}; write a placeholder as {{year}}") from None
+        unknown = [n for n in names if n not in NOTICE_NUMBER_FIELDS]
+        if unknown:
+            allowed = ", ".join(f"{{{n}}}" for n in NOTICE_NUMBER_FIELDS)
+            raise ValueError(f"unknown placeholder {{{unknown[0]}}}; use {allowed}")
+        return value
+
+
+Config.model_rebuild()  # `discover` and `notice` are defined after Config (appended, small hunks)

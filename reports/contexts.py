@@ -429,6 +429,10 @@ class NoticeContext(Context):
     )
     title: str = Field(description="The notice's title.")
     issuer: str = Field(description="发文单位.")
+    authority_mark: str = Field(
+        "", description="发文机关标志 (notice.issuing_authority or issuer)."
+    )
+    number: str = Field("", description="发文字号, e.g. 博政办〔2026〕11号.")
     recipients: str = Field(description="主送: who the notice is addressed to.")
     issued_on: dt.date = Field(description="Date of the notice.")
     deadline: dt.date = Field(description="Date by which problems must be rectified.")

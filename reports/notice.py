@@ -421,6 +421,8 @@ def notice_context(
         named_failures={k: v for k, v in named_failures(current).items() if k in failed},
         title=f"关于{period.label()}{config.jurisdiction}政务新媒体检查情况的通报",
         issuer=office,
+        authority_mark=config.notice.issuing_authority or office,
+        number=notice_number(config, period),
         recipients=config.reports.recipients,
         issued_on=issued_on,
         deadline=deadline,
@@ -455,6 +457,17 @@ def notice_context(
             tz=tz,
             previous_issued_at=previous_issued_at,
         ),
+    )
+
+
+def notice_number(config: Config, period: Period) -> str:
+    """The 发文字号 from `notice.number_format`: {seq} is the period's month or quarter, so a
+    re-rendered notice keeps its number and the monthly ones run 1–12 within their year."""
+    return config.notice.number_format.format(
+        year=period.year,
+        seq=period.number,
+        short=config.jurisdiction[:1],
+        jurisdiction=config.jurisdiction,
     )
 
 

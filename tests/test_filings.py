@@ -16,7 +16,9 @@ from govmedia.cli import main
 from registry.config import load_config, store_url
 from registry.constants import LOCAL_TZ, FilingDocument, FilingStage, Outcome
 from registry.store import open_store, status_changes, sync_ledger
+from reports.filings import render_filings
 from tests.fixtures.compliance import ComplianceStore
+from tests.fixtures.docx_layout import body_height
 
 CURRENT_TIME = dt.datetime(2026, 11, 28, 9, 0, tzinfo=LOCAL_TZ)
 T = CURRENT_TIME
@@ -308,3 +310,57 @@ def test_a_filings_run_removes_temporary_files_a_killed_run_left(ledger, tmp_pat
         assert writing.exists() or not sys.platform.startswith("linux")
     assert not any(path.exists() for path in left)
     assert mine_not.exists()
+
+
+def test_every_document_fits_one_page_with_room_to_sign(ledger, tmp_path):
+    """Each of the four documents of every account in the sample ledger fits one A4 page, by the
+    conservative measure of tests/fixtures/docx_layout.py (no Word or LibreOffice here), with
+    the seal, the signature and the date to fill in; and the measure does see a second page."""
+    config_path, store = ledger
+    config = load_config(config_path, today=T.date()).config
+    out = tmp_path / "f"
+    ids = [account.id for _, account in config.iter_accounts()]
+    written = render_filings(store.engine, config, tmp_path, ids, now=T, out=out)
+    documents = [p for p in written if p.suffix == ".docx"]
+    assert len(documents) == 4 * len(ids)
+    for path in documents:
+        used, page = body_height(path)
+        assert used <= page, f"{path.name}: {used:.0f} pt of a {page:.0f} pt page ({out})"
+    for stem in ("application", "certificate", "report"):
+        text = docx_text(out / "xzf-wechat" / f"xzf-wechat-{stem}.docx")
+        assert "（盖章）" in text and "负责人签字：＿＿＿＿＿＿" in text, stem
+        assert "＿＿＿＿年＿＿月＿＿日" in text or stem == "report", stem
+    # The measure is not blind: the application with a long reason runs onto a second page.
+    long = docx.Document(str(out / "xzf-wechat" / "xzf-wechat-application.docx"))
+    for _ in range(12):
+        long.add_paragraph("理由" * 40)
+    long.save(tmp_path / "long.docx")
+    used, page = body_height(tmp_path / "long.docx")
+    assert used > page
+
+
+def test_no_tool_note_nor_internal_id_on_the_documents(ledger, tmp_path):
+    """What a person reads names the account by its public identifier (微博UID, the 公众号's
+    name), never by an internal id (the WeChat fakeid, the ledger's account id), and no line
+    says which tool made the document."""
+    config_path, store = ledger
+    config = load_config(config_path, today=T.date()).config
+    out = tmp_path / "f"
+    ids = [account.id for _, account in config.iter_accounts()]
+    render_filings(store.engine, config, tmp_path, ids, now=T, out=out)
+    internal = [
+        *ids,
+        *(a.fakeid for _, a in config.iter_accounts() if a.fakeid),
+        *(a.url for _, a in config.iter_accounts() if a.url and a.platform.value == "wechat"),
+        "fakeid",
+        "govmedia",
+    ]
+    for account_id in ids:
+        for document in FilingDocument:
+            text = docx_text(out / account_id / f"{account_id}-{document.value}.docx")
+            for word in internal:
+                assert word not in text, (account_id, document.value, word)
+    application = docx_text(out / "xzf-wechat" / "xzf-wechat-application.docx")
+    assert "公众号名称：博爱发布" in application
+    feed = docx_text(out / "xlz-wechat" / "xlz-wechat-certificate.docx")
+    assert "公众号名称：许良镇发布" in feed  # observed through a feed: its address is ours

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import docx
 import pytest
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from lxml import html as lxml_html
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from registry.config import ConfigError, validate_text
 from registry.constants import Outcome
+from registry.models import NoticeSettings
 from registry.store import reports as reports_table
 from reports.notice import build_notice
 from reports.periods import Period
@@ -230,3 +235,138 @@ def test_template_builds_reproducibly(tmp_path, ctx):
     ours = write_notice_docx(ctx, tmp_path / "a.docx", template=rebuilt)
     kept = write_notice_docx(ctx, tmp_path / "b.docx")
     assert docx_text(ours) == docx_text(kept)
+
+
+# --- the official form (GB/T 9704) ----------------------------------------------------------------
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+MM = 36000  # EMU
+
+
+def _east_asian(run) -> str:  # noqa: ANN001
+    return run._r.rPr.find(f"{W}rFonts").get(f"{W}eastAsia")
+
+
+def _mm(twips: str) -> float:
+    return int(twips) / 20 * 25.4 / 72
+
+
+@pytest.fixture
+def official(report_store):
+    """The notice rendered with the 版头 set in config.yaml's `notice:`."""
+    config = report_store.config.model_copy(
+        update={
+            "notice": NoticeSettings(
+                issuing_authority="博爱县人民政府办公室文件",
+                number_format="博政办〔{year}〕{seq}号",
+            )
+        }
+    )
+    result = render_notice(
+        report_store.engine, config, report_store.out_dir, NOVEMBER, now=LATER, issued_on=ISSUED
+    )
+    return result.files["docx"]
+
+
+def test_docx_head_has_the_configured_mark_and_number(official):
+    paragraphs = docx.Document(str(official)).paragraphs
+    mark, number = paragraphs[0], paragraphs[1]
+    assert mark.text == "博爱县人民政府办公室文件"
+    assert mark.alignment == WD_ALIGN_PARAGRAPH.CENTER
+    assert {str(r.font.color.rgb) for r in mark.runs} == {"FF0000"}
+    assert {_east_asian(r) for r in mark.runs} == {"方正小标宋简体"}
+    assert number.text == "博政办〔2026〕11号"  # {seq}: November
+    rule = number._p.pPr.find(f"{W}pBdr/{W}bottom")
+    assert rule is not None and rule.get(f"{W}color") == "FF0000"
+    assert paragraphs[2].text == "关于2026年11月博爱县政务新媒体检查情况的通报"
+    assert {r.font.size.pt for r in paragraphs[2].runs} == {22}
+    with zipfile.ZipFile(official) as parts:
+        fonts = parts.read("word/fontTable.xml").decode("utf-8")
+    # Word substitutes the fallback where 方正小标宋简体 / 仿宋_GB2312 is not installed.
+    assert re.search(r'w:name="方正小标宋简体"><w:altName w:val="宋体"/>', fonts)
+    assert re.search(r'w:name="仿宋_GB2312"><w:altName w:val="仿宋"/>', fonts)
+
+
+def test_docx_number_defaults_from_the_jurisdiction_and_period(rendered):
+    paragraphs = docx.Document(str(rendered.files["docx"])).paragraphs
+    assert paragraphs[0].text == "博爱县人民政府办公室"  # reports.issuer's default
+    assert paragraphs[1].text == "博政办〔2026〕11号"
+
+
+def test_docx_page_numbers_are_page_fields_in_the_footer(official):
+    document = docx.Document(str(official))
+    assert document.settings.odd_and_even_pages_header_footer
+    section = document.sections[0]
+    for footer, align in (
+        (section.footer, WD_ALIGN_PARAGRAPH.RIGHT),
+        (section.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT),
+    ):
+        paragraph = footer.paragraphs[0]
+        xml = paragraph._p.xml
+        assert re.search(r"<w:instrText[^>]*>\s*PAGE\s*</w:instrText>", xml)
+        assert paragraph.text.startswith("— ") and paragraph.text.endswith(" —")
+        assert paragraph.alignment == align
+        assert {r.font.size.pt for r in paragraph.runs} == {14}  # 四号
+        assert {_east_asian(r) for r in paragraph.runs} == {"宋体"}
+
+
+def test_docx_page_is_the_official_page(official):
+    section = docx.Document(str(official)).sections[0]
+    assert round(section.page_width / MM) == 210 and round(section.page_height / MM) == 297
+    assert round(section.top_margin / MM) == 37 and round(section.left_margin / MM) == 28
+    body_width = (section.page_width - section.left_margin - section.right_margin) / MM
+    body_height = (section.page_height - section.top_margin - section.bottom_margin) / MM
+    assert (round(body_width), round(body_height)) == (156, 225)
+
+
+def test_docx_body_is_fangsong_sanhao(official):
+    document = docx.Document(str(official))
+    normal = document.styles["Normal"]
+    assert normal.font.size.pt == 16 and normal.font.name.startswith("仿宋")
+    opening = next(p for p in document.paragraphs if "现将有关情况通报如下" in p.text)
+    requirement = next(p for p in document.paragraphs if p.text.startswith("（一）立即整改"))
+    for paragraph in (opening, requirement):
+        assert {r.font.size.pt for r in paragraph.runs} == {16}
+        assert all(_east_asian(r).startswith("仿宋") for r in paragraph.runs)
+
+
+def test_docx_problem_tables_have_fixed_widths_and_repeat_their_header(official):
+    document = docx.Document(str(official))
+    tables = [t for t in document.tables if t.rows[0].cells[0].text == "序号"]
+    assert len(tables) == 2
+    for table in tables:
+        headers = [c.text for c in table.rows[0].cells]
+        grid = [_mm(c.get(f"{W}w")) for c in table._tbl.tblGrid.findall(f"{W}gridCol")]
+        widths = dict(zip(headers, grid, strict=True))
+        assert widths["序号"] < 15
+        assert max(widths, key=widths.get) == "问题描述"
+        assert sum(grid) <= 156.5  # the body's width
+        assert table._tbl.tblPr.find(f"{W}tblLayout").get(f"{W}type") == "fixed"
+        for row in table.rows[1:]:  # every cell as wide as its column
+            cells = [_mm(c.tcPr.find(f"{W}tcW").get(f"{W}w")) for c in row._tr.tc_lst]
+            assert cells == pytest.approx(grid)
+        assert table.rows[0]._tr.trPr.find(f"{W}tblHeader") is not None
+
+
+def test_docx_names_no_internal_id_and_no_tool(report_store, official):
+    """The body, the footers and the document's properties: no ledger id where a person reads
+    an account's name, no fakeid, no line saying which tool made it."""
+    with zipfile.ZipFile(official) as parts:
+        text = "\n".join(
+            parts.read(name).decode("utf-8") for name in parts.namelist() if name.endswith(".xml")
+        )
+    ids = [a.id for _, a in report_store.config.iter_accounts()]
+    assert "gaj-weibo" in ids
+    for word in [*ids, "fakeid", "govmedia", "由 govmedia"]:
+        assert word not in text, word
+    assert "博爱公安" in text  # the account's name stands where it is named
+
+
+def test_number_format_names_its_line_and_placeholders():
+    text = "jurisdiction: 博爱县\nnotice:\n  number_format: 博政办〔{year}〕{n}号\n"
+    with pytest.raises(ConfigError) as caught:
+        validate_text(text.encode("utf-8"), source_name="config.yaml", today=ISSUED)
+    assert caught.value.lines == [
+        "config.yaml:3: notice.number_format: unknown placeholder {n}; "
+        "use {year}, {seq}, {short}, {jurisdiction}"
+    ]

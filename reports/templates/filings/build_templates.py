@@ -3,149 +3,170 @@
     .venv/bin/python reports/templates/filings/build_templates.py
 
 writes application.docx, notice.docx, certificate.docx and report.docx beside this script. Each
-holds jinja tags (`{{ account.name }}`, `{%p for … %}`) that `govmedia filings` fills from one
+holds jinja tags (`{{ account.name }}`, `{% for … %}`) that `govmedia filings` fills from one
 `registry.filings.FilingContext`. An office may edit the .docx in Word (keep the tags intact, each
 in one run: retype a tag rather than editing part of it) or copy this folder and name it in
 config.yaml under `filings: {templates: FOLDER}`.
 
-Layout follows GB/T 9704 loosely: A4, 仿宋 body, 黑体 headings, 方正小标宋-like title (宋体 bold
-where that font is missing).
+Layout: the GB/T 9704 page, fonts and title of reports/gongwen.py. Each document fits one A4 page
+with room for the seal (盖章), the signature (签字) and the date: the body is 仿宋 四号 on 20 pt
+lines (三号 would push the written report onto a second page), the forms 小四. Nothing on them
+names the tool that made them.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import io
-import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from docx import Document
-from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_ROW_HEIGHT_RULE
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml.ns import qn
-from docx.shared import Cm, Pt
+from docx.shared import Mm, Pt
+
+from reports.gongwen import (
+    BODY_FONT,
+    HEADING_FONT,
+    TITLE_FONT,
+    TITLE_SIZE,
+    a4_page,
+    docx_bytes,
+    fixed_table,
+    keep_row,
+    plain_properties,
+    set_font,
+)
 
 HERE = Path(__file__).resolve().parent
-BODY_FONT = "仿宋"
-TITLE_FONT = "宋体"
-HEADING_FONT = "黑体"
-FIXED_TIME = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+SIZE = 14  # 四号
+LINE = Pt(20)
+FORM_SIZE = 12  # 小四
+FORM_LINE = Pt(18)
+ROW = Mm(9)  # a form row of one line
+SIGNATURE_ROW = Mm(26)  # an approval: the opinion, the seal, the signature and the date
+SIGNATURE = "负责人签字：＿＿＿＿＿＿"
+BLANK_DATE = "＿＿＿＿年＿＿月＿＿日"
 
 
-def _font(run_or_style, name: str, size: float, bold: bool = False) -> None:
-    font = run_or_style.font
-    font.name = name
-    font.size = Pt(size)
-    font.bold = bold
-    element = run_or_style.element
-    rpr = element.get_or_add_rPr()
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = rpr.makeelement(qn("w:rFonts"), {})
-        rpr.append(fonts)
-    fonts.set(qn("w:eastAsia"), name)
+def _format(paragraph, *, size: float = SIZE, line=LINE, align=None, indent: bool = False) -> None:  # noqa: ANN001
+    fmt = paragraph.paragraph_format
+    fmt.line_spacing = line
+    fmt.space_before = fmt.space_after = Pt(0)
+    if indent:
+        fmt.first_line_indent = Pt(2 * size)
+    if align is not None:
+        paragraph.alignment = align
 
 
 def new_document() -> Document:
     doc = Document()
-    section = doc.sections[0]
-    section.page_height, section.page_width = Cm(29.7), Cm(21.0)
-    section.top_margin, section.bottom_margin = Cm(3.7), Cm(3.5)
-    section.left_margin, section.right_margin = Cm(2.8), Cm(2.6)
-    _font(doc.styles["Normal"], BODY_FONT, 14)
-    doc.styles["Normal"].paragraph_format.line_spacing = Pt(28)
-    props = doc.core_properties
-    props.author = "govmedia"
-    props.created = props.modified = FIXED_TIME
-    props.last_modified_by = "govmedia"
-    props.revision = 1
+    a4_page(doc)
+    set_font(doc.styles["Normal"], BODY_FONT, SIZE)
+    doc.styles["Normal"].paragraph_format.line_spacing = LINE
+    plain_properties(doc)
     return doc
 
 
 def title(doc: Document, text: str) -> None:
     paragraph = doc.add_paragraph()
-    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _font(paragraph.add_run(text), TITLE_FONT, 22, bold=True)
+    _format(paragraph, size=TITLE_SIZE, line=Pt(32), align=WD_ALIGN_PARAGRAPH.CENTER)
+    paragraph.paragraph_format.space_after = Pt(8)
+    set_font(paragraph.add_run(text), TITLE_FONT, TITLE_SIZE)
 
 
-def heading(doc: Document, text: str) -> None:
+def lead(doc: Document, heading_text: str, text: str) -> None:
+    """A paragraph led by its heading in 黑体 (一、基本情况。…), to keep the report on one page."""
     paragraph = doc.add_paragraph()
-    _font(paragraph.add_run(text), HEADING_FONT, 16)
+    _format(paragraph, indent=True)
+    set_font(paragraph.add_run(heading_text), HEADING_FONT, SIZE)
+    set_font(paragraph.add_run(text), BODY_FONT, SIZE)
 
 
-def body(doc: Document, text: str, *, indent: bool = True, align=None) -> None:
-    paragraph = doc.add_paragraph(text)
-    if indent:
-        paragraph.paragraph_format.first_line_indent = Pt(28)
-    if align is not None:
-        paragraph.alignment = align
+def body(doc: Document, text: str, *, indent: bool = True, align=None) -> None:  # noqa: ANN001
+    paragraph = doc.add_paragraph()
+    _format(paragraph, indent=indent, align=align)
+    set_font(paragraph.add_run(text), BODY_FONT, SIZE)
 
 
-def right(doc: Document, text: str) -> None:
-    body(doc, text, indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT)
+def right(doc: Document, text: str, *, chars: int = 2) -> None:
+    """Flush right, `chars` characters in from the edge (成文日期右空四字 and the like)."""
+    paragraph = doc.add_paragraph()
+    _format(paragraph, align=WD_ALIGN_PARAGRAPH.RIGHT)
+    paragraph.paragraph_format.right_indent = Pt(chars * SIZE)
+    set_font(paragraph.add_run(text), BODY_FONT, SIZE)
 
 
-def tag(doc: Document, text: str) -> None:
-    """A docxtpl paragraph tag (`{%p … %}`): the paragraph disappears when rendered."""
-    doc.add_paragraph(text)
+def seal_room(doc: Document, lines: int = 2) -> None:
+    """Blank lines above a signature, where the seal goes."""
+    for _ in range(lines):
+        body(doc, "", indent=False)
 
 
-def form(doc: Document, rows: list[tuple[str, str]]) -> None:
-    table = doc.add_table(rows=0, cols=2)
-    table.style = "Table Grid"
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for label, value in rows:
-        cells = table.add_row().cells
-        cells[0].width, cells[1].width = Cm(4.2), Cm(11.4)
-        cells[0].text = label
-        cells[1].text = value
-        for paragraph in cells[0].paragraphs:
-            for run in paragraph.runs:
-                _font(run, HEADING_FONT, 12)
-        for paragraph in cells[1].paragraphs:
-            for run in paragraph.runs:
-                _font(run, BODY_FONT, 12)
+def _cell_text(cell, lines: list[str], *, font: str = BODY_FONT, align=None) -> None:  # noqa: ANN001
+    """`lines` as the cell's paragraphs, in the form's font."""
+    for index, text in enumerate(lines):
+        paragraph = cell.paragraphs[0] if index == 0 else cell.add_paragraph()
+        _format(paragraph, size=FORM_SIZE, line=FORM_LINE, align=align)
+        set_font(paragraph.add_run(text), font, FORM_SIZE)
 
 
-FOOT = "监测时间点：{{ at }}；本文书由 govmedia 依据台账与监测记录生成于 {{ generated_on }}，可在 Word 中修改。"
+# A form row: one (label, value) pair across the table, or two side by side.
+FormRow = list[tuple[str, str]]
+FORM_WIDTHS = [32, 46, 32, 46]  # mm: label, value, label, value (156 in all)
+
+
+def form(doc: Document, rows: list[FormRow], approvals: Sequence[str] = ()) -> None:
+    """A grid form of label and value cells (黑体 labels, 仿宋 values, 小四), then one row per
+    approval in `approvals` (its label): room for the opinion and the seal, the signature and the
+    date at its foot."""
+    table = fixed_table(doc, FORM_WIDTHS, rows=len(rows) + len(approvals))
+    for row, pairs in zip(table.rows, rows, strict=False):
+        keep_row(row)
+        row.height, row.height_rule = ROW, WD_ROW_HEIGHT_RULE.AT_LEAST
+        cells = row.cells
+        if len(pairs) == 1:
+            cells = [cells[0], cells[1].merge(cells[3])]
+        for index, (label, value) in enumerate(pairs):
+            for cell, text, font in (
+                (cells[2 * index], label, HEADING_FONT),
+                (cells[2 * index + 1], value, BODY_FONT),
+            ):
+                cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+                _cell_text(cell, [text], font=font)
+    for row, label in zip(table.rows[len(rows) :], approvals, strict=True):
+        keep_row(row)
+        row.height, row.height_rule = SIGNATURE_ROW, WD_ROW_HEIGHT_RULE.AT_LEAST
+        cells = row.cells
+        cells[0].vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+        _cell_text(cells[0], [label], font=HEADING_FONT)
+        value = cells[1].merge(cells[3])
+        value.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.BOTTOM
+        _cell_text(value, [f"{SIGNATURE}（盖章）", BLANK_DATE], align=WD_ALIGN_PARAGRAPH.RIGHT)
 
 
 def application() -> Document:
     doc = new_document()
     title(doc, "政务新媒体账号关停申请表")
-    right(doc, "编号：{{ number }}")
+    right(doc, "编号：{{ number }}", chars=0)
     form(
         doc,
         [
-            ("主办单位", "{{ department.name }}"),
-            ("账号名称", "{{ account.name }}"),
-            ("平台", "{{ account.platform }}"),
-            ("账号标识", "{{ account.identifier }}"),
-            ("开设日期", "{{ account.opened_on }}"),
-            ("报备登记日期", "{{ account.filed_on }}"),
-            ("账号负责人", "{{ account.owner }}"),
-            ("纳入监管平台", "{{ account.supervised }}"),
-            ("最近一次更新", "{{ evidence.last_post_at }}"),
-            ("连续未更新", "{{ evidence.days_silent }}"),
-            ("连续未达标周数", "{{ evidence.missed_weeks }}"),
-            ("监测结论", "{{ evidence.status }}：{{ evidence.rule }}"),
-            ("依据", "{{ evidence.basis }}"),
-            ("申请关停理由", "{{ reason }}"),
-            (
-                "主办单位意见",
-                "（盖章）    负责人签字：＿＿＿＿＿＿    日期：＿＿＿＿年＿＿月＿＿日",
-            ),
-            (
-                "主管部门审核意见",
-                "（盖章）    负责人签字：＿＿＿＿＿＿    日期：＿＿＿＿年＿＿月＿＿日",
-            ),
-            (
-                "{{ supervisor }}审批意见",
-                "（盖章）    负责人签字：＿＿＿＿＿＿    日期：＿＿＿＿年＿＿月＿＿日",
-            ),
+            [("主办单位", "{{ department.name }}")],
+            [("账号名称", "{{ account.name }}"), ("平台", "{{ account.platform }}")],
+            [("账号标识", "{{ account.identifier }}")],
+            [("开设日期", "{{ account.opened_on }}"), ("报备登记日期", "{{ account.filed_on }}")],
+            [("账号负责人", "{{ account.owner }}"), ("纳入监管平台", "{{ account.supervised }}")],
+            [("监测时间点", "{{ at }}"), ("最近一次更新", "{{ evidence.last_post_at }}")],
+            [
+                ("连续未更新", "{{ evidence.days_silent }}"),
+                ("连续未达标周数", "{{ evidence.missed_weeks }}"),
+            ],
+            [("监测结论", "{{ evidence.status }}：{{ evidence.rule }}")],
+            [("依据", "{{ evidence.basis }}")],
+            [("申请关停理由", "{{ reason }}")],
         ],
+        ["主办单位意见", "主管部门审核意见", "{{ supervisor }}审批意见"],
     )
-    body(doc, FOOT, indent=False)
     return doc
 
 
@@ -165,16 +186,16 @@ def notice() -> Document:
         "等渠道发布，办事咨询请拨打{{ department.contact }}。",
     )
     body(doc, "感谢广大网友长期以来的关注和支持！")
-    doc.add_paragraph()
+    body(doc, "", indent=False)
     right(doc, "{{ department.name }}")
-    right(doc, "{{ closure.notice_on }}")
+    right(doc, "{{ closure.notice_on }}", chars=4)
     return doc
 
 
 def certificate() -> Document:
     doc = new_document()
     title(doc, "政务新媒体账号关停证明")
-    right(doc, "证明编号：{{ closure.certificate }}")
+    right(doc, "证明编号：{{ closure.certificate }}", chars=0)
     body(
         doc,
         "兹证明：{{ department.name }}主办的{{ account.platform }}账号“{{ account.name }}”"
@@ -185,19 +206,23 @@ def certificate() -> Document:
     form(
         doc,
         [
-            ("关停理由", "{{ reason }}"),
-            ("批准关停日期", "{{ closure.approved_on }}"),
-            ("停更公告发布日期", "{{ closure.notice_on }}"),
-            ("平台注销日期", "{{ closure.deregistered_on }}"),
-            ("报送系统备案日期", "{{ closure.filed_on }}"),
-            ("报送系统备案回执", "{{ closure.receipt }}"),
-            ("关停证明编号", "{{ closure.certificate }}"),
+            [("关停理由", "{{ reason }}")],
+            [
+                ("批准关停日期", "{{ closure.approved_on }}"),
+                ("停更公告日期", "{{ closure.notice_on }}"),
+            ],
+            [
+                ("平台注销日期", "{{ closure.deregistered_on }}"),
+                ("报送系统备案", "{{ closure.filed_on }}"),
+            ],
+            [("备案回执", "{{ closure.receipt }}"), ("关停证明编号", "{{ closure.certificate }}")],
         ],
     )
     body(doc, "特此证明。")
-    doc.add_paragraph()
+    seal_room(doc)
     right(doc, "{{ department.name }}（盖章）")
-    right(doc, "＿＿＿＿年＿＿月＿＿日")
+    right(doc, SIGNATURE)
+    right(doc, BLANK_DATE)
     return doc
 
 
@@ -211,33 +236,33 @@ def report() -> Document:
         "“确属无力维护的要坚决关停”的要求，现将本单位{{ account.platform }}账号"
         "“{{ account.name }}”有关情况报告如下：",
     )
-    heading(doc, "一、基本情况")
-    body(
+    lead(
         doc,
+        "一、基本情况。",
         "“{{ account.name }}”为{{ department.name }}主办的{{ account.platform }}账号"
         "（{{ account.identifier }}），开设于{{ account.opened_on }}，报备登记于"
-        "{{ account.filed_on }}，纳入监管平台情况：{{ account.supervised }}。"
+        "{{ account.filed_on }}，{{ account.supervised }}。"
         "账号负责人：{{ account.owner }}。",
     )
-    heading(doc, "二、存在问题")
-    body(
+    lead(
         doc,
-        "截至监测时间点{{ at }}，该账号最近一次更新时间：{{ evidence.last_post_at }}；"
-        "连续未更新：{{ evidence.days_silent }}；连续未达到每周更新要求：{{ evidence.missed_weeks }}；"
-        "监测结论：{{ evidence.status }}（{{ evidence.rule }}，依据{{ evidence.basis }}）。",
+        "二、存在问题。",
+        "截至监测时间点{{ at }}，该账号最近一次更新：{{ evidence.last_post_at }}，连续未更新"
+        "{{ evidence.days_silent }}，连续{{ evidence.missed_weeks }}未达到每周更新要求，监测结论为"
+        "{{ evidence.status }}（{{ evidence.rule }}，依据{{ evidence.basis }}）。",
     )
-    heading(doc, "三、原因分析")
-    body(doc, "{{ reason }}")
-    heading(doc, "四、已采取的措施")
-    tag(doc, "{%p for step in measures %}")
-    body(doc, "{{ step }}")
-    tag(doc, "{%p endfor %}")
-    heading(doc, "五、联系人")
-    body(doc, "单位联系人：{{ department.contact }}；账号负责人：{{ account.owner }}。")
+    lead(doc, "三、原因分析。", "{{ reason }}")
+    lead(doc, "四、已采取的措施。", "{% for step in measures %}{{ step }}{% endfor %}")
+    lead(
+        doc,
+        "五、联系人。",
+        "单位联系人：{{ department.contact }}；账号负责人：{{ account.owner }}。",
+    )
     body(doc, "特此报告。")
-    doc.add_paragraph()
-    right(doc, "{{ department.name }}")
-    right(doc, "{{ generated_on }}")
+    seal_room(doc)
+    right(doc, "{{ department.name }}（盖章）")
+    right(doc, SIGNATURE)
+    right(doc, "{{ generated_on }}", chars=4)
     return doc
 
 
@@ -247,19 +272,6 @@ BUILDERS = {
     "certificate": certificate,
     "report": report,
 }
-
-
-def docx_bytes(doc: Document) -> bytes:
-    """The document as .docx bytes with fixed zip timestamps: the same script, the same bytes."""
-    raw = io.BytesIO()
-    doc.save(raw)
-    out = io.BytesIO()
-    with zipfile.ZipFile(raw) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zipped:
-        for item in source.infolist():
-            fixed = zipfile.ZipInfo(item.filename, date_time=(2026, 1, 1, 0, 0, 0))
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            zipped.writestr(fixed, source.read(item.filename))
-    return out.getvalue()
 
 
 def main() -> None:

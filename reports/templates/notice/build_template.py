@@ -5,8 +5,10 @@
 The template is a docxtpl document: jinja tags inside ordinary Word paragraphs and table rows
 (`{%tr for %}` repeats a row, `{%p if %}` keeps or drops a paragraph). Building it here keeps it
 reviewable and reproducible; an office may still open the result in Word, restyle it and save it
-over this file, as long as the tags stay whole. The layout follows GB/T 9704 (党政机关公文格式):
-A4, title in 小标宋 二号, body in 仿宋 三号, headings 黑体 / 楷体.
+over this file, as long as the tags stay whole. The layout follows GB/T 9704-2012 (党政机关公文格式,
+reports/gongwen.py): A4 with the 156 × 225 mm body; the 版头 (发文机关标志 in red 小标宋, the
+发文字号 under it, the red separator); title 小标宋 二号, body 仿宋 三号 at 22 lines a page,
+headings 黑体 / 楷体; "— 1 —" page numbers; tables of fixed column widths whose header row repeats.
 
 The tags name fields of reports.contexts.NoticeContext and filters of reports.render.
 """
@@ -18,34 +20,36 @@ from pathlib import Path
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
-from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml.ns import qn
-from docx.shared import Cm, Pt
+from docx.shared import Mm, Pt
+
+from reports.gongwen import (
+    BODY_FONT,
+    BODY_SIZE,
+    HEADING_FONT,
+    LINE,
+    RED,
+    SUBHEADING_FONT,
+    TITLE_FONT,
+    TITLE_SIZE,
+    a4_page,
+    docx_bytes,
+    fixed_table,
+    page_number_footer,
+    plain_properties,
+    red_rule,
+    repeat_header,
+    set_font,
+)
 
 HERE = Path(__file__).resolve().parent
 TARGET = HERE / "notice.docx"
 
-BODY_FONT = "仿宋_GB2312"
-TITLE_FONT = "方正小标宋简体"
-HEADING_FONT = "黑体"
-SUBHEADING_FONT = "楷体_GB2312"
 TABLE_FONT = "宋体"
-
-
-def _font(run_or_style, name: str, size: float, bold: bool = False) -> None:
-    font = run_or_style.font
-    font.name = name
-    font.size = Pt(size)
-    font.bold = bold
-    element = run_or_style.element if hasattr(run_or_style, "element") else run_or_style._element
-    rpr = element.get_or_add_rPr()
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = rpr.makeelement(qn("w:rFonts"), {})
-        rpr.append(fonts)
-    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
-        fonts.set(qn(attr), name)
+TABLE_SIZE = 10.5  # 五号
+MARK_SIZE = 36  # 小初: ten characters of 发文机关标志 fit the 156 mm line
+ONE_LINE = 28.9  # pt: a blank line of the body (空一行)
 
 
 def _para(
@@ -53,17 +57,21 @@ def _para(
     text: str,
     *,
     font: str = BODY_FONT,
-    size: float = 16,
+    size: float = BODY_SIZE,
     bold: bool = False,
     align=None,
     indent: bool = False,
+    space_before: float = 0,
     space_after: float = 0,
+    line=LINE,
+    color=None,
 ):  # noqa: ANN001, ANN202
     paragraph = doc.add_paragraph()
     run = paragraph.add_run(text)
-    _font(run, font, size, bold)
+    set_font(run, font, size, bold=bold, color=color)
     fmt = paragraph.paragraph_format
-    fmt.line_spacing = Pt(28)
+    fmt.line_spacing = line
+    fmt.space_before = Pt(space_before)
     fmt.space_after = Pt(space_after)
     if indent:
         fmt.first_line_indent = Pt(size * 2)
@@ -73,38 +81,61 @@ def _para(
 
 
 def _table(doc, headers: list[str], cells: list[str], loop: str, widths: list[float]):  # noqa: ANN001, ANN202
-    """A header row, then docxtpl's three rows: `{%tr for %}`, the repeated row, `{%tr endfor %}`."""
-    table = doc.add_table(rows=4, cols=len(headers))
-    table.style = "Table Grid"
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    """A header row (repeated on every page), then docxtpl's three rows: `{%tr for %}`, the
+    repeated row, `{%tr endfor %}`. `widths` in mm, fixed."""
+    table = fixed_table(doc, widths, rows=4)
     rows = table.rows
+    repeat_header(rows[0])
     rows[1].cells[0].text = "{%tr for " + loop + " %}"
     rows[3].cells[0].text = "{%tr endfor %}"
-    for i, (header, cell, width) in enumerate(zip(headers, cells, widths, strict=True)):
+    for i, (header, cell) in enumerate(zip(headers, cells, strict=True)):
         rows[0].cells[i].text = header
         rows[2].cells[i].text = cell
-        for row in rows:
-            row.cells[i].width = Cm(width)
     for r_index, row in enumerate(rows):
         for cell in row.cells:
+            cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
             for paragraph in cell.paragraphs:
                 paragraph.paragraph_format.line_spacing = 1.0
+                if r_index == 0:
+                    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
                 for run in paragraph.runs:
-                    _font(run, TABLE_FONT, 10.5, bold=r_index == 0)
+                    set_font(run, TABLE_FONT, TABLE_SIZE, bold=r_index == 0)
     return table
 
 
 def build(target: Path = TARGET) -> Path:
     doc = Document()
-    section = doc.sections[0]
-    section.orientation = WD_ORIENT.PORTRAIT
-    section.page_width, section.page_height = Cm(21), Cm(29.7)
-    section.top_margin, section.bottom_margin = Cm(3.7), Cm(3.5)
-    section.left_margin, section.right_margin = Cm(2.8), Cm(2.6)
-    _font(doc.styles["Normal"], BODY_FONT, 16)
+    doc.sections[0].orientation = WD_ORIENT.PORTRAIT
+    a4_page(doc)
+    page_number_footer(doc)
+    set_font(doc.styles["Normal"], BODY_FONT, BODY_SIZE)
+    doc.styles["Normal"].paragraph_format.line_spacing = LINE
     center, right = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.RIGHT
 
-    _para(doc, "{{ title }}", font=TITLE_FONT, size=22, align=center, space_after=16)
+    # 版头: the 发文机关标志 35 mm below the top of the body, in red; two lines under it the
+    # 发文字号; 4 mm under that the red separator; two lines under it the title.
+    _para(
+        doc,
+        "{{ authority_mark }}",
+        font=TITLE_FONT,
+        size=MARK_SIZE,
+        align=center,
+        space_before=Mm(35).pt,
+        line=1.0,
+        color=RED,
+    )
+    number = _para(doc, "{{ number }}", align=center, space_before=2 * ONE_LINE)
+    red_rule(number, space_pt=Mm(4).pt)
+    _para(
+        doc,
+        "{{ title }}",
+        font=TITLE_FONT,
+        size=TITLE_SIZE,
+        align=center,
+        space_before=2 * ONE_LINE,
+        space_after=ONE_LINE,
+        line=Pt(35),
+    )
     _para(doc, "{{ recipients }}：")
     _para(doc, "{{ basis_text }}", indent=True)
 
@@ -128,7 +159,7 @@ def build(target: Path = TARGET) -> Path:
         ["平台", *rate_headers],
         ["{{ r.name }}", *rate_cells],
         "r in by_platform",
-        [4.5, 2.5, 2.5, 2.5, 3],
+        [45, 25, 25, 25, 30],
     )
     _para(doc, "（二）分单位情况", font=SUBHEADING_FONT, indent=True)
     _table(
@@ -136,7 +167,7 @@ def build(target: Path = TARGET) -> Path:
         ["单位", *rate_headers],
         ["{{ r.name }}", *rate_cells],
         "r in by_department",
-        [6, 2.2, 2.2, 2.2, 2.6],
+        [60, 22, 22, 22, 26],
     )
 
     _para(doc, "三、主要问题", font=HEADING_FONT, indent=True)
@@ -158,7 +189,8 @@ def build(target: Path = TARGET) -> Path:
         "{{ p.basis }}",
         "{{ p.owner_name or '' }} {{ p.owner_phone or '' }}",
     ]
-    widths = [1.0, 2.3, 2.2, 1.6, 1.8, 3.6, 1.8, 1.9]
+    # mm, 156 in all: 序号 narrow, 问题描述 the widest; 责任人 holds an 11-digit phone.
+    widths = [9, 20, 22, 14, 17, 35, 15, 24]
     _para(doc, "（一）单项否决和僵尸账号（{{ veto|length }}个）", font=SUBHEADING_FONT, indent=True)
     _para(doc, "{%p if not veto %}", indent=True)
     _para(doc, "无。", indent=True)
@@ -192,7 +224,7 @@ def build(target: Path = TARGET) -> Path:
             "{{ r.result }}",
         ],
         "r in recheck",
-        [3.2, 2.8, 2, 3.6, 2, 2],
+        [30, 26, 20, 40, 20, 20],
     )
     _para(doc, "{{ cases_text }}", indent=True)
 
@@ -208,17 +240,18 @@ def build(target: Path = TARGET) -> Path:
     _para(doc, "", space_after=0)
     _para(doc, "附件：{{ attachment_title }}", indent=True)
     _para(doc, "", space_after=0)
-    _para(doc, "{{ issuer }}", align=right)
-    _para(doc, "{{ issued_on|cn_date }}", align=right)
+    # 成文日期右空四字, the issuer above it.
+    _para(doc, "{{ issuer }}", align=right).paragraph_format.right_indent = Pt(2 * BODY_SIZE)
+    _para(doc, "{{ issued_on|cn_date }}", align=right).paragraph_format.right_indent = Pt(
+        4 * BODY_SIZE
+    )
     _para(doc, "{%p if contact %}", indent=True)
     _para(doc, "（联系人：{{ contact }}）", indent=True)
     _para(doc, "{%p endif %}", indent=True)
 
-    core = doc.core_properties
-    core.author = "govmedia"
-    core.title = "政务新媒体检查情况通报（模板）"
+    plain_properties(doc, "政务新媒体检查情况通报")
     target.parent.mkdir(parents=True, exist_ok=True)
-    doc.save(target)
+    target.write_bytes(docx_bytes(doc))
     return target
 
 
