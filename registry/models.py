@@ -870,13 +870,21 @@ class NoticeSettings(StrictModel):
         import string
 
         try:
-            names = [name for _, name, _, _ in string.Formatter().parse(value) if name is not None]
-        except ValueError as exc:
-            raise ValueError(f"{shown(value)}: {exc}; write a placeholder as {{year}}") from None
+            names = [part[1] for part in string.Formatter().parse(value) if part[1] is not None]
+        except ValueError:
+            raise ValueError(
+                _("{value}: a brace without its pair; write a placeholder as {{year}}").format(
+                    value=shown(value)
+                )
+            ) from None
         unknown = [n for n in names if n not in NOTICE_NUMBER_FIELDS]
         if unknown:
             allowed = ", ".join(f"{{{n}}}" for n in NOTICE_NUMBER_FIELDS)
-            raise ValueError(f"unknown placeholder {{{unknown[0]}}}; use {allowed}")
+            raise ValueError(
+                _("unknown placeholder {{{name}}}; use {allowed}").format(
+                    name=unknown[0], allowed=allowed
+                )
+            )
         return value
 
 
