@@ -216,7 +216,8 @@ def accounts(
         )
     )
     for heading in TABLE_HEADINGS:
-        table.add_column(_(heading), overflow="fold")
+        # ids, labels and dates stay whole; names wrap (Chinese fills two columns a character)
+        table.add_column(_(heading), overflow="fold", no_wrap=heading in WHOLE_COLUMNS)
     for department, account in rows:
         table.add_row(
             account.id,
@@ -230,6 +231,7 @@ def accounts(
     Console().print(table)
 
 
+WHOLE_COLUMNS = frozenset({"id", "platform", "status", "filed"})
 TABLE_HEADINGS = (
     N_("id"),
     N_("department"),
