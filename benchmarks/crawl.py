@@ -3,10 +3,15 @@
     .venv/bin/python benchmarks/crawl.py                  # 5,000 accounts, Weibo and WeChat mixed
     .venv/bin/python benchmarks/crawl.py --accounts 20000 # also checks peak RSS ≤ 300 MB
     .venv/bin/python benchmarks/crawl.py --latency-ms 30  # one latency only
+    .venv/bin/python benchmarks/crawl.py --accounts 20000 --latency-ms 30 --rounds 2 --profile
 
-The simulated platforms run in their own process with `--latency-ms` added to every answer (a
-network's round trip; without it any loop against 127.0.0.1 is bound by the server alone). Every
-client is measured at each latency given, by default 0 ms (the clients' own cost) and 30 ms.
+The simulated platforms run in `--sim-processes` processes of their own (default 2) sharing one
+port (SO_REUSEPORT), with `--latency-ms` added to every answer (a network's round trip; without it
+any loop against 127.0.0.1 is bound by the server alone). Every client is measured at each latency
+given, by default 0 ms (the clients' own cost) and 30 ms. govmedia and (b) aiohttp run side by
+side `--rounds` times (the ratio of neighbours is what a loaded machine can measure; the rounds
+give its range); `--quick` stops there. `--profile` adds one crawl under cProfile and prints where
+its CPU went: each package's share (Scrapy, Twisted, aiohttp, ours…) and the top functions.
 Politeness is off: no delay, no AutoThrottle, `--concurrency` requests in flight per source.
 All three clients fetch the same first pages (`crawl.max_pages: 1`): Weibo's user info and first
 post page, WeChat's first publish page.
@@ -24,8 +29,8 @@ post page, WeChat's first publish page.
   here turned off): not a target, but what Scrapy itself allows on this machine (govmedia is a
   Scrapy crawler, so (b)'s target can be read against it); the ratio is to the tuned one.
 
-For each client it also prints the simulator's CPU per account and how busy it was (its share of
-one core): near 100 % means that client was bound by the simulator, not by itself.
+For each client it also prints the simulator's CPU per account and how busy each simulator process
+was (its share of one core): near 100 % means that client was bound by the simulator.
 """
 
 from __future__ import annotations
@@ -222,13 +227,15 @@ def run_govmedia(path: Path, profile: Path | None = None) -> tuple[Measured, dic
 # Where a profiled crawl's own time (tottime) goes, by the file a function is in; first match wins.
 PROFILE_GROUPS = (
     ("govmedia (spiders/, registry/, govmedia/)", ("/spiders/", "/registry/", "/govmedia/")),
-    ("Scrapy", ("/scrapy/",)),
+    ("Scrapy (and pydispatch, its signals)", ("/scrapy/", "/pydispatch/")),
     ("Twisted", ("/twisted/",)),
     ("aiohttp, yarl, multidict", ("/aiohttp/", "/yarl/", "/multidict/")),
     ("SQLAlchemy and sqlite3", ("/sqlalchemy/", "sqlite3")),
     ("pydantic", ("/pydantic",)),
     ("asyncio", ("/asyncio/",)),
     ("json, gzip, zlib, hashlib", ("/json/", "gzip", "zlib", "hashlib", "_json")),
+    ("sockets (send, recv: the kernel's loopback work)", ("_socket.socket",)),
+    ("select (epoll)", ("select.epoll", "/selectors.py")),
 )
 
 
