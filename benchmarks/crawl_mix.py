@@ -3,9 +3,9 @@
     .venv/bin/python benchmarks/crawl_mix.py                   # 5,000 accounts, a fifth each
     .venv/bin/python benchmarks/crawl_mix.py --accounts 20000  # also checks peak RSS ≤ 300 MB
 
-The same method as benchmarks/crawl.py (whose simulator process, govmedia run and baselines it
-reuses): the simulated platforms run in their own process with `--latency-ms` added to every
-answer, politeness is off, `crawl.max_pages: 1`, and all three clients fetch the same first pages:
+The same method as benchmarks/crawl.py (whose simulator processes, govmedia run and baselines it
+reuses): the simulated platforms run in `--sim-processes` processes of their own on one port
+(default 2) with `--latency-ms` added to every answer, politeness is off, `crawl.max_pages: 1`, and all three clients fetch the same first pages:
 
 - Weibo: user info and the first post page; WeChat: the first publish page;
 - Bilibili: the Wbi-signed first `arc/search` page (and nav once for the keys);
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -105,17 +104,17 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=30.0)
     parser.add_argument("--sequential-accounts", type=int, default=300)
     parser.add_argument("--httpx-accounts", type=int, default=2000)
+    parser.add_argument(
+        "--sim-processes",
+        type=int,
+        default=2,
+        help="Simulator processes sharing one port (SO_REUSEPORT); default 2.",
+    )
     args = parser.parse_args()
 
-    server = subprocess.Popen(
-        [sys.executable, bench.__file__, "--serve", "--latency-ms", str(args.latency_ms)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    sims = bench.Simulators(args.latency_ms, args.sim_processes)
     try:
-        assert server.stdout is not None
-        base = server.stdout.readline().strip()
+        base = sims.url
         data = point_config_at(mixed_config(args.accounts), base)
         for source in MIX:
             data["sources"][source.value].update(delay=0, concurrency=args.concurrency)
@@ -138,6 +137,7 @@ def main() -> None:
                 f"{args.concurrency} per source in flight ({total_concurrency} in all), "
                 f"{args.latency_ms:g} ms latency per answer"
             )
+            sim_cpu = sims.cpu()
             govmedia, outcomes = bench.run_govmedia(path)
             g_rate, g_rss = n / govmedia.seconds, govmedia.peak_rss_mb
             print(
@@ -145,13 +145,17 @@ def main() -> None:
                 f"{1000 * govmedia.cpu / n:.2f} ms CPU per account, peak RSS {g_rss:.0f} MB)"
                 f"\n           outcomes {outcomes}"
             )
+            print(f"           {sims.load(sim_cpu, govmedia.seconds, n)}")
             sample = urls[: args.sequential_accounts + 1]  # nav + that many accounts
             a_rate = (len(sample) - 1) / bench.run_sequential(sample)
             print(
                 f"(a) seq    {a_rate:8.1f} accounts/s  (requests loop, {len(sample) - 1} accounts)"
             )
-            b_rate = n / asyncio.run(bench._aiohttp(urls, total_concurrency))
+            sim_cpu = sims.cpu()
+            b_seconds = asyncio.run(bench._aiohttp(urls, total_concurrency))
+            b_rate = n / b_seconds
             print(f"(b) aiohttp{b_rate:8.1f} accounts/s  (concurrency {total_concurrency})")
+            print(f"           {sims.load(sim_cpu, b_seconds, n)}")
             sample = urls[: args.httpx_accounts + 1]  # nav + that many accounts
             h_rate = (len(sample) - 1) / asyncio.run(bench._httpx(sample, total_concurrency))
             print(
@@ -162,9 +166,7 @@ def main() -> None:
             c_rate = bench.print_stock_scrapy(stock, n)
             bench.print_targets(g_rate, g_rss, a_rate, b_rate, h_rate, c_rate)
     finally:
-        if server.stdin:
-            server.stdin.close()
-        server.wait(timeout=30)
+        sims.stop()
 
 
 if __name__ == "__main__":

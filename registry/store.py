@@ -790,8 +790,11 @@ def _same_keys(rows: list[dict[str, Any]]) -> bool:
 
 def _utc_text(value: dt.datetime | None) -> str | None:
     """An instant as UTCDateTime binds it on SQLite (naive UTC text with microseconds)."""
-    naive = UTCDateTime().process_bind_param(value, None)
+    naive = _UTC_BINDER.process_bind_param(value, None)
     return None if naive is None else naive.isoformat(" ", "microseconds")
+
+
+_UTC_BINDER = UTCDateTime()  # one, not one per value: a crawl binds ~20 instants per account
 
 
 def _sqlite_insert(table: Table, keys: list[str], suffix: str = "") -> tuple[str, list[Any]]:

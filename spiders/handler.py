@@ -131,16 +131,17 @@ class AiohttpDownloadHandler(BaseDownloadHandler):
         body = b"".join(chunks)
         headers = Headers(list(answer.raw_headers))
         response_class = responsetypes.from_args(headers=headers, url=request.url, body=body)
-        return response_class(
+        response = response_class(
             url=request.url,
             status=answer.status,
-            headers=headers,
             body=body,
             flags=flags,
             protocol=f"HTTP/{answer.version.major}.{answer.version.minor}"
             if answer.version
             else None,
         )
+        response.headers = headers  # given to the constructor, it would be copied key by key
+        return response
 
     async def close(self) -> None:
         if self._session is not None:

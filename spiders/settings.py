@@ -57,9 +57,10 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_FAIL_ON_DATALOSS = False
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 
-# Each callback yields one request or one observation: a few parallel item slots are plenty
-# (Scrapy starts that many tasks for every callback's output).
-CONCURRENT_ITEMS = 4
+# Each callback yields one request or one observation (then, when an account is done, the next
+# account's), and every pipeline is synchronous: one item slot is enough, and Scrapy starts one
+# task per slot for every callback's output (four slots cost ~5 % of a crawl's CPU).
+CONCURRENT_ITEMS = 1
 
 # Scrapy's own components that a crawl of known URLs never needs cost time on every request
 # (about a tenth of the crawl's CPU at 20,000 accounts): off.

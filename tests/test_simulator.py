@@ -20,6 +20,7 @@ from spiders.simulator import (
     World,
     point_config_at,
     site_path,
+    start_simulator,
     synthetic_config,
 )
 from spiders.simulator.world import hashed_profile, profile_from_text
@@ -82,6 +83,21 @@ def test_unknown_path_is_404(simulator: RunningSimulator) -> None:
 def test_requests_are_recorded(simulator: RunningSimulator) -> None:
     get(simulator, "/api/container/getIndex?type=uid&value=recorded-s2")
     assert simulator.requests("value=recorded-s2")
+
+
+def test_simulators_with_reuse_port_share_one_port_and_answer_alike() -> None:
+    """The benchmark serves a big world from several processes on one port (SO_REUSEPORT):
+    the kernel spreads new connections over them, and each answers as the world says."""
+    path = "/api/container/getIndex?type=uid&value=shared-{}"
+    with start_simulator(World(anchor=SIM_NOW), reuse_port=True) as first:
+        port = int(first.url.rpartition(":")[2])
+        with start_simulator(World(anchor=SIM_NOW), port=port, reuse_port=True) as second:
+            assert second.url == first.url
+            shared = [get(first, path.format(i)).content for i in range(40)]  # new connections
+            served = (len(first.requests("shared-")), len(second.requests("shared-")))
+    assert min(served) > 0 and sum(served) == 40
+    with start_simulator(World(anchor=SIM_NOW)) as alone:
+        assert [get(alone, path.format(i)).content for i in range(40)] == shared
 
 
 # --- the world ----------------------------------------------------------------------------

@@ -154,7 +154,11 @@ class SimulatorServer(ThreadingHTTPServer):
         clock: Clock,
         routes: dict[str, Handler],
         latency: float = 0.0,
+        reuse_port: bool = False,
     ) -> None:
+        # SO_REUSEPORT: several simulator processes share one port and the kernel spreads the
+        # connections over them (the benchmark serves a big world from more than one core).
+        self.allow_reuse_port = reuse_port
         super().__init__(address, _RequestHandler)
         self.world = world
         self.clock = clock
@@ -276,16 +280,18 @@ def start_simulator(
     *,
     now: dt.datetime | None = None,
     latency: float = 0.0,
+    reuse_port: bool = False,
 ) -> RunningSimulator:
     """Serve `world` on host:port (0: any free port) in a background thread.
 
     The clock starts at `now` (default: the world's anchor); `latency` seconds are added to every
-    answer, as a real network would (the benchmark uses it).
+    answer, as a real network would (the benchmark uses it). With `reuse_port`, other processes
+    may serve the same port (SO_REUSEPORT; Linux spreads connections over them).
     """
     from spiders.simulator.routes import route_table
 
     clock = Clock(now or world.anchor)
-    server = SimulatorServer((host, port), world, clock, route_table(), latency)
+    server = SimulatorServer((host, port), world, clock, route_table(), latency, reuse_port)
     thread = threading.Thread(target=server.serve_forever, name="govmedia-simulator", daemon=True)
     thread.start()
     return RunningSimulator(server, thread)
