@@ -155,7 +155,7 @@ def test_crawl_progress_bar_on_a_terminal_is_chinese(simulator, crawl_config):
 def test_crawl_help_says_what_it_includes_and_skips_in_both_languages():
     """The closed accounts a crawl includes and the accounts it skips, as README.md says."""
     readme = " ".join((Path(__file__).parent.parent / "README.md").read_text("utf-8").split())
-    chinese = " ".join(zh("crawl", "--help").output.split())
+    chinese = "".join(zh("crawl", "--help").output.split())  # Chinese wraps between characters
     assert "已关停和关停中的账号也会采集" in chinese or "已关停的账号也会采集" in chinese
     assert "违规复开" in chinese and "人工报送的账号" in chinese and "已停用来源的账号" in chinese
     assert "已关停的账号也会采集" in readme and "关停中的账号也一样" in readme
