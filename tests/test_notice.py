@@ -252,8 +252,8 @@ def _mm(twips: str) -> float:
 
 
 @pytest.fixture
-def official(report_store):
-    """The notice rendered with the 版头 set in config.yaml's `notice:`."""
+def official_files(report_store):
+    """The notice's files, rendered with the 版头 set in config.yaml's `notice:`."""
     config = report_store.config.model_copy(
         update={
             "notice": NoticeSettings(
@@ -265,7 +265,24 @@ def official(report_store):
     result = render_notice(
         report_store.engine, config, report_store.out_dir, NOVEMBER, now=LATER, issued_on=ISSUED
     )
-    return result.files["docx"]
+    return result.files
+
+
+@pytest.fixture
+def official(official_files):
+    return official_files["docx"]
+
+
+def test_html_head_has_the_configured_mark_and_number(official_files):
+    doc = lxml_html.parse(str(official_files["html"])).getroot()
+    official = doc.xpath("//div[@class='official']")[0]
+    head = [e.text_content() for e in official[:4]]
+    assert head == [
+        "博爱县人民政府办公室文件",
+        "博政办〔2026〕11号",
+        "",
+        "关于2026年11月博爱县政务新媒体检查情况的通报",
+    ]
 
 
 def test_docx_head_has_the_configured_mark_and_number(official):
