@@ -6,13 +6,10 @@ platforms (Scrapy's reactor runs once per process), without any locale variable:
 from __future__ import annotations
 
 import os
-import pty
 import re
-import select
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +21,7 @@ from registry.config import load_config
 from spiders.simulator import RunningSimulator, World, start_simulator
 from spiders.simulator.search import add_discoverable
 from tests.fixtures.simulator import SAMPLE, SIM_ENV, SIM_NOW, sample_data, write_crawl_config
+from tests.fixtures.terminal import run_on_terminal
 from tests.test_crawl_e2e import weibo_and_wechat_ledger
 from tests.test_logins import WECHAT_LEDGER, wait_for_qr
 
@@ -116,34 +114,9 @@ def test_crawl_progress_bar_on_a_terminal_is_chinese(simulator, crawl_config):
     for department in data["departments"]:
         department["accounts"] = [a for a in department["accounts"] if a["platform"] == "weibo"]
     config = crawl_config(data)
-    master, slave = pty.openpty()
     env = child_env({**SIM_ENV, "TERM": "xterm-256color"})
-    child = subprocess.Popen(
-        [*CLI, "crawl", "-c", str(config), *NOW],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=slave,
-        env=env,
-    )
-    os.close(slave)
-    output = b""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        ready, _w, _x = select.select([master], [], [], 0.5)
-        if ready:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:  # the child closed the terminal
-                break
-            if not chunk:
-                break
-            output += chunk
-        elif child.poll() is not None:
-            break
-    child.communicate(timeout=30)
-    os.close(master)
-    assert child.returncode == 0
-    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output.decode("utf-8", "replace"))
+    code, text = run_on_terminal([*CLI, "crawl", "-c", str(config), *NOW], env)
+    assert code == 0
     shown = re.findall(r"请求 (\d+)/(~\d+|\?) · 账号 \d+/\d+ · 预计剩余 (\S+)", text)
     assert shown, text[-2000:]
     assert "正在采集" in text

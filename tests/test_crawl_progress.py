@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import pty
 import re
-import select
-import subprocess
 import sys
-import time
 
 from govmedia.crawl_progress import CrawlProgress
 from tests.fixtures.simulator import SIM_ENV, SIM_NOW
+from tests.fixtures.terminal import run_on_terminal
 
 
 class Clock:
@@ -64,37 +61,12 @@ def test_the_bar_on_a_terminal_counts_the_crawls_requests(simulator, crawl_confi
     simulator.set_now(SIM_NOW)
     config = crawl_config(weibo_only(sample_data()))
     before = len(simulator.requests())
-    master, slave = pty.openpty()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GOVMEDIA_")}
     env.update(SIM_ENV, TERM="xterm-256color", COLUMNS="200")
-    child = subprocess.Popen(
-        [sys.executable, "-c", "from govmedia.cli import main; main()", "crawl", "-c", str(config)]
-        + ["--now", SIM_NOW.isoformat()],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=slave,
-        env=env,
-    )
-    os.close(slave)
-    output = b""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([master], [], [], 0.5)
-        if ready:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:  # the child closed the terminal
-                break
-            if not chunk:
-                break
-            output += chunk
-        elif child.poll() is not None:
-            break
-    child.communicate(timeout=30)
-    os.close(master)
-    assert child.returncode == 0
+    command = [sys.executable, "-c", "from govmedia.cli import main; main()", "crawl"]
+    code, text = run_on_terminal([*command, "-c", str(config), "--now", SIM_NOW.isoformat()], env)
+    assert code == 0
     served = len(simulator.requests()) - before
-    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output.decode("utf-8", "replace"))
     shown = [
         (int(done), total, eta)
         for done, total, eta in re.findall(
