@@ -14,25 +14,11 @@ from pydantic import BaseModel
 import registry.models as models
 from govmedia.cli import main
 from registry.problems import UNITS
+from tests.test_config import BASE  # one account of 博爱县公安局
 
 CHINESE = {"LANG": None, "LC_ALL": None, "LC_MESSAGES": None}
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
-BASE = """\
-jurisdiction: 博爱县
-departments:
-  - id: gaj
-    name: 博爱县公安局
-    level: county
-    accounts:
-      - id: gaj-weibo
-        name: 博爱公安
-        platform: weibo
-        uid: "2951237460"
-        owner: {name: 张伟, phone: "13903910011"}
-        opened_on: 2019-03-01
-        filed_on: 2019-03-05
-"""
 P = "departments[gaj].accounts[gaj-weibo]"
 
 COLON_ZH = "这一行用了全角冒号“：”，请改为半角冒号“:”并在其后加一个空格"
