@@ -24,6 +24,8 @@ pytest_plugins = [
 for _variable in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
     os.environ.pop(_variable, None)
 os.environ["LANG"] = "en_US.UTF-8"
+# The environment a test gives CliRunner for the default language, Chinese: no locale at all.
+CHINESE = dict.fromkeys(("LANG", "LC_ALL", "LC_MESSAGES"))
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_CONFIG = ROOT / "config.yaml"

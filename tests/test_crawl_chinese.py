@@ -20,12 +20,12 @@ from govmedia.cli import main
 from registry.config import load_config
 from spiders.simulator import RunningSimulator, World, start_simulator
 from spiders.simulator.search import add_discoverable
+from tests.conftest import CHINESE
 from tests.fixtures.simulator import SAMPLE, SIM_ENV, SIM_NOW, sample_data, write_crawl_config
 from tests.fixtures.terminal import run_on_terminal
 from tests.test_crawl_e2e import weibo_and_wechat_ledger
 from tests.test_logins import WECHAT_LEDGER, wait_for_qr
 
-CHINESE = {"LANG": None, "LC_ALL": None, "LC_MESSAGES": None}
 LOCALE = ("LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE")
 NOW = ["--now", SIM_NOW.isoformat()]
 CLI = [sys.executable, "-c", "from govmedia.cli import main; main()"]

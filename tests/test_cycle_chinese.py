@@ -23,11 +23,11 @@ from govmedia.locking import cycle_lock
 from registry.config import load_config, store_url
 from registry.i18n import use_language
 from registry.store import open_store, schema_migrations
+from tests.conftest import CHINESE
 from tests.fixtures.cycle import ledger_data, write_ledger
 from tests.fixtures.simulator import govmedia
 from tests.test_cron_install import FOREIGN, fake_crontab, shanghai_machine  # noqa: F401
 
-CHINESE = {"LANG": None, "LC_ALL": None, "LC_MESSAGES": None}
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 

@@ -13,11 +13,11 @@ from click.testing import CliRunner
 
 from govmedia.cli import main, take_language
 from registry.i18n import pick_language
+from tests.conftest import CHINESE
 from tools import catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 CJK = re.compile(r"[\u4e00-\u9fff]")
-CHINESE = {"LANG": None, "LC_ALL": None, "LC_MESSAGES": None}
 
 
 @pytest.mark.parametrize(

@@ -13,10 +13,9 @@ from click.testing import CliRunner, Result
 
 from govmedia.cli import main
 from registry.config import load_config
-from tests.conftest import TODAY
+from tests.conftest import CHINESE, TODAY
 from tests.test_ledger_xlsx import edit, export, letter, row_of
 
-CHINESE = {"LANG": None, "LC_ALL": None, "LC_MESSAGES": None}
 # A registration complete but for its department, as a clerk types it on the command line.
 ACCOUNT = [
     "--platform",

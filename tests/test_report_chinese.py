@@ -13,13 +13,13 @@ from click.testing import CliRunner, Result
 
 from govmedia.cli import main
 from registry.constants import VERDICT_LABELS
+from tests.conftest import CHINESE
 from tests.test_cases_cli import UNFILED_ID, VETO_ID
 from tests.test_cases_cli import ledger as cases_ledger  # noqa: F401 - a fixture
 from tests.test_compliance_cli import seed
 from tests.test_filings import AT
 from tests.test_filings import ledger as filings_ledger  # noqa: F401 - a fixture
 
-CHINESE = {"LANG": None, "LC_ALL": None, "LC_MESSAGES": None}
 CHECK_AT = ("--at", "2026-11-28T09:00")
 
 

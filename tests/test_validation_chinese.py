@@ -14,9 +14,9 @@ from pydantic import BaseModel
 import registry.models as models
 from govmedia.cli import main
 from registry.problems import UNITS
+from tests.conftest import CHINESE
 from tests.test_config import BASE  # one account of 博爱县公安局
 
-CHINESE = {"LANG": None, "LC_ALL": None, "LC_MESSAGES": None}
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 P = "departments[gaj].accounts[gaj-weibo]"
